@@ -1,0 +1,340 @@
+"""Writing the catalogue: create, update, undelete, delete and restore records, in bulk or one by one.
+
+Every change bumps the record's datestamp (OAI-PMH 2.5: the datestamp is the time of the last
+change of what is disseminated) and every change of content adds a version, so nothing a
+cataloguer imported is overwritten without a trace.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from repository.records.formats import Prepared, prepare_source, render
+from repository.records.identifiers import local_from_oai
+from repository.records.models import (
+    OAISet,
+    Record,
+    RecordFormat,
+    RecordKey,
+    RecordSet,
+    RecordVersion,
+    utcnow,
+)
+
+
+@dataclass
+class State:
+    """What we hold of a record, enough to decide what an incoming copy changes."""
+
+    id: int
+    local_id: str
+    flavour: str
+    content_hash: str
+    deleted: bool
+    version: int
+    set_ids: set[int] = field(default_factory=set)
+    ctl: str | None = None  # the "003|001" control-number key
+
+
+@dataclass
+class Change:
+    """One change to apply: a creation (``state`` None) or a change of an existing record."""
+
+    action: str  # create, update, undelete, restore, sets
+    local_id: str
+    prepared: Prepared | None = None  # new content; None keeps the content
+    state: State | None = None
+    add_sets: set[int] = field(default_factory=set)
+    batch_id: int | None = None
+    actor: str = ""
+
+
+def lookup_keys(session: Session, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """Map each match key to the (oldest) record holding it."""
+    wanted = set(keys)
+    found: dict[tuple[str, str], int] = {}
+    values = sorted({v for _, v in wanted})
+    for start in range(0, len(values), 500):
+        rows = session.execute(
+            select(RecordKey.kind, RecordKey.value, RecordKey.record_id)
+            .where(RecordKey.value.in_(values[start : start + 500]))
+            .order_by(RecordKey.record_id)
+        )
+        for kind, value, record_id in rows:
+            if (kind, value) in wanted:
+                found.setdefault((kind, value), record_id)
+    return found
+
+
+def load_states(session: Session, ids: Iterable[int]) -> dict[int, State]:
+    """The state of each record in ``ids``."""
+    ids = sorted(set(ids))
+    states: dict[int, State] = {}
+    for start in range(0, len(ids), 500):
+        part = ids[start : start + 500]
+        for row in session.execute(
+            select(Record.id, Record.local_id, Record.flavour, Record.content_hash, Record.deleted).where(
+                Record.id.in_(part)
+            )
+        ):
+            states[row.id] = State(row.id, row.local_id, row.flavour, row.content_hash, row.deleted, 0)
+        for rid, number in session.execute(
+            select(RecordVersion.record_id, func.max(RecordVersion.number))
+            .where(RecordVersion.record_id.in_(part))
+            .group_by(RecordVersion.record_id)
+        ):
+            states[rid].version = number or 0
+        for rid, sid in session.execute(
+            select(RecordSet.record_id, RecordSet.set_id).where(RecordSet.record_id.in_(part))
+        ):
+            states[rid].set_ids.add(sid)
+        for rid, value in session.execute(
+            select(RecordKey.record_id, RecordKey.value).where(
+                RecordKey.record_id.in_(part), RecordKey.kind == "ctl"
+            )
+        ):
+            states[rid].ctl = value
+    return states
+
+
+def taken_local_ids(session: Session, candidates: Iterable[str]) -> set[str]:
+    """Those of ``candidates`` that some record already uses."""
+    candidates = sorted(set(candidates))
+    taken: set[str] = set()
+    for start in range(0, len(candidates), 500):
+        taken.update(
+            session.scalars(
+                select(Record.local_id).where(Record.local_id.in_(candidates[start : start + 500]))
+            )
+        )
+    return taken
+
+
+def apply(
+    session: Session, changes: Sequence[Change], base_url: str, now: datetime | None = None
+) -> list[int]:
+    """Write ``changes`` in a few bulk statements; return the record id of each change, in order."""
+    now = now or utcnow()
+    ids: list[int | None] = [c.state.id if c.state else None for c in changes]
+    creates = [i for i, c in enumerate(changes) if c.state is None]
+    if creates:
+        rows = [
+            _record_row(changes[i].prepared, changes[i].local_id, now, changes[i].batch_id) for i in creates
+        ]
+        new_ids = session.scalars(
+            insert(Record).returning(Record.id, sort_by_parameter_order=True), rows
+        ).all()
+        for i, rid in zip(creates, new_ids, strict=True):
+            ids[i] = rid
+    updates = []
+    for i, c in enumerate(changes):
+        if c.state is None:
+            continue
+        row: dict[str, object] = {"id": ids[i], "datestamp": now, "deleted": False}
+        if c.prepared is not None:
+            row.update(_record_row(c.prepared, c.local_id, now, c.batch_id))
+            del row["created"]
+        updates.append(row)
+    if updates:
+        session.execute(update(Record), updates)
+    rewritten = [i for i, c in enumerate(changes) if c.prepared is not None]
+    old = [ids[i] for i in rewritten if changes[i].state is not None]
+    for start in range(0, len(old), 500):
+        part = old[start : start + 500]
+        session.execute(delete(RecordFormat).where(RecordFormat.record_id.in_(part)))
+        session.execute(delete(RecordKey).where(RecordKey.record_id.in_(part)))
+    formats, keys, versions = [], [], []
+    for i in rewritten:
+        c, rid = changes[i], ids[i]
+        for prefix, xml in render(c.prepared, c.local_id, base_url).items():
+            formats.append({"record_id": rid, "prefix": prefix, "xml": xml})
+        keys.extend({"kind": k, "value": v, "record_id": rid} for k, v in c.prepared.keys)
+        if c.action != "sets":
+            versions.append(
+                {
+                    "record_id": rid,
+                    "number": (c.state.version if c.state else 0) + 1,
+                    "action": c.action,
+                    "flavour": c.prepared.flavour,
+                    "source": c.prepared.source,
+                    "batch_id": c.batch_id,
+                    "actor": c.actor,
+                    "created": now,
+                }
+            )
+    memberships = [
+        {"record_id": ids[i], "set_id": sid}
+        for i, c in enumerate(changes)
+        for sid in sorted(c.add_sets - (c.state.set_ids if c.state else set()))
+    ]
+    for table, rows in (
+        (RecordFormat, formats),
+        (RecordKey, keys),
+        (RecordVersion, versions),
+        (RecordSet, memberships),
+    ):
+        if rows:
+            session.execute(insert(table), rows)
+    return [rid for rid in ids if rid is not None]
+
+
+def _record_row(p: Prepared, local_id: str, now: datetime, batch_id: int | None) -> dict[str, object]:
+    return {
+        "local_id": local_id,
+        "flavour": p.flavour,
+        "source": p.source,
+        "content_hash": p.content_hash,
+        "title": p.title,
+        "author": p.author,
+        "year": p.year,
+        "kind": p.kind,
+        "language": p.language,
+        "datestamp": now,
+        "deleted": False,
+        "created": now,
+        "batch_id": batch_id,
+    }
+
+
+# --------------------------------------------------------------------------------- one record
+
+
+def resolve(session: Session, repository_id: str, ident: str) -> Record | None:
+    """The record named by a local identifier or by its full OAI identifier."""
+    record = session.scalar(select(Record).where(Record.local_id == ident))
+    if record is None:
+        local = local_from_oai(repository_id, ident)
+        if local is not None:
+            record = session.scalar(select(Record).where(Record.local_id == local))
+    return record
+
+
+def delete_record(session: Session, record: Record, actor: str = "") -> bool:
+    """Make ``record`` a tombstone (kept forever, with its sets); False if it already was one."""
+    if record.deleted:
+        return False
+    now = utcnow()
+    number = session.scalar(
+        select(func.max(RecordVersion.number)).where(RecordVersion.record_id == record.id)
+    )
+    record.deleted = True
+    record.datestamp = now
+    session.add(
+        RecordVersion(
+            record_id=record.id,
+            number=(number or 0) + 1,
+            action="delete",
+            flavour=record.flavour,
+            source=record.source,
+            actor=actor,
+            created=now,
+        )
+    )
+    return True
+
+
+def restore_version(session: Session, record: Record, number: int, base_url: str, actor: str = "") -> bool:
+    """Bring version ``number`` back as a new version; False when there is no such version."""
+    version = session.scalar(
+        select(RecordVersion).where(RecordVersion.record_id == record.id, RecordVersion.number == number)
+    )
+    if version is None:
+        return False
+    state = load_states(session, [record.id])[record.id]
+    prepared = prepare_source(version.flavour, version.source)
+    apply(session, [Change("restore", record.local_id, prepared, state, actor=actor)], base_url)
+    session.expire(record)
+    return True
+
+
+def versions(session: Session, record_id: int) -> list[RecordVersion]:
+    """Every version of a record, oldest first."""
+    return list(
+        session.scalars(
+            select(RecordVersion).where(RecordVersion.record_id == record_id).order_by(RecordVersion.number)
+        )
+    )
+
+
+def set_specs(session: Session, record_id: int) -> list[str]:
+    """The specs of the sets a record belongs to directly."""
+    return list(
+        session.scalars(
+            select(OAISet.spec)
+            .join(RecordSet, RecordSet.set_id == OAISet.id)
+            .where(RecordSet.record_id == record_id)
+            .order_by(OAISet.spec)
+        )
+    )
+
+
+# --------------------------------------------------------------------------------- sets
+
+
+class SetError(ValueError):
+    """A set spec that is not valid or a set that does not exist."""
+
+
+def _check_spec(spec: str) -> None:
+    # OAI-PMH 2.6: setSpec is a colon-separated list of unreserved-character parts
+    import re
+
+    if not re.fullmatch(r"[A-Za-z0-9\-_.!~*'()]+(:[A-Za-z0-9\-_.!~*'()]+)*", spec):
+        raise SetError(f"invalid set spec {spec!r}: use letters, digits and -_.!~*'() parts joined by ':'")
+
+
+def add_set(session: Session, spec: str, name: str, description: str | None = None) -> OAISet:
+    """Create set ``spec`` (and any missing ancestor: ``a`` and ``a:b`` for ``a:b:c``)."""
+    _check_spec(spec)
+    parts = spec.split(":")
+    created = None
+    for depth in range(1, len(parts) + 1):
+        current = ":".join(parts[:depth])
+        existing = session.scalar(select(OAISet).where(OAISet.spec == current))
+        if current == spec:
+            if existing is not None:
+                existing.name = name
+                if description is not None:
+                    existing.description = description
+                created = existing
+            else:
+                created = OAISet(spec=spec, name=name, description=description)
+                session.add(created)
+        elif existing is None:
+            session.add(OAISet(spec=current, name=current))
+        session.flush()
+    assert created is not None
+    return created
+
+
+def set_ids(session: Session, specs: Iterable[str]) -> dict[str, int]:
+    """The ids of the sets ``specs``; raise ``SetError`` naming any that do not exist."""
+    specs = list(dict.fromkeys(specs))
+    found = {
+        spec: sid
+        for spec, sid in session.execute(select(OAISet.spec, OAISet.id).where(OAISet.spec.in_(specs)))
+    }
+    missing = [s for s in specs if s not in found]
+    if missing:
+        raise SetError(f"no such set: {', '.join(missing)} (create it with `kutubxona sets add`)")
+    return found
+
+
+def set_counts(session: Session) -> dict[int, int]:
+    """Number of live records directly in each set."""
+    rows = session.execute(
+        select(RecordSet.set_id, func.count())
+        .join(Record, Record.id == RecordSet.record_id)
+        .where(Record.deleted.is_(False))
+        .group_by(RecordSet.set_id)
+    )
+    counts: dict[int, int] = defaultdict(int)
+    for sid, n in rows:
+        counts[sid] = n
+    return counts

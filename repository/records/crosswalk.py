@@ -1,0 +1,257 @@
+"""Crosswalks to simple Dublin Core, as pure functions: MARC 21 (after the Library of Congress
+MARC-to-DC crosswalk) and UNIMARC; plus the kind of material a record describes."""
+
+from __future__ import annotations
+
+import re
+
+from repository.records.dc import DublinCore
+from repository.records.marc import DataField, MarcRecord
+
+_TRAILING = re.compile(r"[\s/:;,=.]+$")
+_YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})\b")
+
+
+def _strip(text: str) -> str:
+    """Drop ISBD punctuation a cataloguer leaves at the end of a subfield (``Title /``)."""
+    return _TRAILING.sub("", text.strip()) or text.strip()
+
+
+def _joined(f: DataField, codes: str, sep: str = " ") -> str:
+    return _strip(sep.join(_strip(v) for v in f.values(codes) if v.strip()))
+
+
+# ------------------------------------------------------------------------------------------ MARC 21
+
+_MARC21_TYPES = {
+    "a": "text", "t": "text", "e": "cartographic", "f": "cartographic", "c": "notated music",
+    "d": "notated music", "i": "sound recording-nonmusical", "j": "sound recording-musical",
+    "k": "still image", "g": "moving image", "r": "three dimensional object",
+    "m": "software, multimedia", "p": "mixed material", "o": "kit",
+}  # fmt: skip
+
+
+def marc21_to_dc(rec: MarcRecord) -> DublinCore:
+    """MARC 21 bibliographic record to simple Dublin Core (LoC MARC-to-DC crosswalk)."""
+    dc = DublinCore()
+    for f in rec.datafields("245"):
+        dc.add("title", _joined(f, "abfghknps"))
+    for f in rec.datafields("100", "110", "111", "700", "710", "711", "720"):
+        dc.add("creator", _joined(f, "abcdq" if f.tag.endswith("00") else "abcdn"))
+    for f in rec.datafields("600", "610", "611", "630", "650", "653"):
+        dc.add("subject", _joined(f, "abcdqvxyz", "--") if f.tag != "653" else _joined(f, "a"))
+    for f in rec.datafields("050", "060", "080", "082"):
+        dc.add("subject", _joined(f, "ab", ""))
+    for f in rec.datafields("5XX"):
+        if f.tag not in ("506", "530", "540", "546"):
+            dc.add("description", _joined(f, "a"))
+    for f in rec.datafields("260", "264"):
+        if f.tag == "264" and f.ind2 not in ("1", " "):
+            continue
+        dc.add("publisher", _joined(f, "ab", " "))
+        date = f.get("c")
+        if date:
+            dc.add("date", _strip(date).strip("[]©c "))
+    if not dc.get("date"):
+        f008 = rec.control("008") or ""
+        if len(f008) >= 11 and f008[7:11].isdigit():
+            dc.add("date", f008[7:11])
+    leader = rec.leader
+    dc.add("type", _MARC21_TYPES.get(leader[6:7]))
+    if leader[7:8] in ("c", "s"):
+        dc.add("type", "collection")
+    if rec.has("502"):
+        dc.add("type", "thesis")
+    for f in rec.datafields("655"):
+        dc.add("type", _joined(f, "a"))
+    for f in rec.datafields("856"):
+        dc.add("format", f.get("q"))
+    for f in rec.datafields("020"):
+        if f.get("a"):
+            dc.add("identifier", "URN:ISBN:" + _strip(f.get("a") or "").split(" ")[0])
+    for f in rec.datafields("022"):
+        if f.get("a"):
+            dc.add("identifier", "URN:ISSN:" + _strip(f.get("a") or ""))
+    for f in rec.datafields("024"):
+        dc.add("identifier", f.get("a"))
+    for f in rec.datafields("856"):
+        dc.add("identifier", f.get("u"))
+    f008 = rec.control("008") or ""
+    if len(f008) >= 38 and f008[35:38].strip(" |"):
+        dc.add("language", f008[35:38])
+    for f in rec.datafields("041"):
+        for value in f.values("abdefghj"):
+            for i in range(0, len(value) - 2, 3):  # packed codes: "engrus"
+                dc.add("language", value[i : i + 3])
+    for f in rec.datafields("530"):
+        dc.add("relation", _joined(f, "abcdu"))
+    for f in rec.datafields(
+        "760",
+        "762",
+        "765",
+        "767",
+        "770",
+        "772",
+        "773",
+        "774",
+        "775",
+        "776",
+        "777",
+        "780",
+        "785",
+        "786",
+        "787",
+    ):
+        dc.add("relation", _joined(f, "ot") or _joined(f, "atgx", ". "))
+    for f in rec.datafields("651", "662", "752"):
+        dc.add("coverage", _joined(f, "abcdfgh", "--"))
+    for f in rec.datafields("043"):
+        dc.add("coverage", f.get("a"))
+    for f in rec.datafields("506", "540"):
+        dc.add("rights", _joined(f, "a"))
+    for f in rec.datafields("786"):
+        dc.add("source", _joined(f, "ot"))
+    for f in rec.datafields("534"):
+        dc.add("source", _joined(f, "t"))
+    return dc
+
+
+def marc21_kind(rec: MarcRecord) -> str:
+    """book, serial, article, thesis, manuscript, music, map, ... from the leader and 502."""
+    leader = rec.leader
+    if rec.has("502"):
+        return "thesis"
+    if leader[6:7] in ("t", "d", "f"):
+        return "manuscript"
+    return _common_kind(leader[6:7], leader[7:8])
+
+
+def _common_kind(type_code: str, level: str) -> str:
+    if type_code in ("a", "b", "t"):
+        return {"s": "serial", "a": "article", "b": "article", "i": "serial"}.get(level, "book")
+    return {"c": "music", "d": "music", "e": "map", "f": "map", "g": "video", "i": "sound",
+            "j": "sound", "k": "image", "m": "software", "r": "object"}.get(type_code, "other")  # fmt: skip
+
+
+# ------------------------------------------------------------------------------------------ UNIMARC
+
+_UNIMARC_TYPES = {
+    "a": "text", "b": "text", "c": "notated music", "d": "notated music", "e": "cartographic",
+    "f": "cartographic", "g": "moving image", "i": "sound recording-nonmusical",
+    "j": "sound recording-musical", "k": "still image", "l": "software, multimedia",
+    "m": "mixed material", "r": "three dimensional object",
+}  # fmt: skip
+
+
+def unimarc_to_dc(rec: MarcRecord) -> DublinCore:
+    """UNIMARC bibliographic record to simple Dublin Core.
+
+    200 title, 7XX names, 210/214 publication, 010/011 ISBN/ISSN, 101 language, 6XX subjects,
+    675 UDC, 686 BBK, 3XX notes, 4XX links to the host item.
+    """
+    dc = DublinCore()
+    for f in rec.datafields("200"):
+        title = " : ".join(_strip(v) for v in f.values("ae") if v.strip())
+        parts = [title] + [_strip(v) for v in f.values("hi") if v.strip()]
+        dc.add("title", ". ".join(p for p in parts if p))
+    for f in rec.datafields("700", "701", "710", "711"):
+        dc.add("creator", _unimarc_name(f))
+    for f in rec.datafields("702", "712"):
+        dc.add("contributor", _unimarc_name(f))
+    for f in rec.datafields("210", "214"):
+        dc.add("publisher", _joined(f, "c"))
+        if f.get("d"):
+            dc.add("date", _strip(f.get("d") or "").strip("[]c "))
+    if not dc.get("date"):
+        f100 = rec.first("100", "a") or ""
+        if len(f100) >= 13 and f100[9:13].isdigit():
+            dc.add("date", f100[9:13])
+    for f in rec.datafields(
+        "600", "601", "602", "604", "605", "606", "607", "608", "610", "615", "616", "617"
+    ):
+        dc.add("subject", _joined(f, "abcdfjxyz", "--") if f.tag != "610" else _joined(f, "a"))
+    for f in rec.datafields("675"):
+        dc.add("subject", f"UDC {_strip(f.get('a') or '')}" if f.get("a") else None)
+    for f in rec.datafields("686"):
+        if f.get("a"):
+            scheme = (f.get("2") or "").lower()
+            label = "BBK" if "bbk" in scheme or not scheme else scheme
+            dc.add("subject", f"{label} {_strip(f.get('a') or '')}")
+    for f in rec.datafields("3XX"):
+        dc.add("description", _joined(f, "a"))
+    leader = rec.leader
+    dc.add("type", _UNIMARC_TYPES.get(leader[6:7]))
+    if leader[7:8] in ("c", "s"):
+        dc.add("type", "collection")
+    if rec.has("328"):
+        dc.add("type", "thesis")
+    for f in rec.datafields("010"):
+        if f.get("a"):
+            dc.add("identifier", "URN:ISBN:" + _strip(f.get("a") or "").split(" ")[0])
+    for f in rec.datafields("011"):
+        if f.get("a"):
+            dc.add("identifier", "URN:ISSN:" + _strip(f.get("a") or ""))
+    for f in rec.datafields("856"):
+        dc.add("identifier", f.get("u"))
+    for f in rec.datafields("101"):
+        for value in f.values("a"):
+            dc.add("language", value)
+    for f in rec.datafields("4XX"):
+        dc.add("relation", _unimarc_link_title(f))
+    for f in rec.datafields("310"):
+        dc.add("rights", _joined(f, "a"))
+    return dc
+
+
+def _unimarc_name(f: DataField) -> str:
+    name = _strip(f.get("a") or "")
+    rest = _strip(f.get("b") or "")
+    dates = _strip(f.get("f") or "")
+    out = f"{name}, {rest}" if rest else name
+    return f"{out}, {dates}" if dates else out
+
+
+def _unimarc_link_title(f: DataField) -> str | None:
+    """Title of a linked item: subfield $t, or the 200$a embedded after $1 (embedded-fields technique)."""
+    if f.get("t"):
+        return _strip(f.get("t") or "")
+    embedded = None
+    for code, value in f.subfields:
+        if code == "1":
+            embedded = value[:3]
+        elif code == "a" and embedded == "200":
+            return _strip(value)
+    return None
+
+
+def unimarc_kind(rec: MarcRecord) -> str:
+    """book, serial, article, thesis, manuscript, ... from the UNIMARC leader and 328."""
+    leader = rec.leader
+    if rec.has("328"):
+        return "thesis"
+    if leader[6:7] in ("b", "d", "f"):
+        return "manuscript"
+    return _common_kind(leader[6:7], leader[7:8])
+
+
+# ------------------------------------------------------------------------------------------ any
+
+
+def year_of(dc: DublinCore) -> str:
+    """The first four-digit year among the dates."""
+    for value in dc.get("date"):
+        match = _YEAR.search(value)
+        if match:
+            return match.group(1)
+    return ""
+
+
+def dc_kind(dc: DublinCore) -> str:
+    """The kind of material a Dublin Core record describes, from dc:type."""
+    types = " ".join(dc.get("type")).lower()
+    for word, kind in (("thesis", "thesis"), ("article", "article"), ("serial", "serial"),
+                       ("journal", "serial"), ("manuscript", "manuscript"), ("book", "book"),
+                       ("image", "image"), ("sound", "sound"), ("dataset", "dataset")):  # fmt: skip
+        if word in types:
+            return kind
+    return "text" if "text" in types else "other"

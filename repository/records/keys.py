@@ -1,0 +1,55 @@
+"""Match keys of a record: what tells that an incoming record is one we already hold.
+
+Kinds, strongest first: ``ctl`` (001 with 003), ``035`` (system control number), ``isbn``
+(normalised to ISBN-13), ``issn``, ``dcid`` (a DC record's identifier), ``hash`` (the canonical
+content; lets a record without identifiers be re-imported as ``unchanged``).
+"""
+
+from __future__ import annotations
+
+from repository.records.dc import DublinCore
+from repository.records.identifiers import normalise_isbn, normalise_issn
+from repository.records.marc import MarcRecord
+
+ORDER = ("ctl", "035", "isbn", "issn", "dcid", "hash")
+
+
+def marc_keys(rec: MarcRecord, flavour: str) -> list[tuple[str, str]]:
+    """Match keys of a MARC 21 or UNIMARC record."""
+    keys: list[tuple[str, str]] = []
+    control = (rec.control("001") or "").strip()
+    if control:
+        org = (rec.control("003") or "").strip()
+        keys.append(("ctl", f"{org}|{control}"[:255]))
+    for f in rec.datafields("035"):
+        value = (f.get("a") or "").strip()
+        if value:
+            keys.append(("035", value[:255]))
+    isbn_tag, issn_tag = ("010", "011") if flavour == "unimarc" else ("020", "022")
+    for f in rec.datafields(isbn_tag):
+        isbn = normalise_isbn(f.get("a") or "")
+        if isbn:
+            keys.append(("isbn", isbn))
+    for f in rec.datafields(issn_tag):
+        issn = normalise_issn(f.get("a") or "")
+        if issn:
+            keys.append(("issn", issn))
+    return _unique(keys)
+
+
+def dc_keys(dc: DublinCore, header_id: str | None) -> list[tuple[str, str]]:
+    """Match keys of a Dublin Core record: its OAI header identifier and dc:identifiers, ISBNs."""
+    keys: list[tuple[str, str]] = []
+    if header_id:
+        keys.append(("dcid", header_id[:255]))
+    for ident in dc.get("identifier"):
+        keys.append(("dcid", ident[:255]))
+        if "isbn" in ident.lower():
+            isbn = normalise_isbn(ident)
+            if isbn:
+                keys.append(("isbn", isbn))
+    return _unique(keys)
+
+
+def _unique(keys: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return list(dict.fromkeys(keys))

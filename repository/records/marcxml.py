@@ -1,0 +1,148 @@
+"""MARCXML (MARC21slim) and MarcXchange (ISO 25577): writing records as strings, reading them with lxml."""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from repository.records.marc import (
+    VALID_CODE,
+    VALID_INDICATOR,
+    ControlField,
+    DataField,
+    Field,
+    MarcError,
+    MarcRecord,
+)
+from repository.records.xmltext import clean, escape
+
+SLIM_NS = "http://www.loc.gov/MARC21/slim"
+SLIM_XSD = "http://www.loc.gov/standards/marcxml/schema/MARC21slim.xsd"
+MARCXCHANGE_NS = "info:lc/xmlns/marcxchange-v2"
+MARCXCHANGE_XSD = "http://www.loc.gov/standards/iso25577/marcxchange-2-0.xsd"
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+_LEADER_TAIL = "4500"
+
+
+def canonical_leader(leader: str) -> str:
+    """The leader as stored: lengths zeroed (they belong to ISO 2709), UTF-8 (09 ``a``), 10-11 ``22``.
+
+    Zeroing the lengths keeps a record's canonical form the same whichever encoding or syntax it
+    arrived in, so that re-importing an export is ``unchanged``.
+    """
+    leader = (leader + " " * 24)[:24]
+    chars = [c if c.isascii() and (c.isalnum() or c == " ") else " " for c in leader]
+    chars[0:5] = "00000"
+    chars[9] = "a"
+    chars[10:12] = "22"
+    chars[12:17] = "00000"
+    chars[20:24] = _LEADER_TAIL
+    return "".join(chars)
+
+
+def normalise(record: MarcRecord, warnings: list[str]) -> MarcRecord:
+    """Make ``record`` valid MARCXML: canonical leader, control fields first, valid indicators and codes.
+
+    Bad indicators become blanks and bad subfield codes ``_``, each with a warning; nothing else
+    changes.
+    """
+    controls: list[Field] = []
+    datas: list[Field] = []
+    bad_ind = bad_code = False
+    for f in record.fields:
+        if isinstance(f, ControlField):
+            controls.append(f)
+            continue
+        ind1, ind2 = f.ind1, f.ind2
+        if not VALID_INDICATOR.match(ind1 or ""):
+            ind1, bad_ind = " ", True
+        if not VALID_INDICATOR.match(ind2 or ""):
+            ind2, bad_ind = " ", True
+        subs = []
+        for code, value in f.subfields:
+            if not VALID_CODE.match(code or ""):
+                code, bad_code = "_", True
+            subs.append((code, value))
+        datas.append(DataField(f.tag, ind1, ind2, tuple(subs)))
+    if bad_ind:
+        warnings.append("indicators outside [0-9a-z ] replaced by blanks")
+    if bad_code:
+        warnings.append("invalid subfield codes replaced by '_'")
+    return MarcRecord(canonical_leader(record.leader), controls + datas)
+
+
+def to_marcxml(record: MarcRecord, namespace: str = SLIM_NS, schema: str | None = None, fmt: str = "") -> str:
+    """Serialise a normalised record as one ``record`` element (MARC21slim or MarcXchange)."""
+    attrs = f' xmlns="{namespace}"'
+    if schema:
+        attrs += f' xmlns:xsi="{XSI_NS}" xsi:schemaLocation="{namespace} {schema}"'
+    if fmt:
+        attrs += f' format="{escape(fmt)}" type="Bibliographic"'
+    parts = [f"<record{attrs}><leader>{escape(record.leader)}</leader>"]
+    for f in record.fields:
+        if isinstance(f, ControlField):
+            parts.append(f'<controlfield tag="{escape(f.tag)}">{escape(f.data)}</controlfield>')
+        else:
+            parts.append(f'<datafield tag="{escape(f.tag)}" ind1="{escape(f.ind1)}" ind2="{escape(f.ind2)}">')
+            for code, value in f.subfields:
+                parts.append(f'<subfield code="{escape(code)}">{escape(value)}</subfield>')
+            parts.append("</datafield>")
+    parts.append("</record>")
+    return "".join(parts)
+
+
+def marc21_fragment(record: MarcRecord) -> str:
+    """The ``marc21`` OAI payload: MARC21slim with its schema location."""
+    return to_marcxml(record, SLIM_NS, SLIM_XSD)
+
+
+def marcxchange_fragment(record: MarcRecord) -> str:
+    """The ``marcxchange`` OAI payload for a UNIMARC record (ISO 25577, format="UNIMARC")."""
+    return to_marcxml(record, MARCXCHANGE_NS, MARCXCHANGE_XSD, fmt="UNIMARC")
+
+
+def from_element(element: etree._Element) -> MarcRecord:
+    """Read one MARCXML ``record`` element (any namespace or none); raise ``MarcError`` when malformed."""
+    leader = ""
+    fields: list[Field] = []
+    for child in element:
+        if not isinstance(child.tag, str):
+            continue  # comments, processing instructions
+        name = etree.QName(child).localname
+        if name == "leader":
+            leader = child.text or ""
+        elif name == "controlfield":
+            tag = child.get("tag")
+            if tag is None:
+                raise MarcError(f"controlfield without a tag at line {child.sourceline}")
+            fields.append(ControlField(tag, _text(child.text)))
+        elif name == "datafield":
+            tag = child.get("tag")
+            if tag is None:
+                raise MarcError(f"datafield without a tag at line {child.sourceline}")
+            subs = []
+            for sub in child:
+                if not isinstance(sub.tag, str) or etree.QName(sub).localname != "subfield":
+                    continue
+                code = sub.get("code")
+                if code is None:
+                    raise MarcError(f"subfield without a code in field {tag} at line {sub.sourceline}")
+                subs.append((code, _text(sub.text)))
+            fields.append(
+                DataField(
+                    tag, child.get("ind1", " ")[:1] or " ", child.get("ind2", " ")[:1] or " ", tuple(subs)
+                )
+            )
+    if not leader:
+        leader = "00000nam a2200000 a 4500"
+    return MarcRecord(leader, fields)
+
+
+def _text(text: str | None) -> str:
+    return clean(text or "")[0]
+
+
+def parse_record(source: str) -> MarcRecord:
+    """Parse a stored canonical MARCXML record."""
+    from repository.records.xmltext import safe_parser
+
+    return from_element(etree.fromstring(source.encode("utf-8"), safe_parser()))

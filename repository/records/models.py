@@ -1,0 +1,154 @@
+"""Catalogue tables: records, their disseminated formats, keys, versions and sets; import batches.
+
+Datestamps are naive UTC datetimes with whole seconds (OAI-PMH 3.3: UTC, seconds granularity).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from repository.db import Base
+
+
+def utcnow() -> datetime:
+    """Now, in UTC, naive, truncated to the second (the repository's granularity)."""
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+
+class OAISet(Base):
+    """A set of records; ``a:b:c`` is a child of ``a:b`` (OAI-PMH 2.6)."""
+
+    __tablename__ = "oai_set"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    spec: Mapped[str] = mapped_column(String(255), unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+
+
+class Record(Base):
+    """One catalogue record, alive or a tombstone (deletedRecord=persistent: never hard-deleted)."""
+
+    __tablename__ = "record"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    local_id: Mapped[str] = mapped_column(String(255), unique=True)
+    flavour: Mapped[str] = mapped_column(String(16))  # marc21, unimarc, dc
+    source: Mapped[str] = mapped_column(Text)  # canonical MARCXML or DC XML, UTF-8, NFC
+    content_hash: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str] = mapped_column(Text, default="")
+    year: Mapped[str] = mapped_column(String(16), default="")
+    kind: Mapped[str] = mapped_column(String(32), default="")  # book, serial, article, thesis, ...
+    language: Mapped[str] = mapped_column(String(64), default="")
+    datestamp: Mapped[datetime] = mapped_column(DateTime)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    created: Mapped[datetime] = mapped_column(DateTime)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
+
+    __table_args__ = (Index("ix_record_datestamp_id", "datestamp", "id"),)
+
+
+class RecordFormat(Base):
+    """A record pre-serialised in one metadata format, so dissemination is a read."""
+
+    __tablename__ = "record_format"
+
+    record_id: Mapped[int] = mapped_column(ForeignKey("record.id"), primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(32), primary_key=True)
+    xml: Mapped[bytes] = mapped_column(LargeBinary)
+
+    __table_args__ = (Index("ix_record_format_prefix_record", "prefix", "record_id"),)
+
+
+class RecordSet(Base):
+    """Direct membership of a record in a set (ancestors are implied, OAI-PMH 2.7.2)."""
+
+    __tablename__ = "record_set"
+
+    record_id: Mapped[int] = mapped_column(ForeignKey("record.id"), primary_key=True)
+    set_id: Mapped[int] = mapped_column(ForeignKey("oai_set.id"), primary_key=True)
+
+    __table_args__ = (Index("ix_record_set_set_record", "set_id", "record_id"),)
+
+
+class RecordKey(Base):
+    """A match key of a record: control number (001+003), 035, ISBN, ISSN, content hash."""
+
+    __tablename__ = "record_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(255))
+    record_id: Mapped[int] = mapped_column(ForeignKey("record.id"), index=True)
+
+    __table_args__ = (Index("ix_record_key_kind_value", "kind", "value"),)
+
+
+class RecordVersion(Base):
+    """Every state a record has had; the newest one is the record as it is now."""
+
+    __tablename__ = "record_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("record.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(16))  # create, update, delete, undelete, restore
+    flavour: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(Text)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
+    actor: Mapped[str] = mapped_column(String(255), default="")
+    created: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ImportBatch(Base):
+    """One imported file: where its original bytes are stored and what became of its records."""
+
+    __tablename__ = "import_batch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file_name: Mapped[str] = mapped_column(Text)
+    object_key: Mapped[str] = mapped_column(String(128), default="")  # sha256 of the original file
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    syntax: Mapped[str] = mapped_column(String(16), default="")
+    options: Mapped[str] = mapped_column(Text, default="{}")  # JSON of the import options
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running, done, failed
+    message: Mapped[str] = mapped_column(Text, default="")
+    started: Mapped[datetime] = mapped_column(DateTime)
+    finished: Mapped[datetime | None] = mapped_column(DateTime)
+    records: Mapped[int] = mapped_column(Integer, default=0)
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    warnings: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class BatchItem(Base):
+    """A finding of a batch: a rejected or skipped record (with its raw bytes) or a warning."""
+
+    __tablename__ = "batch_item"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)  # 1-based record number in the file
+    offset: Mapped[int | None] = mapped_column(Integer)  # byte offset (ISO 2709)
+    line: Mapped[int | None] = mapped_column(Integer)  # line (XML)
+    outcome: Mapped[str] = mapped_column(String(16))  # rejected, skipped, warning
+    reason: Mapped[str] = mapped_column(Text)
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary)
+    local_id: Mapped[str | None] = mapped_column(String(255))

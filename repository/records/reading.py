@@ -1,0 +1,246 @@
+"""Reading import files into a stream of incoming records, each parsed, validated or explained.
+
+ISO 2709, MARCXML (collections, single records, records inside OAI-PMH responses) and Dublin Core
+(``oai_dc:dc`` records, collections of them, saved ListRecords responses) are read as streams: memory
+stays bounded whatever the file size.  Every record found becomes one ``Incoming``; one that cannot
+be used carries the reason and its raw bytes, so it can be kept and fixed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from lxml import etree
+
+from repository.records import dc as dcmod
+from repository.records import marcxml
+from repository.records.marc import (
+    NOT_CATALOGUED,
+    VALID_TAG,
+    MarcError,
+    MarcRecord,
+    parse_iso2709,
+    split_iso2709,
+)
+from repository.records.xmltext import ITERPARSE_SAFE
+
+SYNTAXES = ("auto", "iso2709", "marcxml", "dc")
+FLAVOURS = ("auto", "marc21", "unimarc")
+
+
+class UnreadableFile(ValueError):
+    """The file is empty or in no format we read (nothing can be imported from it)."""
+
+
+@dataclass(slots=True)
+class Incoming:
+    """One record found in a file, ready to be stored, or with the reason it cannot be."""
+
+    position: int
+    raw: bytes
+    offset: int | None = None
+    line: int | None = None
+    flavour: str = ""
+    marc: MarcRecord | None = None
+    dc: dcmod.DublinCore | None = None
+    header_id: str | None = None
+    rejected: str | None = None
+    skipped: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def sniff(head: bytes) -> str:
+    """``iso2709`` or ``xml`` from the first bytes of a file; raise ``UnreadableFile`` otherwise."""
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n\x00")
+    if not text:
+        raise UnreadableFile("the file is empty")
+    if text.startswith(b"<"):
+        return "xml"
+    if text[:5].isdigit():
+        return "iso2709"
+    if text[:1] in (b"{", b"["):
+        raise UnreadableFile("JSON (MARC-in-JSON) is not a format we import; use ISO 2709 or MARCXML")
+    if text.startswith(b"=LDR"):
+        raise UnreadableFile("MARCMaker text (.mrk) is not a format we import; use ISO 2709 or MARCXML")
+    raise UnreadableFile("not ISO 2709, MARCXML or Dublin Core XML")
+
+
+def read(
+    stream: BinaryIO, syntax: str = "auto", flavour: str = "auto", encoding: str = "auto"
+) -> Iterator[Incoming]:
+    """Every record in ``stream``, in order, as ``Incoming``; raise ``UnreadableFile`` for a hopeless file."""
+    head = stream.peek(4096)[:4096] if hasattr(stream, "peek") else b""
+    if not head:
+        head = stream.read(4096)
+        stream.seek(0)
+    kind = sniff(head)
+    if syntax == "iso2709" and kind != "iso2709":
+        raise UnreadableFile("--syntax iso2709 given, but the file is XML")
+    if syntax in ("marcxml", "dc") and kind != "xml":
+        raise UnreadableFile(f"--syntax {syntax} given, but the file is not XML")
+    if kind == "iso2709":
+        yield from _read_iso2709(stream, flavour, encoding)
+    else:
+        yield from _read_xml(stream, syntax, flavour)
+
+
+def _read_iso2709(stream: BinaryIO, flavour: str, encoding: str) -> Iterator[Incoming]:
+    for raw in split_iso2709(stream):
+        item = Incoming(raw.position, raw.data, offset=raw.offset, warnings=list(raw.warnings))
+        try:
+            decoded = parse_iso2709(raw.data, encoding)
+        except MarcError as exc:
+            item.rejected = str(exc)
+            yield item
+            continue
+        item.warnings.extend(decoded.warnings)
+        _check_marc(item, decoded.record, flavour)
+        yield item
+
+
+def detect_flavour(rec: MarcRecord) -> str:
+    """``marc21`` or ``unimarc``, by where the title is: 245 (MARC 21) or 200 (UNIMARC)."""
+    tags = {f.tag for f in rec.fields}
+    if "245" in tags:
+        return "marc21"
+    if "200" in tags:
+        return "unimarc"  # even beside an 008 or 260: CIS systems add MARC 21 fields to UNIMARC
+    return "marc21"
+
+
+def _check_marc(item: Incoming, rec: MarcRecord, flavour: str) -> None:
+    """Validate a parsed MARC record; set ``item.marc`` or the reason it is rejected or skipped."""
+    bad = [f.tag for f in rec.fields if not VALID_TAG.match(f.tag)]
+    if bad:
+        item.rejected = f"invalid tag {bad[0]!r}"
+        return
+    item.flavour = detect_flavour(rec) if flavour == "auto" else flavour
+    record_type = rec.leader[6:7]
+    if record_type in NOT_CATALOGUED:
+        item.skipped = f"{NOT_CATALOGUED[record_type]} (leader/06 {record_type!r}): not catalogued yet"
+        return
+    title_tag = "245" if item.flavour == "marc21" else "200"
+    if not any(v.strip() for f in rec.datafields(title_tag) for v in f.values()):
+        item.rejected = f"no title: required field {title_tag} is missing or empty"
+        return
+    item.marc = marcxml.normalise(rec, item.warnings)
+
+
+_OAI = "http://www.openarchives.org/OAI/2.0/"
+
+
+def _local(tag: object) -> str:
+    return etree.QName(tag).localname if isinstance(tag, str) else ""
+
+
+def _read_xml(stream: BinaryIO, syntax: str, flavour: str) -> Iterator[Incoming]:
+    """MARC ``record`` and ``dc`` elements wherever they are, OAI-PMH headers giving DC identifiers."""
+    position = 0
+    header_id: str | None = None
+    header_deleted = False
+    in_oai_record = payload_seen = False
+    try:
+        for event, elem in etree.iterparse(stream, events=("start", "end"), **ITERPARSE_SAFE):
+            name = _local(elem.tag)
+            if event == "start":
+                if name == "record" and _is_oai(elem):
+                    in_oai_record, payload_seen, header_id, header_deleted = True, False, None, False
+                continue
+            if name == "header" and in_oai_record:
+                header_id = _child_text(elem, "identifier")
+                header_deleted = elem.get("status") == "deleted"
+            elif name == "record" and _is_oai(elem):
+                in_oai_record = False
+                if header_deleted and not payload_seen:
+                    position += 1
+                    yield Incoming(
+                        position,
+                        etree.tostring(elem),
+                        line=elem.sourceline,
+                        skipped=f"deleted in its source repository ({header_id})",
+                    )
+                _release(elem)
+            elif name == "record" and _looks_marc(elem):
+                payload_seen = True
+                position += 1
+                item = Incoming(position, etree.tostring(elem), line=elem.sourceline)
+                if syntax == "dc":
+                    item.skipped = "a MARCXML record in a file imported with --syntax dc"
+                else:
+                    try:
+                        _check_marc(item, marcxml.from_element(elem), flavour)
+                    except MarcError as exc:
+                        item.rejected = str(exc)
+                yield item
+                _release(elem)
+            elif name == "dc" and _has_dc_children(elem):
+                payload_seen = True
+                position += 1
+                item = Incoming(
+                    position,
+                    etree.tostring(elem),
+                    line=elem.sourceline,
+                    flavour="dc",
+                    header_id=header_id if in_oai_record else None,
+                )
+                if syntax == "marcxml":
+                    item.skipped = "a Dublin Core record in a file imported with --syntax marcxml"
+                else:
+                    record = dcmod.from_element(elem)
+                    if not record.get("title"):
+                        item.rejected = "no title: dc:title is missing or empty"
+                    else:
+                        item.dc = record
+                yield item
+                _release(elem)
+    except etree.XMLSyntaxError as exc:
+        line = exc.position[0] if exc.position else None
+        if position == 0:
+            raise UnreadableFile(f"XML is not well-formed at line {line}: {exc.msg}") from None
+        position += 1
+        yield Incoming(
+            position,
+            b"",
+            line=line,
+            rejected=f"XML is not well-formed from line {line}: {exc.msg}; the rest of the file is unread",
+        )
+
+
+def _is_oai(elem: etree._Element) -> bool:
+    """An OAI-PMH ``record`` (namespaced, or a namespace-less response's child of ListRecords)."""
+    if etree.QName(elem).namespace == _OAI:
+        return True
+    parent = elem.getparent()
+    return parent is not None and _local(parent.tag) in ("ListRecords", "GetRecord")
+
+
+def _looks_marc(elem: etree._Element) -> bool:
+    ns = etree.QName(elem).namespace
+    if ns == _OAI:
+        return False
+    return any(_local(c.tag) in ("leader", "controlfield", "datafield") for c in elem) or ns in (
+        marcxml.SLIM_NS,
+        marcxml.MARCXCHANGE_NS,
+    )
+
+
+def _has_dc_children(elem: etree._Element) -> bool:
+    return any(_local(c.tag) in dcmod.ELEMENTS for c in elem)
+
+
+def _child_text(elem: etree._Element, name: str) -> str | None:
+    for child in elem:
+        if _local(child.tag) == name:
+            return (child.text or "").strip() or None
+    return None
+
+
+def _release(elem: etree._Element) -> None:
+    """Free what has been read: the element's content and the siblings before it."""
+    elem.clear(keep_tail=True)
+    parent = elem.getparent()
+    if parent is not None:
+        while elem.getprevious() is not None:
+            del parent[0]

@@ -1,0 +1,44 @@
+"""Text that is safe to put in XML 1.0, and the one safe lxml parser configuration."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from lxml import etree
+
+# XML 1.0 2.2: Char ::= #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]
+_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
+
+
+def clean(text: str) -> tuple[str, int]:
+    """NFC-normalise ``text`` and drop characters XML 1.0 forbids; return it and how many were dropped."""
+    text = unicodedata.normalize("NFC", text)
+    cleaned, dropped = _ILLEGAL.subn("", text)
+    return cleaned, dropped
+
+
+def xml_safe(text: str) -> str:
+    """``text`` without the characters XML 1.0 forbids (for data that may predate our checks)."""
+    return _ILLEGAL.sub("", text)
+
+
+def escape(text: str) -> str:
+    """Escape ``text`` for element content or a double-quoted attribute."""
+    return text.translate(_ESCAPES)
+
+
+def safe_parser(**options: object) -> etree.XMLParser:
+    """An lxml parser that loads no DTD, resolves no entity and never touches the network."""
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=True,
+        **options,
+    )
+
+
+ITERPARSE_SAFE = {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": True}

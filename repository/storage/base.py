@@ -1,0 +1,58 @@
+"""The object store interface and what it returns."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO, Protocol
+
+CHUNK = 1 << 20
+
+
+class StorageError(RuntimeError):
+    """The object store failed or holds no such object."""
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """An object as stored: its key (the sha256 of its bytes), size and checksums."""
+
+    key: str
+    size: int
+    sha256: str
+    md5: str
+
+
+class ObjectStore(Protocol):
+    """Content-addressed object storage: the same bytes are stored once."""
+
+    url: str
+
+    def put(self, stream: BinaryIO) -> StoredObject:
+        """Store the bytes of ``stream`` (read to its end) and return where they are."""
+        ...
+
+    def open(self, key: str) -> BinaryIO:
+        """Read an object; raise ``StorageError`` when it is missing."""
+        ...
+
+    def exists(self, key: str) -> bool:
+        """True when the object is stored."""
+        ...
+
+    def keys(self) -> Iterator[str]:
+        """Every stored key."""
+        ...
+
+
+def digest_stream(stream: BinaryIO, sink: BinaryIO | None = None) -> tuple[int, str, str]:
+    """Read ``stream`` in chunks (copying to ``sink``): return size, sha256 and md5 hex digests."""
+    sha, md5, size = hashlib.sha256(), hashlib.md5(usedforsecurity=False), 0
+    while chunk := stream.read(CHUNK):
+        sha.update(chunk)
+        md5.update(chunk)
+        size += len(chunk)
+        if sink is not None:
+            sink.write(chunk)
+    return size, sha.hexdigest(), md5.hexdigest()

@@ -1,0 +1,79 @@
+"""Public HTML pages: the home page with the collection's sets, and one page per record."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template
+from sqlalchemy import func, select
+
+from repository.records import catalogue
+from repository.records import dc as dcmod
+from repository.records.formats import FORMATS, prepare_source
+from repository.records.identifiers import oai_identifier, record_path
+from repository.records.marc import to_text
+from repository.records.models import OAISet, Record
+from repository.services import services
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.app_template_filter("record_url")
+def record_url(local_id: str) -> str:
+    """The path of a record's page."""
+    return record_path(local_id)
+
+
+@bp.get("/")
+def home() -> str:
+    """The collection: its sets with their sizes and the newest records."""
+    svc = services()
+    with svc.db.sessions() as session:
+        sets = session.scalars(select(OAISet).order_by(OAISet.spec)).all()
+        counts = catalogue.set_counts(session)
+        total = session.scalar(select(func.count()).select_from(Record).where(Record.deleted.is_(False)))
+        recent = session.scalars(
+            select(Record)
+            .where(Record.deleted.is_(False))
+            .order_by(Record.datestamp.desc(), Record.id.desc())
+            .limit(25)
+        ).all()
+    return render_template("home.html", sets=sets, counts=counts, total=total, recent=recent, conf=svc.conf)
+
+
+@bp.get("/records/<path:local_id>")
+def record(local_id: str) -> tuple[str, int] | str:
+    """One record: its description, identifiers, sets and the MARC or Dublin Core behind it."""
+    svc = services()
+    with svc.db.sessions() as session:
+        rec = session.scalar(select(Record).where(Record.local_id == local_id))
+        if rec is None:
+            abort(404)
+        specs = catalogue.set_specs(session, rec.id)
+    oai_id = oai_identifier(svc.repository_id, rec.local_id)
+    if rec.deleted:
+        return render_template("deleted.html", rec=rec, oai_id=oai_id, conf=svc.conf), 410
+    prepared = prepare_source(rec.flavour, rec.source)
+    marc_text = to_text(prepared.marc) if prepared.marc is not None else None
+    formats = [f for f in FORMATS.values() if rec.flavour in f.flavours]
+    return render_template(
+        "record.html",
+        rec=rec,
+        dc=prepared.dc,
+        marc_text=marc_text,
+        specs=specs,
+        oai_id=oai_id,
+        formats=formats,
+        conf=svc.conf,
+        elements=dcmod.ELEMENTS,
+    )
+
+
+@bp.app_errorhandler(404)
+def not_found(_error: Exception) -> tuple[str, int]:
+    """A plain page for an unknown address."""
+    return render_template("error.html", code=404, message="Topilmadi / Not found"), 404
+
+
+@bp.app_errorhandler(500)
+def server_error(_error: Exception) -> tuple[str, int]:
+    """A plain page, never a traceback."""
+    return render_template("error.html", code=500, message="Ichki xato / Internal error"), 500
