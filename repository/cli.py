@@ -89,9 +89,7 @@ def main() -> None:
     default="auto",
     show_default=True,
 )
-@click.option(
-    "--set", "sets", multiple=True, metavar="SPEC", help="add every record to this set (repeatable)"
-)
+@click.option("--set", "sets", multiple=True, metavar="SPEC", help="add every record to this set (repeatable)")
 @click.option(
     "--on-match",
     type=click.Choice(["update", "skip", "new"]),
@@ -323,15 +321,11 @@ def show_cmd(ident: str, fmt: str) -> None:
         click.echo(formats.get("oai_dc", b"").decode())
     else:
         click.echo(
-            json.dumps(
-                _record_json(rec, specs, sorted(formats), versions, prepared), ensure_ascii=False, indent=2
-            )
+            json.dumps(_record_json(rec, specs, sorted(formats), versions, prepared), ensure_ascii=False, indent=2)
         )
 
 
-def _record_json(
-    rec: Record, specs: list[str], formats: list[str], versions: list[Any], prepared: Any
-) -> dict:
+def _record_json(rec: Record, specs: list[str], formats: list[str], versions: list[Any], prepared: Any) -> dict:
     svc = services()
     out: dict[str, Any] = {
         "local_id": rec.local_id,
@@ -423,9 +417,7 @@ def batches_show(batch_id: int, as_json: bool) -> None:
     svc = services()
     with svc.db.sessions() as session:
         b = _batch(session, batch_id)
-        items = session.scalars(
-            select(BatchItem).where(BatchItem.batch_id == b.id).order_by(BatchItem.id)
-        ).all()
+        items = session.scalars(select(BatchItem).where(BatchItem.batch_id == b.id).order_by(BatchItem.id)).all()
     data = {
         "batch": b.id,
         "file": b.file_name,
@@ -436,10 +428,7 @@ def batches_show(batch_id: int, as_json: bool) -> None:
         "started": f"{b.started:%Y-%m-%dT%H:%M:%SZ}",
         "finished": f"{b.finished:%Y-%m-%dT%H:%M:%SZ}" if b.finished else None,
         "options": json.loads(b.options or "{}"),
-        **{
-            k: getattr(b, k)
-            for k in ("records", "created", "updated", "unchanged", "skipped", "rejected", "warnings")
-        },
+        **{k: getattr(b, k) for k in ("records", "created", "updated", "unchanged", "skipped", "rejected", "warnings")},
         "problems": [
             {
                 "position": i.position,
@@ -496,9 +485,7 @@ def batches_rejected(batch_id: int, out: Path) -> None:
     xml = any(raw.lstrip()[:1] == b"<" for raw in raws)
     with open(out, "wb") as fh:
         if xml:
-            fh.write(
-                f'<?xml version="1.0" encoding="UTF-8"?>\n<collection xmlns="{marcxml.SLIM_NS}">\n'.encode()
-            )
+            fh.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<collection xmlns="{marcxml.SLIM_NS}">\n'.encode())
         for raw in raws:
             fh.write(raw + (b"\n" if xml else b""))
         if xml:

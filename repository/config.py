@@ -29,16 +29,12 @@ SETTINGS: dict[str, Setting] = {
     "STORAGE_URL": Setting("", "object storage: file:///path or s3://bucket; empty = {VAR_DIR}/objects"),
     "S3_ENDPOINT": Setting("", "endpoint URL of an S3-compatible store (MinIO, Ceph RGW); empty = AWS"),
     "SEARCH_URL": Setting("", "Elasticsearch URL; empty = the embedded search"),
-    "BASE_URL": Setting(
-        "http://127.0.0.1:5000", "public root of the site; the OAI base URL is {BASE_URL}/oai"
-    ),
+    "BASE_URL": Setting("http://127.0.0.1:5000", "public root of the site; the OAI base URL is {BASE_URL}/oai"),
     "REPOSITORY_ID": Setting("demo.kutubxona.uz", "DNS-style name in oai:{REPOSITORY_ID}:{local id}"),
     "REPOSITORY_NAME": Setting("Kutubxona demo repository", "human-readable name shown by Identify"),
     "ADMIN_EMAIL": Setting("admin@kutubxona.uz", "address of the repository's administrator"),
     "SECRET_KEY": Setting("", "signs resumption tokens and sessions; empty = generated once into VAR_DIR"),
-    "AUTO_MIGRATE": Setting(
-        "auto", "apply pending migrations at start: auto (embedded SQLite only), yes, no"
-    ),
+    "AUTO_MIGRATE": Setting("auto", "apply pending migrations at start: auto (embedded SQLite only), yes, no"),
     "OAI_PAGE_SIZE": Setting(100, "records per OAI-PMH list page"),
     "OAI_TOKEN_TTL_HOURS": Setting(48, "lifetime of a resumption token chain, in hours"),
     "OAI_MAX_CONCURRENT": Setting(8, "list requests served at once per worker before answering 503"),
@@ -54,9 +50,7 @@ class ConfigError(ValueError):
     """A setting has a value the service cannot run with."""
 
 
-def load(
-    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
-) -> dict[str, Any]:
+def load(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Build the configuration: defaults, then ``KUTUBXONA_*`` variables, then ``overrides``."""
     environ = os.environ if environ is None else environ
     conf: dict[str, Any] = {}
@@ -84,9 +78,7 @@ def _complete(conf: dict[str, Any]) -> dict[str, Any]:
         conf["STORAGE_URL"] = (var / "objects").as_uri()
     conf["BASE_URL"] = str(conf["BASE_URL"]).rstrip("/")
     if not _DNS_NAME.match(conf["REPOSITORY_ID"]):
-        raise ConfigError(
-            f"KUTUBXONA_REPOSITORY_ID must be a DNS-style name with a dot, not {conf['REPOSITORY_ID']!r}"
-        )
+        raise ConfigError(f"KUTUBXONA_REPOSITORY_ID must be a DNS-style name with a dot, not {conf['REPOSITORY_ID']!r}")
     email = conf["ADMIN_EMAIL"]
     if not _EMAIL.match(email) or email.lower().endswith("@localhost"):
         raise ConfigError(f"KUTUBXONA_ADMIN_EMAIL must be a valid address (not @localhost), not {email!r}")

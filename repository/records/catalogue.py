@@ -95,9 +95,7 @@ def load_states(session: Session, ids: Iterable[int]) -> dict[int, State]:
         ):
             states[rid].set_ids.add(sid)
         for rid, value in session.execute(
-            select(RecordKey.record_id, RecordKey.value).where(
-                RecordKey.record_id.in_(part), RecordKey.kind == "ctl"
-            )
+            select(RecordKey.record_id, RecordKey.value).where(RecordKey.record_id.in_(part), RecordKey.kind == "ctl")
         ):
             states[rid].ctl = value
     return states
@@ -109,27 +107,19 @@ def taken_local_ids(session: Session, candidates: Iterable[str]) -> set[str]:
     taken: set[str] = set()
     for start in range(0, len(candidates), 500):
         taken.update(
-            session.scalars(
-                select(Record.local_id).where(Record.local_id.in_(candidates[start : start + 500]))
-            )
+            session.scalars(select(Record.local_id).where(Record.local_id.in_(candidates[start : start + 500])))
         )
     return taken
 
 
-def apply(
-    session: Session, changes: Sequence[Change], base_url: str, now: datetime | None = None
-) -> list[int]:
+def apply(session: Session, changes: Sequence[Change], base_url: str, now: datetime | None = None) -> list[int]:
     """Write ``changes`` in a few bulk statements; return the record id of each change, in order."""
     now = now or utcnow()
     ids: list[int | None] = [c.state.id if c.state else None for c in changes]
     creates = [i for i, c in enumerate(changes) if c.state is None]
     if creates:
-        rows = [
-            _record_row(changes[i].prepared, changes[i].local_id, now, changes[i].batch_id) for i in creates
-        ]
-        new_ids = session.scalars(
-            insert(Record).returning(Record.id, sort_by_parameter_order=True), rows
-        ).all()
+        rows = [_record_row(changes[i].prepared, changes[i].local_id, now, changes[i].batch_id) for i in creates]
+        new_ids = session.scalars(insert(Record).returning(Record.id, sort_by_parameter_order=True), rows).all()
         for i, rid in zip(creates, new_ids, strict=True):
             ids[i] = rid
     updates = []
@@ -220,9 +210,7 @@ def delete_record(session: Session, record: Record, actor: str = "") -> bool:
     if record.deleted:
         return False
     now = utcnow()
-    number = session.scalar(
-        select(func.max(RecordVersion.number)).where(RecordVersion.record_id == record.id)
-    )
+    number = session.scalar(select(func.max(RecordVersion.number)).where(RecordVersion.record_id == record.id))
     record.deleted = True
     record.datestamp = now
     session.add(
@@ -316,10 +304,7 @@ def add_set(session: Session, spec: str, name: str, description: str | None = No
 def set_ids(session: Session, specs: Iterable[str]) -> dict[str, int]:
     """The ids of the sets ``specs``; raise ``SetError`` naming any that do not exist."""
     specs = list(dict.fromkeys(specs))
-    found = {
-        spec: sid
-        for spec, sid in session.execute(select(OAISet.spec, OAISet.id).where(OAISet.spec.in_(specs)))
-    }
+    found = {spec: sid for spec, sid in session.execute(select(OAISet.spec, OAISet.id).where(OAISet.spec.in_(specs)))}
     missing = [s for s in specs if s not in found]
     if missing:
         raise SetError(f"no such set: {', '.join(missing)} (create it with `kutubxona sets add`)")

@@ -8,16 +8,25 @@ import re
 from repository.records.dc import DublinCore
 from repository.records.marc import DataField, MarcRecord
 
-_TRAILING = re.compile(r"[\s/:;,=.]+$")
+_TRAILING = re.compile(r"[\s/:;,=]+$")
+_FINAL_DOT = re.compile(r"(?<!\b\w)\.$")  # a full stop, but not one closing an initial ("Е. И.")
 _YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})\b")
 
 
 def _strip(text: str) -> str:
-    """Drop ISBD punctuation a cataloguer leaves at the end of a subfield (``Title /``)."""
-    return _TRAILING.sub("", text.strip()) or text.strip()
+    """Drop the ISBD punctuation that ends a field (``Title /``, ``1894-1938.``), as LoC's chopPunctuation."""
+    text = text.strip()
+    previous = None
+    while previous != text:
+        previous = text
+        text = _FINAL_DOT.sub("", _TRAILING.sub("", text))
+    return text or previous or ""
 
 
 def _joined(f: DataField, codes: str, sep: str = " ") -> str:
+    """Subfields ``codes`` joined by ``sep``; inner punctuation kept, the final one chopped."""
+    if sep == " ":
+        return _strip(sep.join(v.strip() for v in f.values(codes) if v.strip()))
     return _strip(sep.join(_strip(v) for v in f.values(codes) if v.strip()))
 
 
@@ -166,9 +175,7 @@ def unimarc_to_dc(rec: MarcRecord) -> DublinCore:
         f100 = rec.first("100", "a") or ""
         if len(f100) >= 13 and f100[9:13].isdigit():
             dc.add("date", f100[9:13])
-    for f in rec.datafields(
-        "600", "601", "602", "604", "605", "606", "607", "608", "610", "615", "616", "617"
-    ):
+    for f in rec.datafields("600", "601", "602", "604", "605", "606", "607", "608", "610", "615", "616", "617"):
         dc.add("subject", _joined(f, "abcdfjxyz", "--") if f.tag != "610" else _joined(f, "a"))
     for f in rec.datafields("675"):
         dc.add("subject", f"UDC {_strip(f.get('a') or '')}" if f.get("a") else None)

@@ -69,10 +69,7 @@ def to_oai_dc(dc: DublinCore, schema: bool = True) -> str:
     """Serialise as one ``oai_dc:dc`` element, elements in DCMES order."""
     head = f'<oai_dc:dc xmlns:oai_dc="{OAI_DC_NS}" xmlns:dc="{DC_NS}"'
     if schema:
-        head += (
-            ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
-            f' xsi:schemaLocation="{OAI_DC_NS} {OAI_DC_XSD}"'
-        )
+        head += f' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="{OAI_DC_NS} {OAI_DC_XSD}"'
     parts = [head + ">"]
     for name in ELEMENTS:
         for value, lang in dc.values.get(name, []):

@@ -62,25 +62,19 @@ def export(
     """Write every live record (changed since ``since``, in ``spec``) to ``out`` in ``fmt``."""
     report = ExportReport()
     if fmt == "marcxml":
-        out.write(
-            f'<?xml version="1.0" encoding="UTF-8"?>\n<collection xmlns="{marcxml.SLIM_NS}">\n'.encode()
-        )
+        out.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<collection xmlns="{marcxml.SLIM_NS}">\n'.encode())
     elif fmt == "oai_dc":
         out.write(b'<?xml version="1.0" encoding="UTF-8"?>\n<records>\n')
     for rec in _records(session, since, spec):
         if fmt == "oai_dc":
             xml = session.scalar(
-                select(RecordFormat.xml).where(
-                    RecordFormat.record_id == rec.id, RecordFormat.prefix == "oai_dc"
-                )
+                select(RecordFormat.xml).where(RecordFormat.record_id == rec.id, RecordFormat.prefix == "oai_dc")
             )
             out.write(xml + b"\n")
             report.written += 1
             continue
         if rec.flavour == "dc":
-            report.problems.append(
-                {"record": rec.local_id, "reason": f"a Dublin Core record has no {fmt} form"}
-            )
+            report.problems.append({"record": rec.local_id, "reason": f"a Dublin Core record has no {fmt} form"})
             continue
         if fmt == "marcxml":
             out.write(rec.source.encode() + b"\n")

@@ -29,9 +29,7 @@ class MetadataFormat:
 FORMATS: dict[str, MetadataFormat] = {
     "oai_dc": MetadataFormat("oai_dc", dcmod.OAI_DC_XSD, dcmod.OAI_DC_NS, ("marc21", "unimarc", "dc")),
     "marc21": MetadataFormat("marc21", marcxml.SLIM_XSD, marcxml.SLIM_NS, ("marc21",)),
-    "marcxchange": MetadataFormat(
-        "marcxchange", marcxml.MARCXCHANGE_XSD, marcxml.MARCXCHANGE_NS, ("unimarc",)
-    ),
+    "marcxchange": MetadataFormat("marcxchange", marcxml.MARCXCHANGE_XSD, marcxml.MARCXCHANGE_NS, ("unimarc",)),
 }
 
 

@@ -8,9 +8,7 @@ from urllib.parse import quote, unquote
 # OAI identifier guidelines: local-identifier = 1*( unreserved | reserved | escaped ),
 # i.e. [a-zA-Z0-9\-_.!~*'();/?:@&=+$,%]; anything else is %-encoded from its UTF-8 bytes.
 _LOCAL_SAFE = "-_.!~*'();/?:@&=+$,"
-OAI_ID = re.compile(
-    r"^oai:[a-zA-Z][a-zA-Z0-9\-]*(\.[a-zA-Z][a-zA-Z0-9\-]*)+:[a-zA-Z0-9\-_.!~*'();/?:@&=+$,%]+$"
-)
+OAI_ID = re.compile(r"^oai:[a-zA-Z][a-zA-Z0-9\-]*(\.[a-zA-Z][a-zA-Z0-9\-]*)+:[a-zA-Z0-9\-_.!~*'();/?:@&=+$,%]+$")
 
 
 def oai_identifier(repository_id: str, local_id: str) -> str:

@@ -232,9 +232,7 @@ class Importer:
             if prep is None:
                 outcome = "rejected" if item.rejected else "skipped"
                 counts[outcome] += 1
-                findings.append(
-                    _finding(batch_id, item, outcome, item.rejected or item.skipped or "", item.raw)
-                )
+                findings.append(_finding(batch_id, item, outcome, item.rejected or item.skipped or "", item.raw))
                 continue
             state = _match(prep, found, states)
             if state is not None and options.on_match == "skip":
@@ -245,9 +243,7 @@ class Importer:
             if state is None or options.on_match == "new":
                 local_id = _allocate(session, prep, taken)
                 taken.add(local_id)
-                changes.append(
-                    catalogue.Change("create", local_id, prep, None, set(set_ids), batch_id, options.actor)
-                )
+                changes.append(catalogue.Change("create", local_id, prep, None, set(set_ids), batch_id, options.actor))
                 counts["created"] += 1
                 continue
             same = state.content_hash == prep.content_hash and state.flavour == prep.flavour

@@ -333,9 +333,7 @@ def to_iso2709(record: MarcRecord, encoding: str = enc.UTF8) -> bytes:
         else:
             body = (
                 (f.ind1 + f.ind2).encode("ascii")
-                + b"".join(
-                    SUBFIELD_MARK + code.encode("ascii") + encode(value) for code, value in f.subfields
-                )
+                + b"".join(SUBFIELD_MARK + code.encode("ascii") + encode(value) for code, value in f.subfields)
                 + FIELD_END
             )
         if len(body) > MAX_FIELD:

@@ -128,9 +128,7 @@ def from_element(element: etree._Element) -> MarcRecord:
                     raise MarcError(f"subfield without a code in field {tag} at line {sub.sourceline}")
                 subs.append((code, _text(sub.text)))
             fields.append(
-                DataField(
-                    tag, child.get("ind1", " ")[:1] or " ", child.get("ind2", " ")[:1] or " ", tuple(subs)
-                )
+                DataField(tag, child.get("ind1", " ")[:1] or " ", child.get("ind2", " ")[:1] or " ", tuple(subs))
             )
     if not leader:
         leader = "00000nam a2200000 a 4500"

@@ -67,9 +67,7 @@ def sniff(head: bytes) -> str:
     raise UnreadableFile("not ISO 2709, MARCXML or Dublin Core XML")
 
 
-def read(
-    stream: BinaryIO, syntax: str = "auto", flavour: str = "auto", encoding: str = "auto"
-) -> Iterator[Incoming]:
+def read(stream: BinaryIO, syntax: str = "auto", flavour: str = "auto", encoding: str = "auto") -> Iterator[Incoming]:
     """Every record in ``stream``, in order, as ``Incoming``; raise ``UnreadableFile`` for a hopeless file."""
     head = stream.peek(4096)[:4096] if hasattr(stream, "peek") else b""
     if not head:

@@ -101,11 +101,7 @@ def _marc21_book(i: int, lang: str, kind: str) -> MarcRecord:
     titles, authors = _titles(lang), _AUTHORS[lang]
     title = titles[i % len(titles)]
     volume = (
-        f" {i // len(titles) + 1}-qism"
-        if lang == "uzb"
-        else f". {i // len(titles) + 1}"
-        if i >= len(titles)
-        else ""
+        f" {i // len(titles) + 1}-qism" if lang == "uzb" else f". {i // len(titles) + 1}" if i >= len(titles) else ""
     )
     year = 1995 + i % 30
     place, publisher = _PUBLISHERS[lang]
@@ -178,9 +174,7 @@ def _marc21_article(i: int) -> MarcRecord:
                 "10",
                 (
                     "a",
-                    f"{titles[i % len(titles)]}: maqola {i}"
-                    if lang == "uzb"
-                    else f"{titles[i % len(titles)]} ({i})",
+                    f"{titles[i % len(titles)]}: maqola {i}" if lang == "uzb" else f"{titles[i % len(titles)]} ({i})",
                 ),
             ),
             _f("520", "  ", ("a", f"{titles[(i + 2) % len(titles)]}.")),
@@ -215,9 +209,7 @@ def _unimarc(i: int, lang: str, charset: str) -> MarcRecord:
         _f("215", "  ", ("a", f"{100 + i} с.")),
     ]
     if thesis:
-        fields.append(
-            _f("328", " 0", ("b", "Dissertatsiya"), ("c", "Filologiya"), ("e", "TDU"), ("d", str(year)))
-        )
+        fields.append(_f("328", " 0", ("b", "Dissertatsiya"), ("c", "Filologiya"), ("e", "TDU"), ("d", str(year))))
     fields += [
         _f("606", "  ", ("a", _SUBJECTS[lang][i % len(_SUBJECTS[lang])])),
         _f("675", "  ", ("a", f"02{i % 9}")),

@@ -13,7 +13,7 @@ from repository.records.marc import to_text
 from repository.records.models import OAISet, Record
 from repository.services import services
 
-bp = Blueprint("pages", __name__)
+bp = Blueprint("pages", __name__, template_folder="templates")
 
 
 @bp.app_template_filter("record_url")

@@ -55,9 +55,7 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("raw", sa.LargeBinary(), nullable=True),
         sa.Column("local_id", sa.String(length=255), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["batch_id"], ["import_batch.id"], name=op.f("fk_batch_item_batch_id_import_batch")
-        ),
+        sa.ForeignKeyConstraint(["batch_id"], ["import_batch.id"], name=op.f("fk_batch_item_batch_id_import_batch")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_batch_item")),
     )
     with op.batch_alter_table("batch_item", schema=None) as batch_op:
@@ -79,9 +77,7 @@ def upgrade() -> None:
         sa.Column("deleted", sa.Boolean(), nullable=False),
         sa.Column("created", sa.DateTime(), nullable=False),
         sa.Column("batch_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["batch_id"], ["import_batch.id"], name=op.f("fk_record_batch_id_import_batch")
-        ),
+        sa.ForeignKeyConstraint(["batch_id"], ["import_batch.id"], name=op.f("fk_record_batch_id_import_batch")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_record")),
         sa.UniqueConstraint("local_id", name=op.f("uq_record_local_id")),
     )
@@ -137,9 +133,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["batch_id"], ["import_batch.id"], name=op.f("fk_record_version_batch_id_import_batch")
         ),
-        sa.ForeignKeyConstraint(
-            ["record_id"], ["record.id"], name=op.f("fk_record_version_record_id_record")
-        ),
+        sa.ForeignKeyConstraint(["record_id"], ["record.id"], name=op.f("fk_record_version_record_id_record")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_record_version")),
     )
     with op.batch_alter_table("record_version", schema=None) as batch_op:

@@ -1,0 +1,125 @@
+"""Shared fixtures: a migrated database (SQLite by default, PostgreSQL when
+``KUTUBXONA_TEST_DATABASE_URL`` is set), an app on it, the CLI, and the sample collection."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from flask import Flask
+from sqlalchemy import text
+
+from repository import cli as cli_module
+from repository import create_app
+from repository.db import Base, Database
+from repository.records import models  # noqa: F401  (registers the tables)
+from repository.records.sample import build as build_sample
+
+PG_URL = os.environ.get("KUTUBXONA_TEST_DATABASE_URL", "")
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+BASE_URL = "http://kutubxona.test"
+REPO_ID = "test.kutubxona.uz"
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip when a tool is missing, unless KUTUBXONA_REQUIRE_ALL makes that a failure."""
+    if condition:
+        return
+    if os.environ.get("KUTUBXONA_REQUIRE_ALL"):
+        pytest.fail(f"required for this test: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def migrated(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database with every migration applied: a template SQLite file, or the test PostgreSQL."""
+    if PG_URL:
+        db = Database(PG_URL)
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        db.upgrade()
+        db.dispose()
+        return PG_URL
+    template = tmp_path_factory.mktemp("db") / "template.sqlite3"
+    db = Database(f"sqlite:///{template}")
+    db.upgrade()
+    db.dispose()
+    return str(template)
+
+
+@pytest.fixture
+def db_url(migrated: str, tmp_path: Path) -> Iterator[str]:
+    """An empty, migrated database for one test."""
+    if PG_URL:
+        db = Database(PG_URL)
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        with db.engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.dispose()
+        yield PG_URL
+        return
+    path = tmp_path / "test.sqlite3"
+    shutil.copy(migrated, path)
+    yield f"sqlite:///{path}"
+
+
+@pytest.fixture
+def app(db_url: str, tmp_path: Path) -> Iterator[Flask]:
+    """The app on a fresh database, objects in a temporary folder."""
+    app = create_app(
+        {
+            "DATABASE_URL": db_url,
+            "VAR_DIR": str(tmp_path / "var"),
+            "STORAGE_URL": (tmp_path / "objects").as_uri(),
+            "BASE_URL": BASE_URL,
+            "REPOSITORY_ID": REPO_ID,
+            "AUTO_MIGRATE": "no",
+            "IMPORT_CHUNK": 50,
+        }
+    )
+    app.config["TESTING"] = True
+    yield app
+    app.extensions["kutubxona"].db.dispose()
+
+
+class Cli:
+    """Runs ``kutubxona`` commands against the test app."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, code: int | None = 0) -> Result:
+        """Run a command; check its exit status unless ``code`` is None."""
+        cli_module._APP = self.app
+        with self.app.app_context():
+            result = self.runner.invoke(cli_module.main, [str(a) for a in args], catch_exceptions=False)
+        if code is not None:
+            assert result.exit_code == code, result.output
+        return result
+
+
+@pytest.fixture
+def cli(app: Flask) -> Iterator[Cli]:
+    """The ``kutubxona`` command bound to the test app."""
+    yield Cli(app)
+    cli_module._APP = None
+
+
+@pytest.fixture(scope="session")
+def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample collection's files."""
+    folder = tmp_path_factory.mktemp("sample")
+    build_sample(folder)
+    return folder
+
+
+@pytest.fixture
+def services(app: Flask):  # noqa: ANN201
+    """The app's services (database, store)."""
+    return app.extensions["kutubxona"]

@@ -1,0 +1,297 @@
+"""Importing files: every record accounted for, nothing lost, history kept, bad input explained."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, update
+
+from repository.records.marc import ControlField, DataField, MarcRecord, to_iso2709
+from repository.records.models import BatchItem, ImportBatch, Record, RecordVersion
+from tests.conftest import REPO_ID, Cli
+
+COUNTS = ("created", "updated", "unchanged", "skipped", "rejected")
+
+
+def import_json(cli: Cli, *args: str | Path, code: int | None = 0) -> list[dict]:
+    """Run ``kutubxona import --json`` and return one report per file, checking the invariant."""
+    result = cli("import", "--json", *args, code=code)
+    reports = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
+    for r in reports:
+        if "error" not in r:
+            assert sum(r[k] for k in COUNTS) == r["records"], r
+    return reports
+
+
+def marc(ctl: str, title: str, *extra: DataField, leader: str = "00000nam a2200000 i 4500") -> MarcRecord:
+    return MarcRecord(
+        leader,
+        [ControlField("001", ctl), ControlField("003", "UzNL"), DataField("245", "1", "0", (("a", title),)), *extra],
+    )
+
+
+def write(path: Path, *records: MarcRecord | bytes) -> Path:
+    path.write_bytes(b"".join(r if isinstance(r, bytes) else to_iso2709(r) for r in records))
+    return path
+
+
+def count(services, *where) -> int:  # noqa: ANN001
+    with services.db.sessions() as s:
+        return s.scalar(select(func.count()).select_from(Record).where(*where))
+
+
+def test_sample_collection_imports_cleanly_and_reimports_unchanged(cli: Cli, sample_dir: Path, services):
+    files = sorted(sample_dir.iterdir())
+    first = import_json(cli, *files)
+    assert [r["rejected"] for r in first] == [0] * len(files)
+    assert sum(r["created"] for r in first) == sum(r["records"] for r in first) == count(services)
+    flavours = {r.flavour for r in _all(services)}
+    assert flavours == {"marc21", "unimarc", "dc"}
+    kinds = {r.kind for r in _all(services)}
+    assert {"book", "serial", "article", "thesis", "manuscript"} <= kinds
+    before = {r.local_id: r.datestamp for r in _all(services)}
+    again = import_json(cli, *files)
+    assert all(r["unchanged"] == r["records"] for r in again)
+    assert {r.local_id: r.datestamp for r in _all(services)} == before  # not even the datestamp moves
+
+
+def age(services, hours: int = 1) -> None:  # noqa: ANN001
+    """Move every datestamp ``hours`` into the past, as if the records had been stored earlier."""
+    with services.db.session() as s:
+        for rec in s.scalars(select(Record)):
+            s.execute(
+                update(Record).where(Record.id == rec.id).values(datestamp=rec.datestamp - timedelta(hours=hours))
+            )
+
+
+def _all(services) -> list[Record]:  # noqa: ANN001
+    with services.db.sessions() as s:
+        return list(s.scalars(select(Record)))
+
+
+def test_encodings_of_the_sample_are_decoded(cli: Cli, sample_dir: Path, services):
+    import_json(cli, *sorted(sample_dir.iterdir()))
+    with services.db.sessions() as s:
+        titles = {r.local_id: r.title for r in s.scalars(select(Record))}
+    cp1251 = [t for lid, t in titles.items() if lid.startswith("RU")]
+    assert cp1251 and all(any("а" <= c <= "я" for c in t) for t in cp1251)  # Cyrillic, not mojibake
+    marc8 = [t for lid, t in titles.items() if lid.startswith("KTB001")]
+    assert any(any("а" <= c <= "я" for c in t) for t in marc8)
+    assert any("ʻ" in t for t in titles.values())  # Uzbek oʻ survives
+    assert any("қ" in t or "ғ" in t for t in titles.values())  # Uzbek Cyrillic letters survive
+
+
+def test_update_keeps_history_and_restore_brings_a_version_back(cli: Cli, tmp_path: Path, services):
+    import_json(cli, write(tmp_path / "a.mrc", marc("B1", "First title")))
+    report = import_json(cli, write(tmp_path / "b.mrc", marc("B1", "Second title")))[0]
+    assert report["updated"] == 1
+    history = cli("history", "B1").output.splitlines()
+    assert len(history) == 2 and "First title" in history[0] and "Second title" in history[1]
+    cli("history", "B1", "--restore", "1")
+    shown = json.loads(cli("show", "B1", "--format", "json").output)
+    assert shown["title"] == "First title" and shown["versions"] == 3
+    cli("history", "B1", "--restore", "9", code=2)
+
+
+def test_delete_leaves_a_tombstone_and_reimport_brings_it_back(cli: Cli, tmp_path: Path, services):
+    path = write(tmp_path / "a.mrc", marc("D1", "Deleted then back"))
+    import_json(cli, path)
+    oai_id = f"oai:{REPO_ID}:D1"
+    cli("delete", oai_id)  # the full OAI identifier works wherever an ID does
+    shown = json.loads(cli("show", "D1", "--format", "json").output)
+    assert shown["deleted"] is True and shown["title"] == "Deleted then back"
+    age(services)  # make the deletion an hour old
+    deleted_at = datetime.strptime(shown["datestamp"], "%Y-%m-%dT%H:%M:%SZ") - timedelta(hours=1)
+    report = import_json(cli, path)[0]
+    assert report["updated"] == 1
+    back = json.loads(cli("show", "D1", "--format", "json").output)
+    assert back["deleted"] is False
+    assert datetime.strptime(back["datestamp"], "%Y-%m-%dT%H:%M:%SZ") > deleted_at
+    cli("delete", "nope", code=2)
+
+
+def test_set_membership_change_bumps_the_datestamp_only_then(cli: Cli, tmp_path: Path, services):
+    cli("sets", "add", "a:b:c", "Deep set")
+    listed = cli("sets", "list").output
+    assert "a\t" in listed and "a:b\t" in listed and "a:b:c\t" in listed  # ancestors created
+    path = write(tmp_path / "a.mrc", marc("S1", "In a set"))
+    import_json(cli, path)
+    age(services)
+    old = _all(services)[0].datestamp
+    assert import_json(cli, path, "--set", "a:b:c")[0]["updated"] == 1
+    assert _all(services)[0].datestamp > old
+    assert json.loads(cli("show", "S1", "--format", "json").output)["sets"] == ["a:b:c"]
+    assert import_json(cli, path, "--set", "a:b:c")[0]["unchanged"] == 1
+
+
+def test_unknown_set_stops_before_anything_is_imported(cli: Cli, tmp_path: Path, services):
+    result = cli("import", write(tmp_path / "a.mrc", marc("X1", "T")), "--set", "nosuch", code=2)
+    assert "no such set: nosuch" in result.output
+    assert count(services) == 0
+    with services.db.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(ImportBatch)) == 0
+
+
+def test_on_match_skip_and_new(cli: Cli, tmp_path: Path, services):
+    import_json(cli, write(tmp_path / "a.mrc", marc("M1", "Original")))
+    changed = write(tmp_path / "b.mrc", marc("M1", "Changed"))
+    assert import_json(cli, changed, "--on-match", "skip")[0]["skipped"] == 1
+    assert _all(services)[0].title == "Original"
+    report = import_json(cli, changed, "--on-match", "new")[0]
+    assert report["created"] == 1
+    assert sorted(r.local_id for r in _all(services)) == ["M1", "UzNL-M1"]  # 003 prefixes a taken 001
+
+
+def test_matching_by_isbn_but_not_across_control_numbers_of_one_system(cli: Cli, tmp_path: Path, services):
+    isbn = DataField("020", " ", " ", (("a", "978-9943-00001-8"),))
+    import_json(cli, write(tmp_path / "a.mrc", marc("I1", "Book", isbn)))
+    same_org = marc("I2", "Another book, same ISBN", isbn)  # UzNL says: a different record
+    assert import_json(cli, write(tmp_path / "b.mrc", same_org))[0]["created"] == 1
+    other_system = MarcRecord(
+        "00000nam a2200000 i 4500",
+        [ControlField("001", "99"), ControlField("003", "Other"), DataField("020", " ", " ", (("a", "9943000015"),)),
+         DataField("245", "1", "0", (("a", "Book, their copy"),))],
+    )  # fmt: skip
+    assert import_json(cli, write(tmp_path / "c.mrc", other_system))[0]["updated"] == 1  # ISBN-10 = ISBN-13
+    titles = {r.local_id: r.title for r in _all(services)}
+    assert titles == {"I1": "Book, their copy", "I2": "Another book, same ISBN"}
+
+
+def test_dry_run_stores_nothing(cli: Cli, sample_dir: Path, services):
+    report = import_json(cli, sample_dir / "asosiy-marc21-utf8.mrc", "--dry-run")[0]
+    assert report["created"] == report["records"] > 200 and report["batch"] is None
+    assert count(services) == 0
+    assert not list(services.store.keys())
+
+
+def test_original_file_is_stored_byte_for_byte(cli: Cli, sample_dir: Path, services):
+    path = sample_dir / "rusmarc-unimarc-cp1251.mrc"
+    batch_id = import_json(cli, path)[0]["batch"]
+    with services.db.sessions() as s:
+        batch = s.get(ImportBatch, batch_id)
+    with services.store.open(batch.object_key) as fh:
+        assert fh.read() == path.read_bytes()
+
+
+def test_authority_and_holdings_records_are_skipped_and_kept(cli: Cli, tmp_path: Path, services):
+    path = write(
+        tmp_path / "mixed.mrc",
+        marc("A1", "Book"),
+        marc("A2", "Name authority", leader="00000nz  a2200000n  4500"),
+        marc("A3", "Holdings", leader="00000nu  a2200000n  4500"),
+    )
+    report = import_json(cli, path)[0]
+    assert (report["created"], report["skipped"]) == (1, 2)
+    assert {p["position"] for p in report["problems"] if p["outcome"] == "skipped"} == {2, 3}
+    out = tmp_path / "kept.mrc"
+    cli("batches", "rejected", report["batch"], "--out", out)
+    assert out.read_bytes().count(b"\x1d") == 2
+
+
+def test_broken_records_are_reported_with_position_and_kept_for_reimport(cli: Cli, tmp_path: Path, services):
+    good1, good2 = to_iso2709(marc("G1", "Good one")), to_iso2709(marc("G2", "Good two"))
+    bad_directory = bytearray(to_iso2709(marc("BAD", "Bad directory")))
+    bad_directory[24:27] = b"\xb2x\xb2"
+    no_title = to_iso2709(MarcRecord("00000nam a2200000 i 4500", [ControlField("001", "NT")]))
+    control_chars = to_iso2709(marc("CC", "Control\x07 chars\x1b"))
+    huge = to_iso2709(marc("BIG", "Big note", DataField("500", " ", " ", (("a", "z" * 9000),))))
+    path = write(tmp_path / "broken.mrc", good1, bytes(bad_directory), no_title, control_chars, huge, good2)
+    report = import_json(cli, path, code=1)[0]
+    assert report["records"] == 6
+    assert (report["created"], report["rejected"]) == (4, 2)
+    rejected = {p["position"]: p for p in report["problems"] if p["outcome"] == "rejected"}
+    assert set(rejected) == {2, 3}
+    assert rejected[2]["offset"] == len(good1) and "directory" in rejected[2]["reason"]
+    assert "245" in rejected[3]["reason"]
+    assert report["warnings"] >= 1  # the control characters
+    assert "Control chars" in json.loads(cli("show", "CC", "--format", "json").output)["title"]
+    shown = json.loads(cli("batches", "show", report["batch"], "--json").output)
+    assert shown["rejected"] == 2 and len([p for p in shown["problems"] if p["outcome"] == "rejected"]) == 2
+    # the cataloguer fixes the rejected records and imports them again
+    out = tmp_path / "rejected.mrc"
+    cli("batches", "rejected", report["batch"], "--out", out)
+    assert out.read_bytes() == bytes(bad_directory) + no_title
+    fixed = write(tmp_path / "fixed.mrc", marc("BAD", "Bad directory"), marc("NT", "Now titled"))
+    assert import_json(cli, fixed)[0]["created"] == 2
+
+
+def test_truncated_file_keeps_the_good_records(cli: Cli, tmp_path: Path, services):
+    data = to_iso2709(marc("T1", "Whole")) + to_iso2709(marc("T2", "Cut short"))[:40]
+    report = import_json(cli, write(tmp_path / "cut.mrc", data), code=1)[0]
+    assert (report["records"], report["created"], report["rejected"]) == (2, 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"", "empty"), (b"Hello, this is not MARC at all\n", "not ISO 2709"), (b'{"leader": "x"}', "JSON")],
+)
+def test_files_we_cannot_read_exit_2_and_store_nothing(cli: Cli, tmp_path: Path, services, content, message):
+    path = tmp_path / "file.dat"
+    path.write_bytes(content)
+    report = import_json(cli, path, code=2)[0]
+    assert message in report["error"]
+    assert not list(services.store.keys())
+    result = cli("import", tmp_path / "missing.mrc", code=2)
+    assert "cannot read" in result.output
+
+
+def test_marcxml_and_dc_and_oai_responses(cli: Cli, tmp_path: Path, services):
+    marcxml = tmp_path / "c.xml"
+    marcxml.write_text(
+        '<?xml version="1.0"?><collection xmlns="http://www.loc.gov/MARC21/slim">'
+        '<record><leader>00000nam a2200000 a 4500</leader><controlfield tag="001">X1</controlfield>'
+        '<datafield tag="245" ind1="1" ind2="0"><subfield code="a">Oʻzbek tili</subfield></datafield></record>'
+        "<record><leader>00000nam a2200000 a 4500</leader><controlfield>no tag</controlfield></record>"
+        "</collection>",
+        encoding="utf-8",
+    )
+    report = import_json(cli, marcxml, code=1)[0]
+    assert (report["created"], report["rejected"]) == (1, 1)
+    assert report["problems"][0]["line"] == 1
+    oai = tmp_path / "oai.xml"
+    oai.write_text(
+        '<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><ListRecords>'
+        "<record><header><identifier>oai:src.org:1</identifier><datestamp>2020-01-01</datestamp></header>"
+        '<metadata><oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>Maqola</dc:title></oai_dc:dc></metadata></record>'
+        '<record><header status="deleted"><identifier>oai:src.org:2</identifier>'
+        "<datestamp>2020-01-01</datestamp></header></record>"
+        "</ListRecords></OAI-PMH>",
+        encoding="utf-8",
+    )
+    report = import_json(cli, oai)[0]
+    assert (report["created"], report["skipped"]) == (1, 1)
+    shown = json.loads(cli("show", "oai:src.org:1", "--format", "json").output)
+    assert shown["flavour"] == "dc" and shown["oai_identifier"] == f"oai:{REPO_ID}:oai:src.org:1"
+
+
+def test_xml_external_entities_are_not_resolved(cli: Cli, tmp_path: Path, services):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP SECRET")
+    path = tmp_path / "xxe.xml"
+    path.write_text(
+        f'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file://{secret}">]>'
+        '<collection xmlns="http://www.loc.gov/MARC21/slim"><record><leader>00000nam a2200000 a 4500</leader>'
+        '<controlfield tag="001">XXE</controlfield><datafield tag="245" ind1="1" ind2="0">'
+        '<subfield code="a">Title &x;</subfield></datafield></record></collection>'
+    )
+    import_json(cli, path)
+    assert "TOP SECRET" not in cli("show", "XXE", "--format", "marcxml").output
+
+
+def test_versions_record_the_batch(cli: Cli, tmp_path: Path, services):
+    batch = import_json(cli, write(tmp_path / "a.mrc", marc("V1", "T")))[0]["batch"]
+    with services.db.sessions() as s:
+        version = s.scalar(select(RecordVersion))
+        assert (version.batch_id, version.action, version.number) == (batch, "create", 1)
+        assert s.scalar(select(func.count()).select_from(BatchItem)) == 0
+
+
+def test_duplicates_within_one_file_become_one_record_and_one_update(cli: Cli, tmp_path: Path, services):
+    path = write(tmp_path / "dup.mrc", marc("DUP", "First"), marc("DUP", "Second"), marc("DUP", "Second"))
+    report = import_json(cli, path)[0]
+    assert (report["created"], report["updated"], report["unchanged"]) == (1, 1, 1)
+    assert _all(services)[0].title == "Second"

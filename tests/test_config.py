@@ -1,0 +1,74 @@
+"""Configuration: defaults for the embedded mode, KUTUBXONA_* variables, clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from repository import config
+
+
+def test_embedded_defaults(tmp_path: Path):
+    conf = config.load(environ={"KUTUBXONA_VAR_DIR": str(tmp_path / "var")})
+    assert conf["DATABASE_URL"] == f"sqlite:///{tmp_path / 'var' / 'kutubxona.sqlite3'}"
+    assert conf["STORAGE_URL"] == (tmp_path / "var" / "objects").as_uri()
+    assert conf["BASE_URL"] == "http://127.0.0.1:5000"
+    assert conf["REPOSITORY_ID"] == "demo.kutubxona.uz"
+    assert conf["OAI_PAGE_SIZE"] == 100 and conf["OAI_TOKEN_TTL_HOURS"] == 48
+
+
+def test_secret_key_is_generated_once_and_kept(tmp_path: Path):
+    env = {"KUTUBXONA_VAR_DIR": str(tmp_path)}
+    first = config.load(environ=env)["SECRET_KEY"]
+    assert len(first) > 40
+    assert config.load(environ=env)["SECRET_KEY"] == first
+    assert config.load(environ={**env, "KUTUBXONA_SECRET_KEY": "given"})["SECRET_KEY"] == "given"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("REPOSITORY_ID", "agora", "DNS-style"),
+        ("ADMIN_EMAIL", "root@localhost", "not @localhost"),
+        ("ADMIN_EMAIL", "nobody", "valid address"),
+        ("OAI_PAGE_SIZE", "ten", "whole number"),
+        ("OAI_PAGE_SIZE", "0", "at least 1"),
+    ],
+)
+def test_bad_values_are_refused_in_one_line(tmp_path: Path, name: str, value: str, message: str):
+    with pytest.raises(config.ConfigError, match=message):
+        config.load(environ={"KUTUBXONA_VAR_DIR": str(tmp_path), f"KUTUBXONA_{name}": value})
+
+
+def test_environment_values_are_read(tmp_path: Path):
+    conf = config.load(
+        environ={
+            "KUTUBXONA_VAR_DIR": str(tmp_path),
+            "KUTUBXONA_BASE_URL": "https://lib.example.uz/",
+            "KUTUBXONA_OAI_PAGE_SIZE": "7",
+        }
+    )
+    assert conf["BASE_URL"] == "https://lib.example.uz" and conf["OAI_PAGE_SIZE"] == 7
+
+
+def test_cli_reports_bad_configuration_without_a_traceback(tmp_path: Path, monkeypatch):
+    from click.testing import CliRunner
+
+    from repository import cli
+
+    monkeypatch.setenv("KUTUBXONA_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("KUTUBXONA_REPOSITORY_ID", "nodot")
+    monkeypatch.setattr(cli, "_APP", None)
+    result = CliRunner().invoke(cli.main, ["sets", "list"])
+    assert result.exit_code == 2
+    assert "DNS-style" in result.output and "Traceback" not in result.output
+
+
+def test_embedded_database_is_migrated_on_start(tmp_path: Path, monkeypatch):
+    from repository import create_app
+
+    app = create_app({"VAR_DIR": str(tmp_path)})
+    db = app.extensions["kutubxona"].db
+    assert not db.pending_migrations()
+    db.dispose()
