@@ -297,7 +297,7 @@ def show_cmd(ident: str, fmt: str) -> None:
                 select(RecordFormat.prefix, RecordFormat.xml).where(RecordFormat.record_id == rec.id)
             )
         }
-        versions = catalogue.versions(session, rec.id)
+        versions = catalogue.versions(session, rec)
     prepared = prepare_source(rec.flavour, rec.source)
     if fmt == "text":
         if prepared.marc is not None:
@@ -370,7 +370,7 @@ def history_cmd(ident: str, restore: int | None) -> None:
                 raise Fatal(f"{rec.local_id} has no version {restore}")
             click.echo(f"restored version {restore} of {rec.local_id} as a new version")
             return
-        for v in catalogue.versions(session, rec.id):
+        for v in catalogue.versions(session, rec):
             title = prepare_title(v.flavour, v.source)
             batch = f"batch {v.batch_id}" if v.batch_id else (v.actor or "-")
             click.echo(f"{v.number}\t{v.created:%Y-%m-%dT%H:%M:%SZ}\t{v.action}\t{batch}\t{title}")

@@ -1,8 +1,9 @@
 """Writing the catalogue: create, update, undelete, delete and restore records, in bulk or one by one.
 
 Every change bumps the record's datestamp (OAI-PMH 2.5: the datestamp is the time of the last
-change of what is disseminated) and every change of content adds a version, so nothing a
-cataloguer imported is overwritten without a trace.
+change of what is disseminated).  Every change of content or deletion first copies the record's
+current state into ``record_version``, so nothing a cataloguer imported is overwritten without a
+trace; the record row itself is always the newest version.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from repository.records.formats import Prepared, prepare_source, render
@@ -79,17 +80,11 @@ def load_states(session: Session, ids: Iterable[int]) -> dict[int, State]:
     for start in range(0, len(ids), 500):
         part = ids[start : start + 500]
         for row in session.execute(
-            select(Record.id, Record.local_id, Record.flavour, Record.content_hash, Record.deleted).where(
-                Record.id.in_(part)
-            )
+            select(
+                Record.id, Record.local_id, Record.flavour, Record.content_hash, Record.deleted, Record.version
+            ).where(Record.id.in_(part))
         ):
-            states[row.id] = State(row.id, row.local_id, row.flavour, row.content_hash, row.deleted, 0)
-        for rid, number in session.execute(
-            select(RecordVersion.record_id, func.max(RecordVersion.number))
-            .where(RecordVersion.record_id.in_(part))
-            .group_by(RecordVersion.record_id)
-        ):
-            states[rid].version = number or 0
+            states[row.id] = State(row.id, row.local_id, row.flavour, row.content_hash, row.deleted, row.version)
         for rid, sid in session.execute(
             select(RecordSet.record_id, RecordSet.set_id).where(RecordSet.record_id.in_(part))
         ):
@@ -115,68 +110,87 @@ def taken_local_ids(session: Session, candidates: Iterable[str]) -> set[str]:
 def apply(session: Session, changes: Sequence[Change], base_url: str, now: datetime | None = None) -> list[int]:
     """Write ``changes`` in a few bulk statements; return the record id of each change, in order."""
     now = now or utcnow()
+    conn = session.connection()
     ids: list[int | None] = [c.state.id if c.state else None for c in changes]
     creates = [i for i, c in enumerate(changes) if c.state is None]
     if creates:
-        rows = [_record_row(changes[i].prepared, changes[i].local_id, now, changes[i].batch_id) for i in creates]
-        new_ids = session.scalars(insert(Record).returning(Record.id, sort_by_parameter_order=True), rows).all()
-        for i, rid in zip(creates, new_ids, strict=True):
-            ids[i] = rid
+        rows = [_record_row(changes[i], now, 1) for i in creates]
+        for row in rows:
+            row["created"] = now
+        # one executemany, then the ids by local_id (unique): RETURNING with a guaranteed order
+        # degrades to one statement per row on SQLite
+        conn.execute(Record.__table__.insert(), rows)
+        by_local: dict[str, int] = {}
+        wanted = [changes[i].local_id for i in creates]
+        for start in range(0, len(wanted), 500):
+            part = wanted[start : start + 500]
+            by_local.update(
+                {
+                    lid: rid
+                    for rid, lid in conn.execute(select(Record.id, Record.local_id).where(Record.local_id.in_(part)))
+                }
+            )
+        for i in creates:
+            ids[i] = by_local[changes[i].local_id]
+    rewritten = [i for i, c in enumerate(changes) if c.prepared is not None]
+    archive([ids[i] for i in rewritten if changes[i].state is not None], session)
     updates = []
     for i, c in enumerate(changes):
         if c.state is None:
             continue
-        row: dict[str, object] = {"id": ids[i], "datestamp": now, "deleted": False}
-        if c.prepared is not None:
-            row.update(_record_row(c.prepared, c.local_id, now, c.batch_id))
-            del row["created"]
-        updates.append(row)
-    if updates:
-        session.execute(update(Record), updates)
-    rewritten = [i for i, c in enumerate(changes) if c.prepared is not None]
+        if c.prepared is None:  # set membership only: the content and its version stay
+            updates.append({"b_id": ids[i], "datestamp": now, "deleted": False})
+        else:
+            updates.append({"b_id": ids[i], **_record_row(c, now, c.state.version + 1)})
+    for keys_of_row, rows in _group_by_keys(updates):
+        table = Record.__table__
+        stmt = table.update().where(table.c.id == bindparam("b_id")).values({k: bindparam(k) for k in keys_of_row})
+        conn.execute(stmt, rows)
     old = [ids[i] for i in rewritten if changes[i].state is not None]
     for start in range(0, len(old), 500):
         part = old[start : start + 500]
-        session.execute(delete(RecordFormat).where(RecordFormat.record_id.in_(part)))
-        session.execute(delete(RecordKey).where(RecordKey.record_id.in_(part)))
-    formats, keys, versions = [], [], []
+        conn.execute(delete(RecordFormat).where(RecordFormat.record_id.in_(part)))
+        conn.execute(delete(RecordKey).where(RecordKey.record_id.in_(part)))
+    formats, keys = [], []
     for i in rewritten:
         c, rid = changes[i], ids[i]
         for prefix, xml in render(c.prepared, c.local_id, base_url).items():
             formats.append({"record_id": rid, "prefix": prefix, "xml": xml})
         keys.extend({"kind": k, "value": v, "record_id": rid} for k, v in c.prepared.keys)
-        if c.action != "sets":
-            versions.append(
-                {
-                    "record_id": rid,
-                    "number": (c.state.version if c.state else 0) + 1,
-                    "action": c.action,
-                    "flavour": c.prepared.flavour,
-                    "source": c.prepared.source,
-                    "batch_id": c.batch_id,
-                    "actor": c.actor,
-                    "created": now,
-                }
-            )
     memberships = [
         {"record_id": ids[i], "set_id": sid}
         for i, c in enumerate(changes)
         for sid in sorted(c.add_sets - (c.state.set_ids if c.state else set()))
     ]
-    for table, rows in (
-        (RecordFormat, formats),
-        (RecordKey, keys),
-        (RecordVersion, versions),
-        (RecordSet, memberships),
-    ):
+    for model, rows in ((RecordFormat, formats), (RecordKey, keys), (RecordSet, memberships)):
         if rows:
-            session.execute(insert(table), rows)
+            conn.execute(model.__table__.insert(), rows)
     return [rid for rid in ids if rid is not None]
 
 
-def _record_row(p: Prepared, local_id: str, now: datetime, batch_id: int | None) -> dict[str, object]:
+def _group_by_keys(rows: list[dict[str, object]]) -> list[tuple[tuple[str, ...], list[dict[str, object]]]]:
+    groups: dict[tuple[str, ...], list[dict[str, object]]] = defaultdict(list)
+    for row in rows:
+        groups[tuple(k for k in row if k != "b_id")].append(row)
+    return list(groups.items())
+
+
+def archive(record_ids: Sequence[int], session: Session) -> None:
+    """Copy the current state of each record into ``record_version`` before it changes."""
+    for start in range(0, len(record_ids), 500):
+        part = record_ids[start : start + 500]
+        columns = ("record_id", "number", "action", "flavour", "source", "batch_id", "actor", "created")
+        current = select(
+            Record.id, Record.version, Record.action, Record.flavour, Record.source, Record.batch_id,
+            Record.actor, Record.changed,
+        ).where(Record.id.in_(part))  # fmt: skip
+        session.execute(insert(RecordVersion).from_select(columns, current))
+
+
+def _record_row(c: Change, now: datetime, version: int) -> dict[str, object]:
+    p = c.prepared
     return {
-        "local_id": local_id,
+        "local_id": c.local_id,
         "flavour": p.flavour,
         "source": p.source,
         "content_hash": p.content_hash,
@@ -187,8 +201,11 @@ def _record_row(p: Prepared, local_id: str, now: datetime, batch_id: int | None)
         "language": p.language,
         "datestamp": now,
         "deleted": False,
-        "created": now,
-        "batch_id": batch_id,
+        "version": version,
+        "action": c.action,
+        "actor": c.actor,
+        "changed": now,
+        "batch_id": c.batch_id,
     }
 
 
@@ -210,28 +227,44 @@ def delete_record(session: Session, record: Record, actor: str = "") -> bool:
     if record.deleted:
         return False
     now = utcnow()
-    number = session.scalar(select(func.max(RecordVersion.number)).where(RecordVersion.record_id == record.id))
+    archive([record.id], session)
     record.deleted = True
-    record.datestamp = now
-    session.add(
-        RecordVersion(
-            record_id=record.id,
-            number=(number or 0) + 1,
-            action="delete",
-            flavour=record.flavour,
-            source=record.source,
-            actor=actor,
-            created=now,
-        )
-    )
+    record.datestamp = record.changed = now
+    record.version += 1
+    record.action = "delete"
+    record.actor = actor
+    record.batch_id = None
     return True
+
+
+@dataclass(frozen=True)
+class Version:
+    """One version of a record, as ``kutubxona history`` lists it."""
+
+    number: int
+    action: str
+    flavour: str
+    source: str
+    batch_id: int | None
+    actor: str
+    created: datetime
+
+
+def versions(session: Session, record: Record) -> list[Version]:
+    """Every version of a record, oldest first; the last is the record as it is now."""
+    rows = session.scalars(
+        select(RecordVersion).where(RecordVersion.record_id == record.id).order_by(RecordVersion.number)
+    )
+    out = [Version(v.number, v.action, v.flavour, v.source, v.batch_id, v.actor, v.created) for v in rows]
+    current = Version(
+        record.version, record.action, record.flavour, record.source, record.batch_id, record.actor, record.changed
+    )
+    return [*out, current]
 
 
 def restore_version(session: Session, record: Record, number: int, base_url: str, actor: str = "") -> bool:
     """Bring version ``number`` back as a new version; False when there is no such version."""
-    version = session.scalar(
-        select(RecordVersion).where(RecordVersion.record_id == record.id, RecordVersion.number == number)
-    )
+    version = next((v for v in versions(session, record) if v.number == number), None)
     if version is None:
         return False
     state = load_states(session, [record.id])[record.id]
@@ -239,15 +272,6 @@ def restore_version(session: Session, record: Record, number: int, base_url: str
     apply(session, [Change("restore", record.local_id, prepared, state, actor=actor)], base_url)
     session.expire(record)
     return True
-
-
-def versions(session: Session, record_id: int) -> list[RecordVersion]:
-    """Every version of a record, oldest first."""
-    return list(
-        session.scalars(
-            select(RecordVersion).where(RecordVersion.record_id == record_id).order_by(RecordVersion.number)
-        )
-    )
 
 
 def set_specs(session: Session, record_id: int) -> list[str]:

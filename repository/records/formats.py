@@ -116,7 +116,7 @@ def render(prepared: Prepared, local_id: str, base_url: str) -> dict[str, bytes]
     out = {"oai_dc": dcmod.to_oai_dc(prepared.dc.with_identifier(url)).encode()}
     if prepared.marc is not None:
         if prepared.flavour == "marc21":
-            out["marc21"] = marcxml.marc21_fragment(prepared.marc).encode()
+            out["marc21"] = marcxml.with_schema_location(prepared.source).encode()
         elif prepared.flavour == "unimarc":
             out["marcxchange"] = marcxml.marcxchange_fragment(prepared.marc).encode()
     return out

@@ -1,21 +1,21 @@
 """MARC records: our small value model, ISO 2709 reading and writing, MARC-8, the mnemonic text form.
 
-This is the only module that imports pymarc.  pymarc parses each ISO 2709 record's structure and
-decodes MARC-8; we split the stream ourselves so that one broken record (a wrong length, filler
-between records, a missing terminator) never costs its neighbours, and we decode the bytes with
-the encoding the record's bytes really are in (see ``encoding``).
+This is the only module that imports pymarc, for its MARC-8 tables and decoder.  The ISO 2709
+structure we read ourselves, leniently: the stream is split so that one broken record (a wrong
+length, filler between records, a missing terminator) never costs its neighbours, a directory whose
+lengths are wrong is read by its field terminators, and the bytes are decoded with the encoding they
+are really in (see ``encoding``).  ``tests/records/test_marc_structure.py`` checks that we read
+every record pymarc reads the same way pymarc does.
 """
 
 from __future__ import annotations
 
-import logging
 import re
-import warnings as pywarnings
-from collections.abc import Iterator
+import unicodedata
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO, NamedTuple
 
-import pymarc
 from pymarc import marc8_mapping
 from pymarc.marc8 import MARC8ToUnicode
 
@@ -29,9 +29,6 @@ MAX_RECORD = 99_999  # ISO 2709: five digits of record length
 MAX_FIELD = 9_999  # ISO 2709 (MARC 21 directory): four digits of field length
 _SEARCH_LIMIT = 1 << 20  # how far to look for a record terminator before giving up on a record
 _JUNK = b" \t\r\n\x00\x1a\x1d"  # filler seen between records: blanks, NULs, DOS EOF, stray terminators
-
-# pymarc logs every odd indicator and warns of odd subfield codes; we report per record instead.
-logging.getLogger("pymarc").setLevel(logging.ERROR)
 
 NOT_CATALOGUED = {
     "z": "authority record",
@@ -75,25 +72,44 @@ Field = ControlField | DataField
 
 @dataclass(slots=True)
 class MarcRecord:
-    """A MARC record decoded to Unicode (NFC): the leader and its fields in order."""
+    """A MARC record decoded to Unicode (NFC): the leader and its fields in order.
+
+    Treat ``fields`` as read-only once lookups have started: an index by tag is built on first use.
+    """
 
     leader: str
     fields: list[Field] = field(default_factory=list)
+    _by_tag: dict[str, list[tuple[int, Field]]] | None = field(default=None, repr=False, compare=False)
+
+    def _index(self) -> dict[str, list[tuple[int, Field]]]:
+        if self._by_tag is None:
+            index: dict[str, list[tuple[int, Field]]] = {}
+            for pos, f in enumerate(self.fields):
+                index.setdefault(f.tag, []).append((pos, f))
+            self._by_tag = index
+        return self._by_tag
 
     def control(self, tag: str) -> str | None:
         """The data of the first control field ``tag``."""
-        for f in self.fields:
-            if f.tag == tag and isinstance(f, ControlField):
+        for _, f in self._index().get(tag, ()):
+            if isinstance(f, ControlField):
                 return f.data
         return None
 
     def datafields(self, *tags: str) -> list[DataField]:
-        """Data fields whose tag is one of ``tags`` (tags may end in ``X``: ``6XX``)."""
-        out = []
-        for f in self.fields:
-            if isinstance(f, DataField) and any(_tag_matches(f.tag, t) for t in tags):
-                out.append(f)
-        return out
+        """Data fields whose tag is one of ``tags`` (tags may end in ``X``: ``6XX``), in record order."""
+        index = self._index()
+        hits: list[tuple[int, Field]] = []
+        for pattern in tags:
+            if "X" in pattern:
+                for tag, entries in index.items():
+                    if _tag_matches(tag, pattern):
+                        hits.extend(entries)
+            else:
+                hits.extend(index.get(pattern, ()))
+        if len(tags) > 1:
+            hits.sort(key=lambda hit: hit[0])
+        return [f for _, f in hits if isinstance(f, DataField)]
 
     def first(self, tag: str, code: str) -> str | None:
         """The first subfield ``code`` of the first field ``tag`` that has one."""
@@ -105,7 +121,7 @@ class MarcRecord:
 
     def has(self, tag: str) -> bool:
         """True when the record has a field ``tag``."""
-        return any(f.tag == tag for f in self.fields)
+        return tag in self._index()
 
 
 def _tag_matches(tag: str, pattern: str) -> bool:
@@ -198,114 +214,158 @@ class Decoded:
     warnings: list[str]
 
 
+_CONTROL_TAGS = frozenset(f"00{d}" for d in "123456789")
+_INDICATORS = frozenset("0123456789abcdefghijklmnopqrstuvwxyz ")
+
+
+def read_structure(raw: bytes, warnings: list[str]) -> tuple[str, list[tuple[str, bytes]]]:
+    """Leader and ``(tag, body)`` of each field (body without its terminator); raise ``MarcError``.
+
+    Follows the directory; when the directory's lengths disagree with the field terminators, the
+    fields are read by their terminators instead (with a warning), as long as their number agrees.
+    """
+    if len(raw) < 25:
+        raise MarcError(f"truncated record: only {len(raw)} bytes")
+    head = raw[:24]
+    if not head[:5].isdigit() or not head[12:17].isdigit():
+        raise MarcError(f"invalid leader {head!r}: record length and base address must be digits")
+    if not head.isascii():
+        head = bytes(b if b < 0x80 else 0x20 for b in head)
+        warnings.append("non-ASCII bytes in the leader replaced by blanks")
+    leader = head.decode("ascii")
+    base = int(head[12:17])
+    if 25 <= base <= len(raw) and raw[base - 1 : base] != FIELD_END and (base - 25) % 12 == 0:
+        warnings.append("the directory does not end with a field terminator")
+    elif not (25 <= base <= len(raw)) or raw[base - 1 : base] != FIELD_END:
+        found = raw.find(FIELD_END, 24)
+        if found < 0:
+            raise MarcError("no directory terminator: not a readable record")
+        if base:
+            warnings.append(f"leader gives base address {base} but the directory ends at {found + 1}")
+        base = found + 1
+    directory = raw[24 : base - 1]
+    if len(directory) % 12:
+        raise MarcError(f"invalid directory: {len(directory)} bytes is not a whole number of 12-byte entries")
+    if not directory.isascii():
+        raise MarcError("invalid directory: non-ASCII bytes")
+    data = raw[base:]
+    entries = []
+    for pos in range(0, len(directory), 12):
+        entry = directory[pos : pos + 12]
+        if not entry[3:12].isdigit():
+            raise MarcError(f"invalid directory entry {pos // 12 + 1}: {entry.decode('ascii')!r}")
+        entries.append((entry[:3].decode("ascii"), int(entry[3:7]), int(entry[7:12])))
+    fields = []
+    consistent = True
+    for tag, length, start in entries:
+        body = data[start : start + length]
+        if length < 1 or body[-1:] != FIELD_END:
+            consistent = False
+            break
+        fields.append((tag, body[:-1]))
+    if not consistent:
+        bodies = data.rstrip(RECORD_END).split(FIELD_END)
+        if bodies and bodies[-1] == b"":
+            bodies.pop()
+        if len(bodies) != len(entries):
+            raise MarcError(
+                f"invalid directory: {len(entries)} entries but {len(bodies)} fields; lengths or offsets are wrong"
+            )
+        warnings.append("directory lengths or offsets are wrong; fields read by their terminators")
+        fields = [(tag, body) for (tag, _, _), body in zip(entries, bodies, strict=True)]
+    if not fields:
+        raise MarcError("no fields found")
+    return leader, fields
+
+
+def _fold_code(piece: bytes) -> tuple[str, int]:
+    """A non-ASCII subfield code folded to its ASCII letter (``â`` -> ``a``, as pymarc does), and its size."""
+    try:
+        char = piece.decode("utf-8")[0]
+    except UnicodeDecodeError:
+        char = piece[:1].decode("latin-1")
+    size = len(char.encode("utf-8")) if piece.startswith(char.encode("utf-8")) else 1
+    folded = unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode("ascii")
+    return (folded[0] if folded and VALID_CODE.match(folded[0]) else "_"), size
+
+
 def parse_iso2709(raw: bytes, encoding: str = "auto") -> Decoded:
     """Parse one record's bytes and decode them to Unicode; raise ``MarcError`` when unreadable."""
     warnings: list[str] = []
-    if len(raw) < 25:
-        raise MarcError(f"truncated record: only {len(raw)} bytes")
-    leader_bytes = raw[:24]
-    if not leader_bytes[:5].isdigit() or not leader_bytes[12:17].isdigit():
-        raise MarcError(f"invalid leader {leader_bytes!r}: record length and base address must be digits")
-    if not leader_bytes.isascii():
-        leader_bytes = bytes(b if b < 0x80 else 0x20 for b in leader_bytes)
-        warnings.append("non-ASCII bytes in the leader replaced by blanks")
-    actual = str(len(raw)).zfill(5).encode() if len(raw) <= MAX_RECORD else b"99999"
-    if leader_bytes[:5] != actual:
-        leader_bytes = actual + leader_bytes[5:]
-    raw = leader_bytes + raw[24:]
-    try:
-        with pywarnings.catch_warnings():
-            pywarnings.simplefilter("ignore")
-            parsed = pymarc.Record(data=raw, to_unicode=False)
-    except UnicodeDecodeError:
-        raise MarcError("non-ASCII bytes in the directory or the indicators") from None
-    except (pymarc.exceptions.PymarcException, ValueError, IndexError) as exc:
-        raise MarcError(_describe(exc)) from None
-    leader = leader_bytes.decode("ascii")
-    field_bytes = b"".join(_raw_values(parsed))
+    leader, raw_fields = read_structure(raw, warnings)
     if encoding == "auto":
         hint = None
-        for f in parsed.fields:
-            if f.tag == "100" and not f.is_control_field() and not parsed.get("245"):
-                hint = next((v.decode("latin-1") for c, v in f.subfields if c == "a"), None)
-                break
-        guess = enc.detect(field_bytes, leader[9], hint)
+        tags = {tag for tag, _ in raw_fields}
+        if "245" not in tags and "100" in tags:  # UNIMARC: 100$a/26-29 names the character sets
+            body = next(body for tag, body in raw_fields if tag == "100")
+            hint = body.partition(SUBFIELD_MARK + b"a")[2].split(SUBFIELD_MARK)[0].decode("latin-1")
+        guess = enc.detect(b"".join(body for _, body in raw_fields), leader[9], hint)
         encoding = guess.encoding
         if guess.warning:
             warnings.append(guess.warning)
     decode = _decoder(encoding, warnings)
     fields: list[Field] = []
-    for f in parsed.fields:
-        if f.is_control_field():
-            fields.append(ControlField(f.tag, decode(f.data)))
-        else:
-            ind1, ind2 = f.indicators
-            fields.append(DataField(f.tag, ind1, ind2, tuple((c, decode(v)) for c, v in f.subfields)))
+    bad_indicators = bad_codes = False
+    for tag, body in raw_fields:
+        if tag in _CONTROL_TAGS:
+            fields.append(ControlField(tag, decode(body)))
+            continue
+        head, _, rest = body.partition(SUBFIELD_MARK)
+        ind = head.decode("ascii", "replace") if head.isascii() else "  "
+        if len(ind) != 2 or not head.isascii():
+            bad_indicators = True
+            ind = (ind + "  ")[:2]
+        parts = []
+        for piece in rest.split(SUBFIELD_MARK):
+            if not piece:
+                continue
+            if piece[0] < 0x80:
+                parts.append((chr(piece[0]), decode(piece[1:])))
+            else:
+                bad_codes = True
+                code, size = _fold_code(piece)
+                parts.append((code, decode(piece[size:])))
+        fields.append(DataField(tag, ind[0], ind[1], tuple(parts)))
+    if bad_indicators:
+        warnings.append("missing, extra or non-ASCII indicators read as blanks")
+    if bad_codes:
+        warnings.append("non-ASCII subfield codes folded to ASCII letters")
     return Decoded(MarcRecord(leader, fields), encoding, warnings)
 
 
-def _raw_values(parsed: pymarc.Record) -> Iterator[bytes]:
-    for f in parsed.fields:
-        if f.is_control_field():
-            yield f.data
-        else:
-            for _code, value in f.subfields:
-                yield value
+def _decoder(encoding: str, warnings: list[str]) -> Callable[[bytes], str]:
+    """A bytes -> clean str function for ``encoding`` that records problems in ``warnings`` once each."""
+    seen: set[str] = set()
 
-
-def _describe(exc: Exception) -> str:
-    names = {
-        "RecordLengthInvalid": "invalid record length in the leader",
-        "RecordLeaderInvalid": "invalid leader",
-        "RecordDirectoryInvalid": "invalid directory",
-        "BaseAddressInvalid": "base address of data points past the end of the record",
-        "BaseAddressNotFound": "base address of data not found",
-        "NoFieldsFound": "no fields found",
-        "TruncatedRecord": "record shorter than its leader says",
-        "EndOfRecordNotFound": "no end-of-record marker",
-    }
-    name = type(exc).__name__
-    detail = str(exc) if not isinstance(exc, pymarc.exceptions.PymarcException) else ""
-    return names.get(name, f"unreadable record structure ({name}{': ' + detail if detail else ''})")
-
-
-def _decoder(encoding: str, warnings: list[str]):  # noqa: ANN202 - a small closure
-    """A bytes -> clean str function for ``encoding`` that records problems in ``warnings``."""
-    dropped = 0
-    replaced = False
+    def note(message: str) -> None:
+        if message not in seen:
+            seen.add(message)
+            warnings.append(message)
 
     def finish(text: str) -> str:
-        nonlocal dropped
-        text, n = clean(text)
-        if n and not dropped:
-            warnings.append("characters not allowed in XML 1.0 removed")
-        dropped += n
+        text, dropped = clean(text)
+        if dropped:
+            note("characters not allowed in XML 1.0 removed")
         return text
 
     if encoding == enc.MARC8:
 
-        def decode(value: bytes) -> str:
-            nonlocal replaced
+        def decode_marc8(value: bytes) -> str:
             try:
                 return finish(MARC8ToUnicode(quiet=True).translate(value))
             except (IndexError, TypeError, KeyError, ValueError):
-                if not replaced:
-                    warnings.append("invalid MARC-8 sequence; unreadable bytes replaced by U+FFFD")
-                    replaced = True
+                note("invalid MARC-8 sequence; unreadable bytes replaced by U+FFFD")
                 return finish(value.decode("ascii", "replace"))
 
-        return decode
+        return decode_marc8
 
     codec = encoding if encoding in enc.ENCODINGS else enc.UTF8
 
     def decode_codec(value: bytes) -> str:
-        nonlocal replaced
         try:
             return finish(value.decode(codec))
         except UnicodeDecodeError:
-            if not replaced:
-                warnings.append(f"bytes that are not valid {codec} replaced by U+FFFD")
-                replaced = True
+            note(f"bytes that are not valid {codec} replaced by U+FFFD")
             return finish(value.decode(codec, "replace"))
 
     return decode_codec
@@ -382,8 +442,6 @@ def _build_marc8_tables() -> None:
 
 def encode_marc8(text: str) -> bytes:
     """Encode ``text`` in MARC-8 (Latin with ANSEL diacritics, basic Cyrillic); raise ValueError otherwise."""
-    import unicodedata
-
     if not _MARC8_G0:
         _build_marc8_tables()
     out = bytearray()
@@ -412,8 +470,6 @@ def encode_marc8(text: str) -> bytes:
 
 
 def _clusters(text: str) -> Iterator[tuple[str, list[str]]]:
-    import unicodedata
-
     base: str | None = None
     marks: list[str] = []
     for ch in text:

@@ -90,9 +90,12 @@ def to_marcxml(record: MarcRecord, namespace: str = SLIM_NS, schema: str | None 
     return "".join(parts)
 
 
-def marc21_fragment(record: MarcRecord) -> str:
-    """The ``marc21`` OAI payload: MARC21slim with its schema location."""
-    return to_marcxml(record, SLIM_NS, SLIM_XSD)
+def with_schema_location(source: str) -> str:
+    """The ``marc21`` OAI payload from a stored canonical record: the same XML plus its schema location."""
+    head = f'<record xmlns="{SLIM_NS}"'
+    if not source.startswith(head):
+        raise ValueError("not a canonical MARCXML record")
+    return f'{head} xmlns:xsi="{XSI_NS}" xsi:schemaLocation="{SLIM_NS} {SLIM_XSD}"' + source[len(head) :]
 
 
 def marcxchange_fragment(record: MarcRecord) -> str:

@@ -57,6 +57,11 @@ class Record(Base):
     datestamp: Mapped[datetime] = mapped_column(DateTime)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     created: Mapped[datetime] = mapped_column(DateTime)
+    # the current version: its number, what made it, who, when, from which batch
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    action: Mapped[str] = mapped_column(String(16), default="create")
+    actor: Mapped[str] = mapped_column(String(255), default="")
+    changed: Mapped[datetime] = mapped_column(DateTime)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
 
     __table_args__ = (Index("ix_record_datestamp_id", "datestamp", "id"),)
@@ -99,7 +104,7 @@ class RecordKey(Base):
 
 
 class RecordVersion(Base):
-    """Every state a record has had; the newest one is the record as it is now."""
+    """A state a record had before a later version superseded it (the current one is the record row)."""
 
     __tablename__ = "record_version"
 

@@ -10,11 +10,15 @@ from lxml import etree
 # XML 1.0 2.2: Char ::= #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]
 _ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
+_SPECIAL = re.compile('[&<>"]')
 
 
 def clean(text: str) -> tuple[str, int]:
     """NFC-normalise ``text`` and drop characters XML 1.0 forbids; return it and how many were dropped."""
-    text = unicodedata.normalize("NFC", text)
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)
+    elif text.isprintable():
+        return text, 0  # printable ASCII: nothing to normalise, nothing illegal
     cleaned, dropped = _ILLEGAL.subn("", text)
     return cleaned, dropped
 
@@ -26,7 +30,7 @@ def xml_safe(text: str) -> str:
 
 def escape(text: str) -> str:
     """Escape ``text`` for element content or a double-quoted attribute."""
-    return text.translate(_ESCAPES)
+    return text.translate(_ESCAPES) if _SPECIAL.search(text) else text
 
 
 def safe_parser(**options: object) -> etree.XMLParser:

@@ -284,9 +284,12 @@ def test_xml_external_entities_are_not_resolved(cli: Cli, tmp_path: Path, servic
 
 def test_versions_record_the_batch(cli: Cli, tmp_path: Path, services):
     batch = import_json(cli, write(tmp_path / "a.mrc", marc("V1", "T")))[0]["batch"]
+    second = import_json(cli, write(tmp_path / "b.mrc", marc("V1", "T2")))[0]["batch"]
     with services.db.sessions() as s:
-        version = s.scalar(select(RecordVersion))
-        assert (version.batch_id, version.action, version.number) == (batch, "create", 1)
+        archived = s.scalar(select(RecordVersion))
+        assert (archived.batch_id, archived.action, archived.number) == (batch, "create", 1)
+        record = s.scalar(select(Record))
+        assert (record.batch_id, record.action, record.version) == (second, "update", 2)
         assert s.scalar(select(func.count()).select_from(BatchItem)) == 0
 
 

@@ -1,0 +1,135 @@
+"""Import benchmark: raw pymarc parsing next to our full import, on SQLite and PostgreSQL.
+
+    .venv/bin/python bench/import.py [--records 100000] [--pg postgresql+psycopg://postgres@127.0.0.1:5432/test]
+
+Builds a varied ISO 2709 file (books, theses, manuscripts, serials, articles, UNIMARC; Uzbek Latin
+and Cyrillic, Russian, English) in UTF-8 and a MARC-8 variant, then measures, each in a fresh
+process: raw pymarc parsing (the baseline) and ``kutubxona import`` (parse, validate, match,
+crosswalk, store).  Prints records/s and peak RSS; the PostgreSQL database given is emptied.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def build(path: Path, count: int, encoding: str) -> None:
+    """Write ``count`` varied records to ``path``."""
+    from repository.records import sample
+    from repository.records.marc import to_iso2709
+
+    langs = ("uzb", "uzb-cyrl", "rus", "eng")
+    with open(path, "wb") as out:
+        for i in range(count):
+            lang = langs[i % 4]
+            if encoding == "marc-8" and lang in ("uzb", "uzb-cyrl"):
+                lang = "eng"  # Uzbek letters (ʻ, қ, ғ) have no MARC-8 form
+            shape = i % 20
+            if shape < 14:
+                rec = sample._marc21_book(i, lang, "book")
+            elif shape < 15:
+                rec = sample._marc21_book(i, lang, "thesis")
+            elif shape < 16:
+                rec = sample._marc21_book(i, "eng" if encoding == "marc-8" else "uzb", "manuscript")
+            elif shape < 19 or encoding == "marc-8":
+                rec = sample._marc21_article(i)
+                if encoding == "marc-8":
+                    rec = sample._marc21_book(i, "rus", "book")
+            else:
+                rec = sample._unimarc(i, "rus", "50")
+            rec.fields[0] = rec.fields[0]._replace(data=f"B{i:07d}")  # unique 001 for every record
+            out.write(to_iso2709(rec, encoding))
+
+
+def child_pymarc(path: str) -> dict:
+    import pymarc
+
+    start = time.perf_counter()
+    n = 0
+    with open(path, "rb") as fh:
+        for rec in pymarc.MARCReader(fh, to_unicode=True, hide_utf8_warnings=True):
+            n += rec is not None
+    return {"records": n, "seconds": time.perf_counter() - start}
+
+
+def child_import(path: str, db_url: str, var: str) -> dict:
+    from repository import create_app
+    from repository.records.importer import ImportOptions
+
+    app = create_app({"DATABASE_URL": db_url, "VAR_DIR": var, "AUTO_MIGRATE": "yes"})
+    svc = app.extensions["kutubxona"]
+    start = time.perf_counter()
+    report = svc.importer().import_file(Path(path), ImportOptions())
+    seconds = time.perf_counter() - start
+    return {"records": report.counts["records"], "created": report.counts["created"], "seconds": seconds}
+
+
+def run_child(*args: str) -> dict:
+    out = subprocess.run([sys.executable, __file__, "_child", *args], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def reset_pg(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--pg", default=os.environ.get("KUTUBXONA_TEST_DATABASE_URL", ""))
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="kx-bench-"))
+    print(
+        f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    rows = []
+    for encoding in ("utf-8", "marc-8"):
+        path = work / f"{encoding}.mrc"
+        build(path, args.records, encoding)
+        size = path.stat().st_size / 1e6
+        base = run_child("pymarc", str(path))
+        rows.append((encoding, "raw pymarc parse", base))
+        targets = [("SQLite", f"sqlite:///{work / (encoding + '.sqlite3')}")]
+        if args.pg:
+            targets.append(("PostgreSQL", args.pg))
+        for name, url in targets:
+            if name == "PostgreSQL":
+                reset_pg(url)
+            result = run_child("import", str(path), url, str(work / f"var-{encoding}-{name}"))
+            result["vs_pymarc"] = (result["records"] / result["seconds"]) / (base["records"] / base["seconds"])
+            rows.append((encoding, f"kutubxona import, {name}", result))
+        print(f"{encoding}: {args.records} records, {size:.1f} MB")
+    print(f"\n{'encoding':8} {'what':30} {'records/s':>10} {'peak RSS MB':>12} {'vs pymarc':>10}")
+    for encoding, what, r in rows:
+        rate = r["records"] / r["seconds"]
+        ratio = f"{r['vs_pymarc']:.2f}" if "vs_pymarc" in r else ""
+        print(f"{encoding:8} {what:30} {rate:10,.0f} {r['rss_mb']:12.0f} {ratio:>10}")
+    print(f"\nrerun: .venv/bin/python bench/import.py --records {args.records}" + (" --pg URL" if args.pg else ""))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "_child":
+        kind, rest = sys.argv[2], sys.argv[3:]
+        result = child_pymarc(*rest) if kind == "pymarc" else child_import(*rest)
+        result["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps(result))
+    else:
+        main()
