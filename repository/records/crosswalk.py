@@ -4,6 +4,8 @@ MARC-to-DC crosswalk) and UNIMARC; plus the kind of material a record describes.
 from __future__ import annotations
 
 import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 
 from repository.records.dc import DublinCore
 from repository.records.marc import DataField, MarcRecord
@@ -40,88 +42,96 @@ _MARC21_TYPES = {
 }  # fmt: skip
 
 
+def _isbn(f: DataField) -> str | None:
+    a = f.get("a")
+    return "URN:ISBN:" + _strip(a).split(" ")[0] if a else None
+
+
+def _issn(f: DataField) -> str | None:
+    a = f.get("a")
+    return "URN:ISSN:" + _strip(a) if a else None
+
+
+def _publisher(f: DataField) -> str | None:
+    return None if f.tag == "264" and f.ind2 not in ("1", " ") else _joined(f, "ab")
+
+
+def _pub_date(f: DataField) -> str | None:
+    c = f.get("c")
+    if not c or (f.tag == "264" and f.ind2 not in ("1", " ")):
+        return None
+    return _strip(c).strip("[]©c ")
+
+
+def _link(f: DataField) -> str:
+    return _joined(f, "ot") or _joined(f, "atgx", ". ")
+
+
+Rule = tuple[str, Callable[[DataField], "str | None"]]
+
+
+def _marc21_rules() -> dict[str, list[Rule]]:
+    """Tag -> (DC element, value of the field) after the LoC MARC-to-DC crosswalk."""
+    rules: dict[str, list[Rule]] = defaultdict(list)
+
+    def on(tags: Iterable[str], element: str, fn: Callable[[DataField], str | None]) -> None:
+        for tag in tags:
+            rules[tag].append((element, fn))
+
+    on(["245"], "title", lambda f: _joined(f, "abfghknps"))
+    on(["100", "700"], "creator", lambda f: _joined(f, "abcdq"))
+    on(["110", "111", "710", "711", "720"], "creator", lambda f: _joined(f, "abcdn"))
+    on(["600", "610", "611", "630", "650"], "subject", lambda f: _joined(f, "abcdqvxyz", "--"))
+    on(["653"], "subject", lambda f: _joined(f, "a"))
+    on(["050", "060", "080", "082"], "subject", lambda f: _joined(f, "ab", ""))
+    on([t for t in (f"5{n:02d}" for n in range(100)) if t not in ("506", "530", "540", "546")], "description",
+       lambda f: _joined(f, "a"))  # fmt: skip
+    on(["260", "264"], "publisher", _publisher)
+    on(["260", "264"], "date", _pub_date)
+    on(["655"], "type", lambda f: _joined(f, "a"))
+    on(["856"], "format", lambda f: f.get("q"))
+    on(["020"], "identifier", _isbn)
+    on(["022"], "identifier", _issn)
+    on(["024"], "identifier", lambda f: f.get("a"))
+    on(["856"], "identifier", lambda f: f.get("u"))
+    on(["530"], "relation", lambda f: _joined(f, "abcdu"))
+    links = ["760", "762", "765", "767", "770", "772", "773", "774", "775", "776", "777", "780", "785", "786", "787"]
+    on(links, "relation", _link)
+    on(["651", "662", "752"], "coverage", lambda f: _joined(f, "abcdfgh", "--"))
+    on(["043"], "coverage", lambda f: f.get("a"))
+    on(["506", "540"], "rights", lambda f: _joined(f, "a"))
+    on(["786"], "source", lambda f: _joined(f, "ot"))
+    on(["534"], "source", lambda f: _joined(f, "t"))
+    return dict(rules)
+
+
+_MARC21_RULES = _marc21_rules()
+
+
 def marc21_to_dc(rec: MarcRecord) -> DublinCore:
-    """MARC 21 bibliographic record to simple Dublin Core (LoC MARC-to-DC crosswalk)."""
+    """MARC 21 bibliographic record to simple Dublin Core (LoC MARC-to-DC crosswalk), in one pass."""
     dc = DublinCore()
-    for f in rec.datafields("245"):
-        dc.add("title", _joined(f, "abfghknps"))
-    for f in rec.datafields("100", "110", "111", "700", "710", "711", "720"):
-        dc.add("creator", _joined(f, "abcdq" if f.tag.endswith("00") else "abcdn"))
-    for f in rec.datafields("600", "610", "611", "630", "650", "653"):
-        dc.add("subject", _joined(f, "abcdqvxyz", "--") if f.tag != "653" else _joined(f, "a"))
-    for f in rec.datafields("050", "060", "080", "082"):
-        dc.add("subject", _joined(f, "ab", ""))
-    for f in rec.datafields("5XX"):
-        if f.tag not in ("506", "530", "540", "546"):
-            dc.add("description", _joined(f, "a"))
-    for f in rec.datafields("260", "264"):
-        if f.tag == "264" and f.ind2 not in ("1", " "):
-            continue
-        dc.add("publisher", _joined(f, "ab", " "))
-        date = f.get("c")
-        if date:
-            dc.add("date", _strip(date).strip("[]©c "))
-    if not dc.get("date"):
-        f008 = rec.control("008") or ""
-        if len(f008) >= 11 and f008[7:11].isdigit():
-            dc.add("date", f008[7:11])
+    f008 = rec.control("008") or ""
+    if len(f008) >= 38 and f008[35:38].strip(" |"):
+        dc.add("language", f008[35:38])
     leader = rec.leader
     dc.add("type", _MARC21_TYPES.get(leader[6:7]))
     if leader[7:8] in ("c", "s"):
         dc.add("type", "collection")
-    if rec.has("502"):
-        dc.add("type", "thesis")
-    for f in rec.datafields("655"):
-        dc.add("type", _joined(f, "a"))
-    for f in rec.datafields("856"):
-        dc.add("format", f.get("q"))
-    for f in rec.datafields("020"):
-        if f.get("a"):
-            dc.add("identifier", "URN:ISBN:" + _strip(f.get("a") or "").split(" ")[0])
-    for f in rec.datafields("022"):
-        if f.get("a"):
-            dc.add("identifier", "URN:ISSN:" + _strip(f.get("a") or ""))
-    for f in rec.datafields("024"):
-        dc.add("identifier", f.get("a"))
-    for f in rec.datafields("856"):
-        dc.add("identifier", f.get("u"))
-    f008 = rec.control("008") or ""
-    if len(f008) >= 38 and f008[35:38].strip(" |"):
-        dc.add("language", f008[35:38])
-    for f in rec.datafields("041"):
-        for value in f.values("abdefghj"):
-            for i in range(0, len(value) - 2, 3):  # packed codes: "engrus"
-                dc.add("language", value[i : i + 3])
-    for f in rec.datafields("530"):
-        dc.add("relation", _joined(f, "abcdu"))
-    for f in rec.datafields(
-        "760",
-        "762",
-        "765",
-        "767",
-        "770",
-        "772",
-        "773",
-        "774",
-        "775",
-        "776",
-        "777",
-        "780",
-        "785",
-        "786",
-        "787",
-    ):
-        dc.add("relation", _joined(f, "ot") or _joined(f, "atgx", ". "))
-    for f in rec.datafields("651", "662", "752"):
-        dc.add("coverage", _joined(f, "abcdfgh", "--"))
-    for f in rec.datafields("043"):
-        dc.add("coverage", f.get("a"))
-    for f in rec.datafields("506", "540"):
-        dc.add("rights", _joined(f, "a"))
-    for f in rec.datafields("786"):
-        dc.add("source", _joined(f, "ot"))
-    for f in rec.datafields("534"):
-        dc.add("source", _joined(f, "t"))
+    for f in rec.fields:
+        if not isinstance(f, DataField):
+            continue
+        if f.tag == "041":
+            for value in f.values("abdefghj"):
+                for i in range(0, len(value) - 2, 3):  # packed codes: "engrus"
+                    dc.add("language", value[i : i + 3])
+            continue
+        if f.tag == "502":
+            dc.add("type", "thesis")
+        for element, fn in _MARC21_RULES.get(f.tag, ()):
+            dc.add(element, fn(f))
+    if not dc.get("date") and len(f008) >= 11 and f008[7:11].isdigit():
+        dc.add("date", f008[7:11])
     return dc
 
 

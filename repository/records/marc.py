@@ -20,7 +20,7 @@ from pymarc import marc8_mapping
 from pymarc.marc8 import MARC8ToUnicode
 
 from repository.records import encoding as enc
-from repository.records.xmltext import clean
+from repository.records.xmltext import ILLEGAL_BUT_SUBFIELD_MARK, clean
 
 FIELD_END = b"\x1e"
 RECORD_END = b"\x1d"
@@ -97,17 +97,18 @@ class MarcRecord:
         return None
 
     def datafields(self, *tags: str) -> list[DataField]:
-        """Data fields whose tag is one of ``tags`` (tags may end in ``X``: ``6XX``), in record order."""
+        """Data fields whose tag is one of ``tags`` (``5XX`` stands for 500-599), in record order."""
         index = self._index()
         hits: list[tuple[int, Field]] = []
         for pattern in tags:
-            if "X" in pattern:
+            if pattern.endswith("X"):
+                stem = pattern.rstrip("X")
                 for tag, entries in index.items():
-                    if _tag_matches(tag, pattern):
+                    if tag.startswith(stem):
                         hits.extend(entries)
             else:
                 hits.extend(index.get(pattern, ()))
-        if len(tags) > 1:
+        if len(tags) > 1 or tags[0].endswith("X"):
             hits.sort(key=lambda hit: hit[0])
         return [f for _, f in hits if isinstance(f, DataField)]
 
@@ -122,12 +123,6 @@ class MarcRecord:
     def has(self, tag: str) -> bool:
         """True when the record has a field ``tag``."""
         return tag in self._index()
-
-
-def _tag_matches(tag: str, pattern: str) -> bool:
-    if "X" not in pattern:
-        return tag == pattern
-    return len(tag) == 3 and all(p == "X" or p == t for p, t in zip(pattern, tag, strict=True))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -215,7 +210,6 @@ class Decoded:
 
 
 _CONTROL_TAGS = frozenset(f"00{d}" for d in "123456789")
-_INDICATORS = frozenset("0123456789abcdefghijklmnopqrstuvwxyz ")
 
 
 def read_structure(raw: bytes, warnings: list[str]) -> tuple[str, list[tuple[str, bytes]]]:
@@ -286,7 +280,7 @@ def _fold_code(piece: bytes) -> tuple[str, int]:
         char = piece[:1].decode("latin-1")
     size = len(char.encode("utf-8")) if piece.startswith(char.encode("utf-8")) else 1
     folded = unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode("ascii")
-    return (folded[0] if folded and VALID_CODE.match(folded[0]) else "_"), size
+    return (folded[0] if folded and folded[0] in CODE_CHARS else "_"), size
 
 
 def parse_iso2709(raw: bytes, encoding: str = "auto") -> Decoded:
@@ -315,8 +309,9 @@ def parse_iso2709(raw: bytes, encoding: str = "auto") -> Decoded:
         if len(ind) != 2 or not head.isascii():
             bad_indicators = True
             ind = (ind + "  ")[:2]
-        parts = []
-        for piece in rest.split(SUBFIELD_MARK):
+        fast = _whole_field(rest, encoding, warnings)
+        parts = fast if fast is not None else []
+        for piece in rest.split(SUBFIELD_MARK) if fast is None else ():
             if not piece:
                 continue
             if piece[0] < 0x80:
@@ -331,6 +326,33 @@ def parse_iso2709(raw: bytes, encoding: str = "auto") -> Decoded:
     if bad_codes:
         warnings.append("non-ASCII subfield codes folded to ASCII letters")
     return Decoded(MarcRecord(leader, fields), encoding, warnings)
+
+
+def _whole_field(rest: bytes, encoding: str, warnings: list[str]) -> list[tuple[str, str]] | None:
+    """Decode a data field's subfields in one go (the fast path); None when it needs the careful one.
+
+    The careful path decodes subfield by subfield: MARC-8 (whose escapes pymarc resets per
+    subfield), bytes that do not decode, and non-ASCII subfield codes.
+    """
+    if encoding == enc.MARC8:
+        return None
+    try:
+        text = rest.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        return None
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)
+    if not text.isprintable():
+        text, dropped = ILLEGAL_BUT_SUBFIELD_MARK.subn("", text)
+        if dropped and "characters not allowed in XML 1.0 removed" not in warnings:
+            warnings.append("characters not allowed in XML 1.0 removed")
+    parts = []
+    for piece in text.split("\x1f"):
+        if piece:
+            if not piece[0].isascii():
+                return None
+            parts.append((piece[0], piece[1:]))
+    return parts
 
 
 def _decoder(encoding: str, warnings: list[str]) -> Callable[[bytes], str]:
@@ -484,5 +506,6 @@ def _clusters(text: str) -> Iterator[tuple[str, list[str]]]:
 
 
 VALID_TAG = re.compile(r"^[0-9A-Za-z]{3}$")
-VALID_INDICATOR = re.compile(r"^[0-9a-z ]$")
-VALID_CODE = re.compile(r"""^[0-9A-Za-z!"#$%&'()*+,\-./:;<=>?{}_^`~\[\]\\]$""")
+# MARC21slim.xsd: an indicator is [\da-z ], a subfield code [\dA-Za-z!"#$%&'()*+,-./:;<=>?{}_^`~\[\]\\]
+INDICATOR_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyz ")
+CODE_CHARS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!\"#$%&'()*+,-./:;<=>?{}_^`~[]\\")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from lxml import etree
 
 from repository.records.marc import (
-    VALID_CODE,
-    VALID_INDICATOR,
+    CODE_CHARS,
+    INDICATOR_CHARS,
     ControlField,
     DataField,
     Field,
@@ -52,17 +52,15 @@ def normalise(record: MarcRecord, warnings: list[str]) -> MarcRecord:
         if isinstance(f, ControlField):
             controls.append(f)
             continue
-        ind1, ind2 = f.ind1, f.ind2
-        if not VALID_INDICATOR.match(ind1 or ""):
-            ind1, bad_ind = " ", True
-        if not VALID_INDICATOR.match(ind2 or ""):
-            ind2, bad_ind = " ", True
-        subs = []
-        for code, value in f.subfields:
-            if not VALID_CODE.match(code or ""):
-                code, bad_code = "_", True
-            subs.append((code, value))
-        datas.append(DataField(f.tag, ind1, ind2, tuple(subs)))
+        if f.ind1 in INDICATOR_CHARS and f.ind2 in INDICATOR_CHARS and all(c in CODE_CHARS for c, _ in f.subfields):
+            datas.append(f)  # the common case: nothing to repair
+            continue
+        ind1 = f.ind1 if f.ind1 in INDICATOR_CHARS else " "
+        ind2 = f.ind2 if f.ind2 in INDICATOR_CHARS else " "
+        bad_ind = bad_ind or (ind1, ind2) != (f.ind1, f.ind2)
+        subs = tuple((c if c in CODE_CHARS else "_", v) for c, v in f.subfields)
+        bad_code = bad_code or subs != f.subfields
+        datas.append(DataField(f.tag, ind1, ind2, subs))
     if bad_ind:
         warnings.append("indicators outside [0-9a-z ] replaced by blanks")
     if bad_code:
