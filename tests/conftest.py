@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 from flask import Flask
 from sqlalchemy import text
+from werkzeug.serving import make_server
 
 from repository import cli as cli_module
 from repository import create_app
@@ -69,10 +72,12 @@ def db_url(migrated: str, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def app(db_url: str, tmp_path: Path) -> Iterator[Flask]:
-    """The app on a fresh database, objects in a temporary folder."""
-    app = create_app(
-        {
+def make_app(db_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    """Build apps on the test database (several may share it, like workers); all disposed at the end."""
+    apps: list[Flask] = []
+
+    def build(**overrides: object) -> Flask:
+        conf = {
             "DATABASE_URL": db_url,
             "VAR_DIR": str(tmp_path / "var"),
             "STORAGE_URL": (tmp_path / "objects").as_uri(),
@@ -80,11 +85,22 @@ def app(db_url: str, tmp_path: Path) -> Iterator[Flask]:
             "REPOSITORY_ID": REPO_ID,
             "AUTO_MIGRATE": "no",
             "IMPORT_CHUNK": 50,
+            **overrides,
         }
-    )
-    app.config["TESTING"] = True
-    yield app
-    app.extensions["kutubxona"].db.dispose()
+        app = create_app(conf)
+        app.config["TESTING"] = True
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        app.extensions["kutubxona"].db.dispose()
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Flask:
+    """The app on a fresh database, objects in a temporary folder."""
+    return make_app()
 
 
 class Cli:
@@ -123,3 +139,23 @@ def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def services(app: Flask):  # noqa: ANN201
     """The app's services (database, store)."""
     return app.extensions["kutubxona"]
+
+
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """Serve ``app`` over real HTTP on a free loopback port (threaded) while the block runs."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()
+
+
+@pytest.fixture
+def live(app: Flask) -> Iterator[str]:
+    """The test app served over real HTTP on a loopback port."""
+    with serving(app) as url:
+        yield url

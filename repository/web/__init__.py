@@ -7,6 +7,8 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """Register every blueprint and the error pages."""
+    from repository.web.oai import bp as oai
     from repository.web.pages import bp as pages
 
+    app.register_blueprint(oai)
     app.register_blueprint(pages)

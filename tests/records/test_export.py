@@ -8,7 +8,7 @@ from pathlib import Path
 from lxml import etree
 
 from repository.records.marc import DataField, to_iso2709
-from tests.records.test_import import age, import_json, marc, write
+from tests.helpers import age, import_json, marc, write
 
 
 def test_import_export_import_is_unchanged(cli, sample_dir: Path, tmp_path: Path):

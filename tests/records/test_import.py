@@ -7,40 +7,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from repository.records.marc import ControlField, DataField, MarcRecord, to_iso2709
 from repository.records.models import BatchItem, ImportBatch, Record, RecordVersion
 from tests.conftest import REPO_ID, Cli
-
-COUNTS = ("created", "updated", "unchanged", "skipped", "rejected")
-
-
-def import_json(cli: Cli, *args: str | Path, code: int | None = 0) -> list[dict]:
-    """Run ``kutubxona import --json`` and return one report per file, checking the invariant."""
-    result = cli("import", "--json", *args, code=code)
-    reports = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
-    for r in reports:
-        if "error" not in r:
-            assert sum(r[k] for k in COUNTS) == r["records"], r
-    return reports
-
-
-def marc(ctl: str, title: str, *extra: DataField, leader: str = "00000nam a2200000 i 4500") -> MarcRecord:
-    return MarcRecord(
-        leader,
-        [ControlField("001", ctl), ControlField("003", "UzNL"), DataField("245", "1", "0", (("a", title),)), *extra],
-    )
-
-
-def write(path: Path, *records: MarcRecord | bytes) -> Path:
-    path.write_bytes(b"".join(r if isinstance(r, bytes) else to_iso2709(r) for r in records))
-    return path
-
-
-def count(services, *where) -> int:  # noqa: ANN001
-    with services.db.sessions() as s:
-        return s.scalar(select(func.count()).select_from(Record).where(*where))
+from tests.helpers import age, count, import_json, marc, write
 
 
 def test_sample_collection_imports_cleanly_and_reimports_unchanged(cli: Cli, sample_dir: Path, services):
@@ -56,15 +28,6 @@ def test_sample_collection_imports_cleanly_and_reimports_unchanged(cli: Cli, sam
     again = import_json(cli, *files)
     assert all(r["unchanged"] == r["records"] for r in again)
     assert {r.local_id: r.datestamp for r in _all(services)} == before  # not even the datestamp moves
-
-
-def age(services, hours: int = 1) -> None:  # noqa: ANN001
-    """Move every datestamp ``hours`` into the past, as if the records had been stored earlier."""
-    with services.db.session() as s:
-        for rec in s.scalars(select(Record)):
-            s.execute(
-                update(Record).where(Record.id == rec.id).values(datestamp=rec.datestamp - timedelta(hours=hours))
-            )
 
 
 def _all(services) -> list[Record]:  # noqa: ANN001

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SHARED, require
-from tests.records.test_import import COUNTS
+from tests.helpers import COUNTS
 
 DATA = SHARED / "data" / "marc"
 FILES = sorted(p for p in DATA.rglob("*") if p.is_file() and p.name != "MANIFEST.md") if DATA.exists() else []

@@ -2,27 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from werkzeug.serving import make_server
-
-from tests.records.test_import import import_json
-
-
-@pytest.fixture
-def live(app) -> Iterator[str]:  # noqa: ANN001
-    """The app served over HTTP on a free loopback port."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
+from tests.helpers import import_json
 
 
 def get(url: str) -> tuple[int, str]:
@@ -61,7 +45,7 @@ def test_deleted_and_unknown_records(cli, live: str, sample_dir: Path):
 
 def test_records_with_awkward_identifiers_have_pages(cli, live: str, sample_dir: Path, tmp_path: Path):
     from repository.records.identifiers import record_path
-    from tests.records.test_import import marc, write
+    from tests.helpers import marc, write
 
     import_json(cli, write(tmp_path / "a.mrc", marc("RU\\NLR\\bibl 1/2", "Slash and space")))
     status, html = get(live + record_path("RU\\NLR\\bibl 1/2"))

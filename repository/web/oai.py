@@ -1,0 +1,99 @@
+"""The OAI-PMH endpoint: ``{BASE_URL}/oai``, GET and POST, gzip and deflate, 503 when overloaded."""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import threading
+import zlib
+from urllib.parse import parse_qsl
+
+from flask import Blueprint, Response, current_app, request
+from sqlalchemy.exc import OperationalError
+
+from repository.oai import LIST_VERBS, OAISettings, respond
+from repository.records.formats import FORMATS
+from repository.records.oai_store import SqlStore
+from repository.services import services
+
+bp = Blueprint("oai", __name__)
+log = logging.getLogger(__name__)
+RETRY_AFTER = "5"  # seconds; CHECKLIST 8: an integer, well under an hour
+_gate_lock = threading.Lock()
+
+
+def settings() -> OAISettings:
+    """The OAI settings of the current app (built once per app)."""
+    cached = current_app.extensions.get("kutubxona.oai")
+    if cached is None:
+        conf = services().conf
+        cached = OAISettings(
+            base_url=conf["BASE_URL"] + "/oai",
+            repository_name=conf["REPOSITORY_NAME"],
+            repository_id=conf["REPOSITORY_ID"],
+            admin_emails=(conf["ADMIN_EMAIL"],),
+            secret_key=conf["SECRET_KEY"],
+            page_size=int(conf["OAI_PAGE_SIZE"]),
+            token_ttl_hours=int(conf["OAI_TOKEN_TTL_HOURS"]),
+            friends=tuple(conf["OAI_FRIENDS"].split()),
+            formats=tuple(FORMATS.values()),
+        )
+        current_app.extensions["kutubxona.oai"] = cached
+    return cached
+
+
+def _gate() -> threading.BoundedSemaphore:
+    with _gate_lock:
+        gate = current_app.extensions.get("kutubxona.oai.gate")
+        if gate is None:
+            gate = threading.BoundedSemaphore(int(services().conf["OAI_MAX_CONCURRENT"]))
+            current_app.extensions["kutubxona.oai.gate"] = gate
+    return gate
+
+
+def _arguments() -> list[tuple[str, str]]:
+    """The request's (name, value) pairs, repeats kept: from the body for POST, the query for GET."""
+    raw = request.get_data(cache=False) if request.method == "POST" else request.query_string
+    # OAI-PMH 3.1.1: values are percent-decoded once ("+" and "%20" are both a space)
+    return parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True, encoding="utf-8", errors="replace")
+
+
+@bp.route("/oai", methods=["GET", "POST"])
+def endpoint() -> Response:
+    """Answer one OAI-PMH request."""
+    pairs = _arguments()
+    is_list = any(name == "verb" and value in LIST_VERBS for name, value in pairs)
+    gate = _gate() if is_list else None
+    if gate is not None and not gate.acquire(blocking=False):
+        return _unavailable("too many harvests at once")
+    try:
+        with services().db.sessions() as session:
+            body = respond(pairs, SqlStore(session), settings())
+    except OperationalError:
+        log.exception("database unavailable while answering OAI-PMH")
+        return _unavailable("the catalogue database is unavailable")
+    finally:
+        if gate is not None:
+            gate.release()
+    return _xml(body)
+
+
+def _unavailable(reason: str) -> Response:
+    # OAI-PMH 3.1.2.2: overload is HTTP 503 with Retry-After
+    response = Response(f"503 Service Unavailable: {reason}; retry later\n", 503, mimetype="text/plain")
+    response.headers["Retry-After"] = RETRY_AFTER
+    return response
+
+
+def _xml(body: bytes) -> Response:
+    """text/xml; compressed only when the client asked for it (OAI-PMH 3.1.3)."""
+    response = Response(body, 200, content_type="text/xml; charset=utf-8")
+    response.vary.add("Accept-Encoding")
+    accepted = request.accept_encodings
+    if accepted["gzip"] > 0:
+        response.set_data(gzip.compress(body, 6))
+        response.headers["Content-Encoding"] = "gzip"
+    elif accepted["deflate"] > 0:
+        response.set_data(zlib.compress(body, 6))
+        response.headers["Content-Encoding"] = "deflate"
+    return response
