@@ -509,6 +509,18 @@ def db_upgrade() -> None:
     click.echo("database is up to date")
 
 
+@main.command("rerender")
+def rerender_cmd() -> None:
+    """Render every record's metadata formats again; records whose bytes change get a new datestamp.
+
+    Run it after an upgrade that changes a crosswalk, or after changing KUTUBXONA_BASE_URL.
+    """
+    svc = services()
+    with svc.db.session() as session:
+        seen, changed = catalogue.rerender(session, svc.base_url)
+    click.echo(f"{seen} records rendered, {changed} changed")
+
+
 @main.group("sample")
 def sample_group() -> None:
     """The sample collection Kutubxona makes itself."""
@@ -568,3 +580,7 @@ def serve(host: str, port: int, workers: int) -> None:
             "repository.wsgi:app",
         ],
     )
+
+
+if __name__ == "__main__":
+    main()

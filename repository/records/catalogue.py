@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, func, insert, select
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from repository.records.formats import Prepared, prepare_source, render
@@ -347,3 +347,46 @@ def set_counts(session: Session) -> dict[int, int]:
     for sid, n in rows:
         counts[sid] = n
     return counts
+
+
+# --------------------------------------------------------------------------------- re-rendering
+
+
+def rerender(session: Session, base_url: str, batch: int = 500) -> tuple[int, int]:
+    """Render every record's formats again (after a crosswalk change or a new base URL).
+
+    Only a record whose disseminated bytes differ gets the new bytes and a new datestamp (OAI-PMH
+    2.5: the datestamp is that of the last change of what is disseminated).  Returns (records
+    seen, records changed).
+    """
+    seen = changed = 0
+    last = 0
+    while True:
+        rows = session.execute(
+            select(Record.id, Record.local_id, Record.flavour, Record.source)
+            .where(Record.id > last)
+            .order_by(Record.id)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return seen, changed
+        ids = [r.id for r in rows]
+        stored: dict[int, dict[str, bytes]] = defaultdict(dict)
+        for rid, prefix, xml in session.execute(
+            select(RecordFormat.record_id, RecordFormat.prefix, RecordFormat.xml).where(RecordFormat.record_id.in_(ids))
+        ):
+            stored[rid][prefix] = xml
+        now = utcnow()
+        for r in rows:
+            seen += 1
+            fresh = render(prepare_source(r.flavour, r.source), r.local_id, base_url)
+            if fresh == stored[r.id]:
+                continue
+            changed += 1
+            session.execute(delete(RecordFormat).where(RecordFormat.record_id == r.id))
+            session.execute(
+                insert(RecordFormat), [{"record_id": r.id, "prefix": p, "xml": x} for p, x in fresh.items()]
+            )
+            session.execute(update(Record).where(Record.id == r.id).values(datestamp=now))
+        session.commit()
+        last = ids[-1]

@@ -261,3 +261,46 @@ def test_duplicates_within_one_file_become_one_record_and_one_update(cli: Cli, t
     report = import_json(cli, path)[0]
     assert (report["created"], report["updated"], report["unchanged"]) == (1, 1, 1)
     assert _all(services)[0].title == "Second"
+
+
+def test_rerender_bumps_only_records_whose_bytes_change(cli: Cli, make_app, tmp_path: Path, services):
+    import_json(cli, write(tmp_path / "a.mrc", marc("R1", "One"), marc("R2", "Two")))
+    age(services)
+    before = {r.local_id: r.datestamp for r in _all(services)}
+    assert "0 changed" in cli("rerender").output  # nothing changed: nothing moves
+    assert {r.local_id: r.datestamp for r in _all(services)} == before
+    moved = make_app(BASE_URL="https://kutubxona.example.uz")  # the site moved: dc:identifier URLs change
+    cli.app = moved
+    assert "2 changed" in cli("rerender").output
+    after = {r.local_id: r.datestamp for r in _all(services)}
+    assert all(after[k] > before[k] for k in before)
+    dc = cli("show", "R1", "--format", "dc").output
+    assert "https://kutubxona.example.uz/records/R1" in dc
+
+
+def test_progress_bar_on_a_terminal_only(sample_dir: Path, db_url: str, tmp_path: Path):
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    env = {**os.environ, "KUTUBXONA_DATABASE_URL": db_url, "KUTUBXONA_VAR_DIR": str(tmp_path / "var"),
+           "KUTUBXONA_AUTO_MIGRATE": "no"}  # fmt: skip
+    command = [sys.executable, "-m", "repository.cli", "import", str(sample_dir / "asosiy-marc21-utf8.mrc")]
+    piped = subprocess.run(command, env=env, capture_output=True, text=True)
+    assert piped.returncode == 0 and "records/s" not in piped.stdout + piped.stderr and "%" not in piped.stderr
+    main, secondary = pty.openpty()
+    proc = subprocess.Popen(command, env=env, stdout=secondary, stderr=secondary)
+    os.close(secondary)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    assert proc.wait() == 0
+    text = output.decode()
+    assert "asosiy-marc21-utf8.mrc" in text and "records" in text and "/s" in text and "100%" in text
