@@ -100,7 +100,7 @@ class RecordKey(Base):
     value: Mapped[str] = mapped_column(String(255))
     record_id: Mapped[int] = mapped_column(ForeignKey("record.id"), index=True)
 
-    __table_args__ = (Index("ix_record_key_kind_value", "kind", "value"),)
+    __table_args__ = (Index("ix_record_key_value_kind", "value", "kind"),)
 
 
 class RecordVersion(Base):

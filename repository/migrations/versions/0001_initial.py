@@ -109,7 +109,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_record_key")),
     )
     with op.batch_alter_table("record_key", schema=None) as batch_op:
-        batch_op.create_index("ix_record_key_kind_value", ["kind", "value"], unique=False)
+        batch_op.create_index("ix_record_key_value_kind", ["value", "kind"], unique=False)
         batch_op.create_index(batch_op.f("ix_record_key_record_id"), ["record_id"], unique=False)
 
     op.create_table(
@@ -155,7 +155,7 @@ def downgrade() -> None:
     op.drop_table("record_set")
     with op.batch_alter_table("record_key", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_record_key_record_id"))
-        batch_op.drop_index("ix_record_key_kind_value")
+        batch_op.drop_index("ix_record_key_value_kind")
 
     op.drop_table("record_key")
     with op.batch_alter_table("record_format", schema=None) as batch_op:
