@@ -561,7 +561,8 @@ def sample_load() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
-def serve(host: str, port: int, workers: int) -> None:
+@click.option("--threads", default=8, show_default=True, type=int, help="requests served at once per worker")
+def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the web site and OAI-PMH with gunicorn."""
     svc = services()  # applies pending migrations once, before the workers start
     click.echo(f"Kutubxona at {svc.base_url}/  OAI-PMH at {svc.base_url}/oai")
@@ -573,6 +574,8 @@ def serve(host: str, port: int, workers: int) -> None:
             "gunicorn",
             "--workers",
             str(workers),
+            "--threads",
+            str(threads),
             "--bind",
             f"{host}:{port}",
             "--access-logfile",

@@ -37,7 +37,7 @@ SETTINGS: dict[str, Setting] = {
     "AUTO_MIGRATE": Setting("auto", "apply pending migrations at start: auto (embedded SQLite only), yes, no"),
     "OAI_PAGE_SIZE": Setting(100, "records per OAI-PMH list page"),
     "OAI_TOKEN_TTL_HOURS": Setting(48, "lifetime of a resumption token chain, in hours"),
-    "OAI_MAX_CONCURRENT": Setting(8, "list requests served at once per worker before answering 503"),
+    "OAI_MAX_CONCURRENT": Setting(4, "list requests served at once per worker before answering 503"),
     "OAI_FRIENDS": Setting("", "space-separated base URLs announced in the friends description"),
     "IMPORT_CHUNK": Setting(1000, "records per transaction during an import"),
 }

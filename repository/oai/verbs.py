@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -14,6 +15,7 @@ from repository.oai.xmlwrite import HEAD, TAIL, element, payload, text, utc
 from repository.records.identifiers import local_from_oai, oai_identifier
 
 LIST_VERBS = frozenset({"ListRecords", "ListIdentifiers", "ListSets"})
+log = logging.getLogger("kutubxona.oai")
 Verb = Callable[[OAIRequest, Store, OAISettings, datetime], list[bytes | str]]
 
 
@@ -27,6 +29,8 @@ def respond(
         request = parse_request(pairs)
         body = VERBS[request.verb](request, store, settings, now)
     except e.OAIError as error:
+        # harvests run for days: a failing token chain must show in the logs (CHECKLIST 143)
+        log.log(logging.WARNING if error.code == "badResumptionToken" else logging.INFO, "%s: %s", error.code, error)
         echo = request.arguments if request is not None and error.echo_arguments else {}
         return _envelope(settings, now, echo, [element("error", str(error) or error.code, code=error.code)])
     return _envelope(settings, now, request.arguments, body)

@@ -9,7 +9,7 @@ job (records already imported come out ``unchanged``).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -102,53 +102,44 @@ class Importer:
             return report
         with stream:
             try:
-                items = read(stream, options.syntax, options.flavour, options.encoding)
-                first = next(items, None)
+                if next(read(stream, options.syntax, options.flavour, options.encoding), None) is None:
+                    report.error = f"{path}: no records found"
+                    return report
             except UnreadableFile as exc:
                 report.error = f"{path}: {exc}"
                 return report
-            if first is None:
-                report.error = f"{path}: no records found"
-                return report
+            stream.seek(0)
+            run = _Run(self, options, set_ids, report)
             if options.dry_run:
                 with self.db.sessions() as session:
-                    self._run(session, None, _chain(first, items), set_ids, options, report, stream, progress)
+                    run.dry_session = session
+                    run.read(stream, progress)
                     session.rollback()
                 return report
+            stored = self.store.put(stream)  # the original, byte for byte, before any record
             stream.seek(0)
-            stored = self.store.put(stream)
-            stream.seek(0)
-            items = read(stream, options.syntax, options.flavour, options.encoding)
-            with self.db.session() as session:
-                batch = ImportBatch(
-                    file_name=path.name,
-                    object_key=stored.key,
-                    size=stored.size,
-                    syntax=options.syntax,
-                    options=json.dumps(
-                        {
-                            "flavour": options.flavour,
-                            "encoding": options.encoding,
-                            "sets": list(options.sets),
-                            "on_match": options.on_match,
-                            "actor": options.actor,
-                        }
-                    ),
-                    status="running",
-                    started=utcnow(),
-                )
-                session.add(batch)
-                session.flush()
-                report.batch = batch.id
+            report.batch = run.batch_id = self._open_batch(path, stored.key, stored.size, options)
             try:
-                self._run(None, report.batch, items, set_ids, options, report, stream, progress)
+                run.read(stream, progress)
             except BaseException as exc:
-                self._finish(report.batch, "failed", f"{type(exc).__name__}: {exc}")
+                self._close_batch(run.batch_id, "failed", f"{type(exc).__name__}: {exc}")
                 raise
-            self._finish(report.batch, "done", "")
+            self._close_batch(run.batch_id, "done", "")
         return report
 
-    def _finish(self, batch_id: int | None, status: str, message: str) -> None:
+    def _open_batch(self, path: Path, key: str, size: int, options: ImportOptions) -> int:
+        recorded = {"flavour": options.flavour, "encoding": options.encoding, "sets": list(options.sets),
+                    "on_match": options.on_match, "actor": options.actor}  # fmt: skip
+        with self.db.session() as session:
+            batch = ImportBatch(
+                file_name=path.name, object_key=key, size=size, syntax=options.syntax,
+                options=json.dumps(recorded), status="running", started=utcnow(),
+            )  # fmt: skip
+            session.add(batch)
+            session.flush()
+            return batch.id
+
+    def _close_batch(self, batch_id: int | None, status: str, message: str) -> None:
         with self.db.session() as session:
             session.execute(
                 update(ImportBatch)
@@ -156,132 +147,107 @@ class Importer:
                 .values(status=status, message=message, finished=utcnow())
             )
 
-    def _run(
-        self,
-        dry_session: Session | None,
-        batch_id: int | None,
-        items: Iterator[Incoming],
-        set_ids: set[int],
-        options: ImportOptions,
-        report: Report,
-        stream: BinaryIO,
-        progress: Progress | None,
-    ) -> None:
+
+@dataclass
+class _Run:
+    """The import of one file: its options, target sets, batch and report."""
+
+    importer: Importer
+    options: ImportOptions
+    set_ids: set[int]
+    report: Report
+    batch_id: int | None = None
+    dry_session: Session | None = None  # a dry run writes into one session that is rolled back
+
+    def read(self, stream: BinaryIO, progress: Progress | None) -> None:
+        """Read every record of ``stream`` and commit them chunk by chunk."""
+        opts = self.options
         chunk: list[Incoming] = []
-        for item in items:
+        for item in read(stream, opts.syntax, opts.flavour, opts.encoding):
             chunk.append(item)
-            if len(chunk) >= self.chunk:
-                self._commit_chunk(dry_session, batch_id, chunk, set_ids, options, report)
+            if len(chunk) >= self.importer.chunk:
+                self.commit(chunk)
                 chunk = []
                 if progress:
-                    progress(stream.tell(), report.counts["records"])
+                    progress(stream.tell(), self.report.counts["records"])
         if chunk:
-            self._commit_chunk(dry_session, batch_id, chunk, set_ids, options, report)
+            self.commit(chunk)
         if progress:
-            progress(stream.tell(), report.counts["records"])
+            progress(stream.tell(), self.report.counts["records"])
 
-    def _commit_chunk(
-        self,
-        dry_session: Session | None,
-        batch_id: int | None,
-        chunk: list[Incoming],
-        set_ids: set[int],
-        options: ImportOptions,
-        report: Report,
-    ) -> None:
-        if dry_session is not None:
-            self._chunk(dry_session, batch_id, chunk, set_ids, options, report)
+    def commit(self, chunk: list[Incoming]) -> None:
+        """Write one chunk and its share of the batch counters in one transaction."""
+        if self.dry_session is not None:
+            self.write(self.dry_session, chunk)
             return
-        before = dict(report.counts), len(report.problems)
+        counts, problems = dict(self.report.counts), len(self.report.problems)
         try:
-            with self.db.session() as session:
-                self._chunk(session, batch_id, chunk, set_ids, options, report)
+            with self.importer.db.session() as session:
+                self.write(session, chunk)
         except BaseException:
-            report.counts, report.problems[before[1] :] = before[0], []
+            self.report.counts = counts  # the transaction was rolled back: so is the report
+            del self.report.problems[problems:]
             raise
 
-    def _chunk(
-        self,
-        session: Session,
-        batch_id: int | None,
-        chunk: list[Incoming],
-        set_ids: set[int],
-        options: ImportOptions,
-        report: Report,
-    ) -> None:
+    def write(self, session: Session, chunk: list[Incoming]) -> None:
         """Decide and write one chunk; a record matching one earlier in the chunk starts a new chunk."""
         prepared: list[Prepared | None] = [_prepare(item) for item in chunk]
         split = _first_repeat(prepared)
-        if split is not None and split > 0:
-            self._chunk(session, batch_id, chunk[:split], set_ids, options, report)
-            session.flush()
-            self._chunk(session, batch_id, chunk[split:], set_ids, options, report)
+        if split:
+            self.write(session, chunk[:split])
+            self.write(session, chunk[split:])
             return
         found = catalogue.lookup_keys(session, (k for p in prepared if p for k in p.keys))
         states = catalogue.load_states(session, found.values())
-        candidates = [c for p in prepared if p for c in _local_candidates(p)]
-        taken = catalogue.taken_local_ids(session, candidates)
+        taken = catalogue.taken_local_ids(session, [c for p in prepared if p for c in _local_candidates(p)])
         changes: list[catalogue.Change] = []
         findings: list[dict[str, Any]] = []
         counts = dict.fromkeys(COUNTERS, 0)
+        opts, batch = self.options, self.batch_id
         for item, prep in zip(chunk, prepared, strict=True):
             counts["records"] += 1
             for warning in item.warnings:
                 counts["warnings"] += 1
-                findings.append(_finding(batch_id, item, "warning", warning, None))
+                findings.append(_finding(batch, item, "warning", warning, None))
             if prep is None:
                 outcome = "rejected" if item.rejected else "skipped"
                 counts[outcome] += 1
-                findings.append(_finding(batch_id, item, outcome, item.rejected or item.skipped or "", item.raw))
+                findings.append(_finding(batch, item, outcome, item.rejected or item.skipped or "", item.raw))
                 continue
             state = _match(prep, found, states)
-            if state is not None and options.on_match == "skip":
+            if state is not None and opts.on_match == "skip":
                 counts["skipped"] += 1
                 reason = f"matches record {state.local_id} (--on-match skip)"
-                findings.append(_finding(batch_id, item, "skipped", reason, item.raw, state.local_id))
+                findings.append(_finding(batch, item, "skipped", reason, item.raw, state.local_id))
                 continue
-            if state is None or options.on_match == "new":
+            if state is None or opts.on_match == "new":
                 local_id = _allocate(session, prep, taken)
                 taken.add(local_id)
-                changes.append(catalogue.Change("create", local_id, prep, None, set(set_ids), batch_id, options.actor))
+                changes.append(catalogue.Change("create", local_id, prep, None, set(self.set_ids), batch, opts.actor))
                 counts["created"] += 1
                 continue
             same = state.content_hash == prep.content_hash and state.flavour == prep.flavour
-            if same and not state.deleted and set_ids <= state.set_ids:
+            if same and not state.deleted and self.set_ids <= state.set_ids:
                 counts["unchanged"] += 1
                 continue
             action = "undelete" if state.deleted else ("update" if not same else "sets")
+            content = prep if action != "sets" else None
             changes.append(
-                catalogue.Change(
-                    action,
-                    state.local_id,
-                    prep if action != "sets" else None,
-                    state,
-                    set(set_ids),
-                    batch_id,
-                    options.actor,
-                )
+                catalogue.Change(action, state.local_id, content, state, set(self.set_ids), batch, opts.actor)
             )
             counts["updated"] += 1
-        catalogue.apply(session, changes, self.base_url)
-        if findings and batch_id is not None:
+        catalogue.apply(session, changes, self.importer.base_url)
+        if findings and batch is not None:
             session.execute(insert(BatchItem), findings)
         for name in COUNTERS:
-            report.counts[name] += counts[name]
-        report.problems.extend(
-            {
-                "position": f["position"],
-                "offset": f["offset"],
-                "line": f["line"],
-                "outcome": f["outcome"],
-                "reason": f["reason"],
-            }
-            for f in findings
+            self.report.counts[name] += counts[name]
+        self.report.problems.extend(
+            {key: f[key] for key in ("position", "offset", "line", "outcome", "reason")} for f in findings
         )
-        if batch_id is not None:
+        if batch is not None:
             session.execute(
                 update(ImportBatch)
-                .where(ImportBatch.id == batch_id)
+                .where(ImportBatch.id == batch)
                 .values({name: getattr(ImportBatch, name) + counts[name] for name in COUNTERS})
             )
 
@@ -305,11 +271,6 @@ def _match(
                 continue
             return state
     return None
-
-
-def _chain(first: Incoming, rest: Iterator[Incoming]) -> Iterator[Incoming]:
-    yield first
-    yield from rest
 
 
 def _prepare(item: Incoming) -> Prepared | None:
@@ -386,11 +347,6 @@ def _finding(
         "raw": raw,
         "local_id": local_id,
     }
-
-
-def open_original(store: ObjectStore, batch: ImportBatch) -> BinaryIO:
-    """The original bytes of an imported file."""
-    return store.open(batch.object_key)
 
 
 __all__ = ["Importer", "ImportOptions", "ImportRefused", "Report", "UnreadableFile"]
