@@ -27,6 +27,7 @@ class Item:
     deleted: bool
     set_specs: tuple[str, ...]
     payload: bytes | None = None
+    about: bytes | None = None  # complete <about> elements to send after the metadata
 
 
 @dataclass(frozen=True)

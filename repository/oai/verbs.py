@@ -147,7 +147,11 @@ def _record(settings: OAISettings, item: Item) -> list[bytes | str]:
     # OAI-PMH 2.5: a deleted record is its header alone
     if item.deleted or item.payload is None:
         return ["<record>" + _header(settings, item) + "</record>"]
-    return ["<record>" + _header(settings, item) + "<metadata>", payload(item.payload), "</metadata></record>"]
+    out = ["<record>" + _header(settings, item) + "<metadata>", payload(item.payload), "</metadata>"]
+    if item.about:
+        out.append(payload(item.about))  # OAI-PMH 2.5: about containers follow the metadata
+    out.append("</record>")
+    return out
 
 
 def get_record(request: OAIRequest, store: Store, settings: OAISettings, now: datetime) -> list[bytes | str]:

@@ -54,6 +54,7 @@ class Change:
     add_sets: set[int] = field(default_factory=set)
     batch_id: int | None = None
     actor: str = ""
+    about: bytes | None = None  # about containers disseminated with the new content
 
 
 def lookup_keys(session: Session, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
@@ -206,6 +207,7 @@ def _record_row(c: Change, now: datetime, version: int) -> dict[str, object]:
         "actor": c.actor,
         "changed": now,
         "batch_id": c.batch_id,
+        "about": c.about,
     }
 
 

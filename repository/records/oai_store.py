@@ -49,13 +49,14 @@ class SqlStore:
     def get(self, local_id: str, prefix: str) -> Item | None:
         """One record with its payload in ``prefix``."""
         row = self.session.execute(
-            select(Record.id, Record.local_id, Record.datestamp, Record.deleted, RecordFormat.xml)
+            select(Record.id, Record.local_id, Record.datestamp, Record.deleted, RecordFormat.xml, Record.about)
             .join(RecordFormat, and_(RecordFormat.record_id == Record.id, RecordFormat.prefix == prefix))
             .where(Record.local_id == local_id)
         ).first()
         if row is None:
             return None
-        return Item(row.id, row.local_id, row.datestamp, row.deleted, self._specs([row.id])[row.id], row.xml)
+        specs = self._specs([row.id])[row.id]
+        return Item(row.id, row.local_id, row.datestamp, row.deleted, specs, row.xml, row.about)
 
     def _filters(self, c: Criteria) -> list:
         conditions = [Record.datestamp <= c.until]
@@ -79,7 +80,7 @@ class SqlStore:
         """The next ``limit`` records after ``after`` in (datestamp, id) order."""
         columns = [Record.id, Record.local_id, Record.datestamp, Record.deleted]
         if payload:
-            columns.append(RecordFormat.xml)
+            columns += [RecordFormat.xml, Record.about]
         stmt = (
             select(*columns)
             .join(RecordFormat, and_(RecordFormat.record_id == Record.id, RecordFormat.prefix == criteria.prefix))

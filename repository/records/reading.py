@@ -94,7 +94,7 @@ def _read_iso2709(stream: BinaryIO, flavour: str, encoding: str) -> Iterator[Inc
             yield item
             continue
         item.warnings.extend(decoded.warnings)
-        _check_marc(item, decoded.record, flavour)
+        check_marc(item, decoded.record, flavour)
         yield item
 
 
@@ -108,7 +108,7 @@ def detect_flavour(rec: MarcRecord) -> str:
     return "marc21"
 
 
-def _check_marc(item: Incoming, rec: MarcRecord, flavour: str) -> None:
+def check_marc(item: Incoming, rec: MarcRecord, flavour: str) -> None:
     """Validate a parsed MARC record; set ``item.marc`` or the reason it is rejected or skipped."""
     bad = [f.tag for f in rec.fields if not VALID_TAG.match(f.tag)]
     if bad:
@@ -168,7 +168,7 @@ def _read_xml(stream: BinaryIO, syntax: str, flavour: str) -> Iterator[Incoming]
                     item.skipped = "a MARCXML record in a file imported with --syntax dc"
                 else:
                     try:
-                        _check_marc(item, marcxml.from_element(elem), flavour)
+                        check_marc(item, marcxml.from_element(elem), flavour)
                     except MarcError as exc:
                         item.rejected = str(exc)
                 yield item

@@ -1,0 +1,191 @@
+"""The OAI-PMH client: requests with retries, list iterators that follow resumption tokens."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+import requests
+
+from harvest import errors
+from harvest.pages import Page, Record, looks_like_oai, parse_page, unwrap
+
+log = logging.getLogger("kutubxona.harvest")
+_ITEM = {"ListRecords": "records", "ListIdentifiers": "records", "ListSets": "sets"}
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How patiently to ask again: 503 honours Retry-After (capped); other 5xx and dropped
+    connections back off exponentially; a bounded number of times either way."""
+
+    max_retries: int = 5
+    backoff: float = 1.0  # seconds before the first retry; doubled each time
+    backoff_max: float = 60.0
+    retry_after_cap: float = 300.0  # never wait longer than this for one Retry-After
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds a Retry-After header asks for: delta-seconds or an HTTP date (RFC 9110 10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class Client:
+    """One OAI-PMH repository, as a harvester sees it."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        method: str = "GET",
+        retry: RetryPolicy | None = None,
+        timeout: float = 60.0,
+        max_pages: int = 1_000_000,
+        sleep: Callable[[float], None] = time.sleep,
+        user_agent: str = "Kutubxona-harvester/0.1",
+    ) -> None:
+        if method not in ("GET", "POST"):
+            raise ValueError("method must be GET or POST")
+        self.base_url = base_url
+        self.method = method
+        self.retry = retry or RetryPolicy()
+        self.timeout = timeout
+        self.max_pages = max_pages
+        self.sleep = sleep
+        self.http = requests.Session()
+        self.http.headers.update({"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"})
+
+    def close(self) -> None:
+        """Close the HTTP connections."""
+        self.http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---------------------------------------------------------------------------- one request
+
+    def request(self, **args: str) -> Page:
+        """One OAI-PMH request, retried as the policy says; raise the ``OAIError`` the source reports."""
+        attempt = 0
+        while True:
+            try:
+                response = self._send(args)
+            except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
+                wait = self._backoff(attempt, f"{type(exc).__name__}: {exc}")
+            else:
+                status = response.status_code
+                if status == 503:
+                    asked = retry_after_seconds(response.headers.get("Retry-After"))
+                    reason = f"HTTP 503 (Retry-After {response.headers.get('Retry-After')!r})"
+                    wait = self._backoff(attempt, reason, min(asked, self.retry.retry_after_cap) if asked else None)
+                elif status >= 500:
+                    wait = self._backoff(attempt, f"HTTP {status}")  # Retry-After counts on 503 only
+                else:
+                    return self._page(response)
+            attempt += 1
+            self.sleep(wait)
+
+    def _send(self, args: dict[str, str]) -> requests.Response:
+        if self.method == "POST":
+            return self.http.post(self.base_url, data=args, timeout=self.timeout)
+        return self.http.get(self.base_url, params=args, timeout=self.timeout)
+
+    def _backoff(self, attempt: int, reason: str, wait: float | None = None) -> float:
+        if attempt >= self.retry.max_retries:
+            raise errors.TransportError(f"{self.base_url}: {reason}; gave up after {attempt + 1} attempts")
+        if wait is None:
+            wait = min(self.retry.backoff * 2**attempt, self.retry.backoff_max) * (0.75 + random.random() / 2)
+        log.info("%s: %s; retrying in %.1f s", self.base_url, reason, wait)
+        return wait
+
+    def _page(self, response: requests.Response) -> Page:
+        """The page in a response of any status: OAI errors are read from the body (Zenodo sends 422)."""
+        body = unwrap(response.content)
+        if not looks_like_oai(body):
+            raise errors.NotOAI(f"{self.base_url}: HTTP {response.status_code}, and the body is not OAI-PMH")
+        try:
+            page = parse_page(body)
+        except ValueError as exc:
+            raise errors.NotOAI(f"{self.base_url}: {exc}") from None
+        if page.error is not None:
+            raise errors.OAIError.for_code(*page.error)
+        if response.status_code >= 400:
+            raise errors.TransportError(f"{self.base_url}: HTTP {response.status_code}")
+        return page
+
+    # ---------------------------------------------------------------------------- verbs
+
+    def identify(self) -> dict[str, str | list[str]]:
+        """The source's Identify: its fields by name (adminEmail and compression as lists), and responseDate."""
+        page = self.request(verb="Identify")
+        assert page.root is not None
+        found = page.root.xpath("//*[local-name()='Identify']/*")
+        out: dict[str, str | list[str]] = {"adminEmail": [], "compression": [], "responseDate": page.response_date}
+        for el in found:
+            name = el.xpath("local-name()")
+            if name in ("adminEmail", "compression"):
+                out[name].append((el.text or "").strip())  # type: ignore[union-attr]
+            elif name != "description":
+                out[name] = (el.text or "").strip()
+        return out
+
+    def pages(self, verb: str, token: str | None = None, **args: str) -> Iterator[Page]:
+        """Every page of a list (from ``token`` when resuming); ``noRecordsMatch`` is an empty list."""
+        seen: set[str] = set()
+        request = {"verb": verb, "resumptionToken": token} if token else {"verb": verb, **args}
+        for _ in range(self.max_pages):
+            try:
+                page = self.request(**request)
+            except errors.NoRecordsMatch:
+                return
+            yield page
+            if not page.token:
+                return
+            if page.token in seen:
+                raise errors.TokenLoop(f"{self.base_url}: the resumption token {page.token[:60]!r} came back")
+            seen.add(page.token)
+            # OAI-PMH 3.5: the token is exclusive, and goes back exactly as it came
+            request = {"verb": verb, "resumptionToken": page.token}
+        raise errors.TokenLoop(f"{self.base_url}: more than {self.max_pages} pages; stopping")
+
+    def list_records(self, **args: str) -> Iterator[Record]:
+        """Every record of ListRecords (deleted ones included, as headers)."""
+        for page in self.pages("ListRecords", **args):
+            yield from page.records
+
+    def list_identifiers(self, **args: str) -> Iterator[Record]:
+        """Every header of ListIdentifiers."""
+        for page in self.pages("ListIdentifiers", **args):
+            yield from page.records
+
+    def list_sets(self) -> Iterator[tuple[str, str]]:
+        """Every (setSpec, setName) of ListSets."""
+        for page in self.pages("ListSets"):
+            yield from page.sets
+
+    def get_record(self, identifier: str, metadata_prefix: str) -> Record:
+        """One record."""
+        page = self.request(verb="GetRecord", identifier=identifier, metadataPrefix=metadata_prefix)
+        if not page.records:
+            reason = page.set_aside[0].reason if page.set_aside else "no record in the response"
+            raise errors.HarvestError(f"{identifier}: {reason}")
+        return page.records[0]
