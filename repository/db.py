@@ -45,6 +45,10 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
+    if url.startswith("postgresql+psycopg"):
+        # psycopg prepares a statement after five runs, and PostgreSQL then plans it once for any
+        # values: the key lookups' "value IN (...)" became sequential scans. Plan every query afresh.
+        return create_engine(url, pool_pre_ping=True, connect_args={"prepare_threshold": None})
     return create_engine(url, pool_pre_ping=True)
 
 

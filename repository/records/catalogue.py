@@ -63,14 +63,16 @@ def lookup_keys(session: Session, keys: Iterable[tuple[str, str]]) -> dict[tuple
     found: dict[tuple[str, str], int] = {}
     values = sorted({v for _, v in wanted})
     for start in range(0, len(values), 500):
+        # no ORDER BY: it would tempt PostgreSQL to walk the record_id index instead of the value one
         rows = session.execute(
-            select(RecordKey.kind, RecordKey.value, RecordKey.record_id)
-            .where(RecordKey.value.in_(values[start : start + 500]))
-            .order_by(RecordKey.record_id)
+            select(RecordKey.kind, RecordKey.value, RecordKey.record_id).where(
+                RecordKey.value.in_(values[start : start + 500])
+            )
         )
         for kind, value, record_id in rows:
-            if (kind, value) in wanted:
-                found.setdefault((kind, value), record_id)
+            key = (kind, value)
+            if key in wanted and record_id < found.get(key, record_id + 1):
+                found[key] = record_id
     return found
 
 
