@@ -38,32 +38,48 @@ class OAIError(HarvestError):
 
 
 class BadArgument(OAIError):
+    """The source says our request had an illegal, missing or repeated argument."""
+
     code = "badArgument"
 
 
 class BadResumptionToken(OAIError):
+    """The source no longer accepts the resumption token (expired or unknown)."""
+
     code = "badResumptionToken"
 
 
 class BadVerb(OAIError):
+    """The source does not know the verb."""
+
     code = "badVerb"
 
 
 class CannotDisseminateFormat(OAIError):
+    """The source does not have the metadata format asked for."""
+
     code = "cannotDisseminateFormat"
 
 
 class IdDoesNotExist(OAIError):
+    """The source has no such identifier."""
+
     code = "idDoesNotExist"
 
 
 class NoMetadataFormats(OAIError):
+    """The source has no metadata formats for the item."""
+
     code = "noMetadataFormats"
 
 
 class NoRecordsMatch(OAIError):
+    """Nothing matches: for a list, an empty result rather than a failure."""
+
     code = "noRecordsMatch"
 
 
 class NoSetHierarchy(OAIError):
+    """The source has no sets."""
+
     code = "noSetHierarchy"
