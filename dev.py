@@ -21,8 +21,16 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / "bin"
 STAMP = VENV / ".kutubxona-installed"
-# Debian packages the test suite needs, by the command that shows they are there.
-SYSTEM_PACKAGES: dict[str, list[str]] = {}
+# Debian packages the test suite needs: OCR in four languages, PDF tools, a font with Cyrillic.
+SYSTEM_PACKAGES = [
+    "tesseract-ocr",
+    "tesseract-ocr-uzb",
+    "tesseract-ocr-uzb-cyrl",
+    "tesseract-ocr-rus",
+    "tesseract-ocr-eng",
+    "poppler-utils",
+    "fonts-dejavu-core",
+]
 
 
 def say(message: str) -> None:
@@ -61,11 +69,19 @@ def ensure_venv() -> None:
     STAMP.write_text(digest)
 
 
+def installed(package: str) -> bool:
+    """True when the Debian package is installed."""
+    if shutil.which("dpkg-query") is None:
+        return False
+    done = subprocess.run(["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True)
+    return done.returncode == 0 and "install ok installed" in done.stdout
+
+
 def ensure_system_packages() -> None:
-    """Install the Debian packages the tests need, when their commands are missing."""
-    missing = [pkg for cmd, pkgs in SYSTEM_PACKAGES.items() if shutil.which(cmd) is None for pkg in pkgs]
+    """Install the Debian packages the tests need, when they are missing."""
+    missing = [pkg for pkg in SYSTEM_PACKAGES if not installed(pkg)]
     if missing:
-        apt_install(sorted(set(missing)))
+        apt_install(missing)
 
 
 def main(argv: list[str]) -> int:

@@ -16,11 +16,12 @@ from datetime import datetime
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from repository.records.formats import Prepared, prepare_source, render
+from repository.records.formats import FileLink, Prepared, prepare_source, render
 from repository.records.identifiers import local_from_oai
 from repository.records.models import (
     OAISet,
     Record,
+    RecordFile,
     RecordFormat,
     RecordKey,
     RecordSet,
@@ -155,9 +156,10 @@ def apply(session: Session, changes: Sequence[Change], base_url: str, now: datet
         conn.execute(delete(RecordFormat).where(RecordFormat.record_id.in_(part)))
         conn.execute(delete(RecordKey).where(RecordKey.record_id.in_(part)))
     formats, keys = [], []
+    links = open_files(session, old)
     for i in rewritten:
         c, rid = changes[i], ids[i]
-        for prefix, xml in render(c.prepared, c.local_id, base_url).items():
+        for prefix, xml in render(c.prepared, c.local_id, base_url, links.get(rid, ())).items():
             formats.append({"record_id": rid, "prefix": prefix, "xml": xml})
         keys.extend({"kind": k, "value": v, "record_id": rid} for k, v in c.prepared.keys)
     memberships = [
@@ -169,6 +171,20 @@ def apply(session: Session, changes: Sequence[Change], base_url: str, now: datet
         if rows:
             conn.execute(model.__table__.insert(), rows)
     return [rid for rid in ids if rid is not None]
+
+
+def open_files(session: Session, record_ids: Sequence[int]) -> dict[int, list[FileLink]]:
+    """The open files of each record, as its disseminated metadata links to them."""
+    out: dict[int, list[FileLink]] = defaultdict(list)
+    for start in range(0, len(record_ids), 500):
+        rows = session.execute(
+            select(RecordFile.record_id, RecordFile.name, RecordFile.mime)
+            .where(RecordFile.record_id.in_(record_ids[start : start + 500]), RecordFile.access == "open")
+            .order_by(RecordFile.id)
+        )
+        for rid, name, mime in rows:
+            out[rid].append(FileLink(name, mime))
+    return out
 
 
 def _group_by_keys(rows: list[dict[str, object]]) -> list[tuple[tuple[str, ...], list[dict[str, object]]]]:
@@ -356,22 +372,22 @@ def set_counts(session: Session) -> dict[int, int]:
 # --------------------------------------------------------------------------------- re-rendering
 
 
-def rerender(session: Session, base_url: str, batch: int = 500) -> tuple[int, int]:
-    """Render every record's formats again (after a crosswalk change or a new base URL).
+def rerender(
+    session: Session, base_url: str, only: Sequence[int] | None = None, touch: bool = False, batch: int = 500
+) -> tuple[int, int]:
+    """Render records' formats again (after a crosswalk change, a new base URL, a new file).
 
     Only a record whose disseminated bytes differ gets the new bytes and a new datestamp (OAI-PMH
-    2.5: the datestamp is that of the last change of what is disseminated).  Returns (records
-    seen, records changed).
+    2.5: the datestamp is that of the last change of what is disseminated), unless ``touch`` asks
+    for a new datestamp anyway.  ``only`` limits it to some records.  Returns (seen, changed).
     """
     seen = changed = 0
     last = 0
     while True:
-        rows = session.execute(
-            select(Record.id, Record.local_id, Record.flavour, Record.source)
-            .where(Record.id > last)
-            .order_by(Record.id)
-            .limit(batch)
-        ).all()
+        stmt = select(Record.id, Record.local_id, Record.flavour, Record.source).where(Record.id > last)
+        if only is not None:
+            stmt = stmt.where(Record.id.in_(list(only)))
+        rows = session.execute(stmt.order_by(Record.id).limit(batch)).all()
         if not rows:
             return seen, changed
         ids = [r.id for r in rows]
@@ -381,16 +397,17 @@ def rerender(session: Session, base_url: str, batch: int = 500) -> tuple[int, in
         ):
             stored[rid][prefix] = xml
         now = utcnow()
+        links = open_files(session, ids)
         for r in rows:
             seen += 1
-            fresh = render(prepare_source(r.flavour, r.source), r.local_id, base_url)
-            if fresh == stored[r.id]:
+            fresh = render(prepare_source(r.flavour, r.source), r.local_id, base_url, links.get(r.id, ()))
+            if fresh != stored[r.id]:
+                session.execute(delete(RecordFormat).where(RecordFormat.record_id == r.id))
+                rows_out = [{"record_id": r.id, "prefix": p, "xml": x} for p, x in fresh.items()]
+                session.execute(insert(RecordFormat), rows_out)
+            elif not touch:
                 continue
             changed += 1
-            session.execute(delete(RecordFormat).where(RecordFormat.record_id == r.id))
-            session.execute(
-                insert(RecordFormat), [{"record_id": r.id, "prefix": p, "xml": x} for p, x in fresh.items()]
-            )
             session.execute(update(Record).where(Record.id == r.id).values(datestamp=now))
-        session.commit()
+        session.flush()
         last = ids[-1]

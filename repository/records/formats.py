@@ -7,13 +7,15 @@ concatenation of these stored bytes.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 from repository.records import crosswalk, marcxml
 from repository.records import dc as dcmod
 from repository.records import keys as keymod
 from repository.records.identifiers import record_path
-from repository.records.marc import MarcRecord
+from repository.records.marc import DataField, MarcRecord
 
 
 @dataclass(frozen=True)
@@ -110,13 +112,40 @@ def _display(dc: dcmod.DublinCore, kind: str) -> dict[str, str]:
     }
 
 
-def render(prepared: Prepared, local_id: str, base_url: str) -> dict[str, bytes]:
-    """Every format the record is disseminated in, as the bytes of its metadata payload."""
+@dataclass(frozen=True)
+class FileLink:
+    """An open file of a record, as its disseminated metadata links to it."""
+
+    name: str
+    mime: str
+
+
+def file_url(base_url: str, local_id: str, name: str) -> str:
+    """The download URL of a record's file."""
+    return f"{base_url}{record_path(local_id)}/files/{quote(name, safe='')}"
+
+
+def render(prepared: Prepared, local_id: str, base_url: str, files: Sequence[FileLink] = ()) -> dict[str, bytes]:
+    """Every format the record is disseminated in, as the bytes of its metadata payload.
+
+    Open files are linked (MARC 856 $u, a ``dc:identifier`` URL) in what is disseminated; the
+    stored source stays as the cataloguer made it.
+    """
     url = base_url + record_path(local_id)
-    out = {"oai_dc": dcmod.to_oai_dc(prepared.dc.with_identifier(url)).encode()}
+    dc = prepared.dc.with_identifier(url)
+    links = [file_url(base_url, local_id, f.name) for f in files]
+    for link in links:
+        dc.add("identifier", link)
+    out = {"oai_dc": dcmod.to_oai_dc(dc).encode()}
     if prepared.marc is not None:
+        marc = prepared.marc
+        if files:
+            extra = [DataField("856", "4", "0", (("u", link), ("q", f.mime), ("y", f.name))) for f, link in
+                     zip(files, links, strict=True)]  # fmt: skip
+            marc = MarcRecord(marc.leader, [*marc.fields, *extra])
         if prepared.flavour == "marc21":
-            out["marc21"] = marcxml.with_schema_location(prepared.source).encode()
+            source = prepared.source if not files else marcxml.to_marcxml(marc)
+            out["marc21"] = marcxml.with_schema_location(source).encode()
         elif prepared.flavour == "unimarc":
-            out["marcxchange"] = marcxml.marcxchange_fragment(prepared.marc).encode()
+            out["marcxchange"] = marcxml.marcxchange_fragment(marc).encode()
     return out

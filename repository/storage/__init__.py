@@ -13,7 +13,9 @@ def open_store(url: str, **options: str) -> ObjectStore:
     if url.startswith("s3://"):
         from repository.storage.s3 import S3Store  # boto3 only when asked for
 
-        return S3Store.from_url(url, **options)
+        store = S3Store.from_url(url, **options)
+        store.ensure_bucket()
+        return store
     raise StorageError(f"unsupported storage URL {url!r}: use file:///path or s3://bucket")
 
 

@@ -37,8 +37,16 @@ class ObjectStore(Protocol):
         """Read an object; raise ``StorageError`` when it is missing."""
         ...
 
+    def read_range(self, key: str, start: int, end: int) -> Iterator[bytes]:
+        """Bytes ``start``..``end`` (inclusive) of an object, in chunks."""
+        ...
+
     def exists(self, key: str) -> bool:
         """True when the object is stored."""
+        ...
+
+    def size(self, key: str) -> int:
+        """The object's size in bytes."""
         ...
 
     def keys(self) -> Iterator[str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import unquote, urlparse
 
-from repository.storage.base import StorageError, StoredObject, digest_stream
+from repository.storage.base import CHUNK, StorageError, StoredObject, digest_stream
 
 
 class LocalStore:
@@ -54,6 +54,25 @@ class LocalStore:
         """Open an object for reading."""
         try:
             return open(self._path(key), "rb")
+        except FileNotFoundError:
+            raise StorageError(f"object {key} is missing from {self.url}") from None
+
+    def read_range(self, key: str, start: int, end: int) -> Iterator[bytes]:
+        """Bytes ``start``..``end`` (inclusive) of an object, in chunks."""
+        with self.open(key) as fh:
+            fh.seek(start)
+            left = end - start + 1
+            while left > 0:
+                chunk = fh.read(min(CHUNK, left))
+                if not chunk:
+                    return
+                left -= len(chunk)
+                yield chunk
+
+    def size(self, key: str) -> int:
+        """The object's size in bytes."""
+        try:
+            return self._path(key).stat().st_size
         except FileNotFoundError:
             raise StorageError(f"object {key} is missing from {self.url}") from None
 

@@ -1,0 +1,47 @@
+"""Choosing how to get a file's text: its own text layer, OCR, or nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from repository.fulltext import ocr
+from repository.fulltext.errors import ExtractionError
+from repository.fulltext.pdf import pdf_pages
+from repository.fulltext.uzbek import normalise
+
+IMAGES = {"image/tiff", "image/jpeg", "image/png", "image/gif", "image/bmp", "image/webp", "image/jp2"}
+OCR_MODES = ("auto", "always", "never")
+
+
+@dataclass
+class Extraction:
+    """The text of a file, page by page, and how it was obtained."""
+
+    pages: list[tuple[str, float | None]]  # (text, OCR confidence or None)
+    method: str  # pdftotext, ocr, none
+    languages: str = ""
+
+    @property
+    def confidence(self) -> float | None:
+        """Mean OCR confidence over the pages that have one."""
+        values = [c for _, c in self.pages if c is not None]
+        return round(sum(values) / len(values), 1) if values else None
+
+
+def extract(path: Path, mime: str, ocr_mode: str = "auto", languages: str = "") -> Extraction:
+    """Text of a stored file; raise ``ExtractionError`` with the reason when there is none to be had."""
+    langs = languages or "+".join(ocr.LANGUAGES)
+    if mime == "application/pdf":
+        pages = pdf_pages(path) if ocr_mode != "always" else []
+        has_text = any(len(p.strip()) > 20 for p in pages)
+        if has_text or ocr_mode == "never":
+            return Extraction([(normalise(p), None) for p in pages], "pdftotext")
+        return Extraction(ocr.ocr_file(path, mime, langs), "ocr", langs)  # an image-only PDF: scans
+    if mime in IMAGES:
+        if ocr_mode == "never":
+            return Extraction([], "none")
+        return Extraction(ocr.ocr_file(path, mime, langs), "ocr", langs)
+    if mime.startswith("text/"):
+        return Extraction([(normalise(path.read_text("utf-8", errors="replace")), None)], "text")
+    raise ExtractionError(f"no text can be extracted from {mime}")

@@ -1,0 +1,107 @@
+"""OCR with tesseract (Uzbek Latin and Cyrillic, Russian, English): the only module that runs it.
+
+Pages are recognised in parallel, up to the number of cores, each tesseract limited to one thread
+(OMP_THREAD_LIMIT=1: several times faster on few cores than letting each page use them all).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+
+from repository.fulltext.errors import ExtractionError
+from repository.fulltext.uzbek import normalise
+
+LANGUAGES = ("uzb", "uzb_cyrl", "rus", "eng")
+# MARC/ISO 639-2 codes of the record's languages -> tesseract models
+_MODELS = {"uzb": ("uzb", "uzb_cyrl"), "rus": ("rus",), "eng": ("eng",), "kaa": ("uzb", "uzb_cyrl")}
+
+
+def languages_for(record_languages: Sequence[str]) -> str:
+    """Tesseract's -l for a record's languages (all four when none is known)."""
+    models: list[str] = []
+    for code in record_languages:
+        for model in _MODELS.get(code.lower()[:3], ()):
+            if model not in models:
+                models.append(model)
+    return "+".join(models or LANGUAGES)
+
+
+def available() -> bool:
+    """True when tesseract is installed."""
+    return shutil.which("tesseract") is not None
+
+
+def image_pages(path: Path, folder: Path) -> list[Path]:
+    """The pages of an image file (every frame of a multi-page TIFF) as PNG files to recognise."""
+    try:
+        with Image.open(path) as image:
+            pages = []
+            for index in range(getattr(image, "n_frames", 1)):
+                image.seek(index)
+                out = folder / f"frame-{index:04d}.png"
+                image.convert("L" if image.mode not in ("1", "L") else image.mode).save(out)
+                pages.append(out)
+            return pages
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise ExtractionError(f"not an image tesseract can read: {exc}") from None
+
+
+def recognise(path: Path, languages: str) -> tuple[str, float | None]:
+    """Text and mean word confidence (0-100) of one page image."""
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    try:
+        done = subprocess.run(["tesseract", str(path), "stdout", "-l", languages, "tsv"],
+                              capture_output=True, env=env, timeout=600)  # fmt: skip
+    except FileNotFoundError:
+        raise ExtractionError("tesseract is not installed") from None
+    except subprocess.TimeoutExpired:
+        raise ExtractionError("tesseract took longer than 10 minutes on one page") from None
+    if done.returncode != 0:
+        raise ExtractionError(f"tesseract failed: {done.stderr.decode('utf-8', 'replace').strip()[-200:]}")
+    return _from_tsv(done.stdout.decode("utf-8", "replace"))
+
+
+def _from_tsv(tsv: str) -> tuple[str, float | None]:
+    """Lines of words (by block, paragraph and line) and the mean confidence of the words."""
+    lines: dict[tuple[str, str, str], list[str]] = {}
+    confidences: list[float] = []
+    for row in csv.DictReader(io.StringIO(tsv), delimiter="\t", quoting=csv.QUOTE_NONE):
+        word = (row.get("text") or "").strip()
+        if row.get("level") != "5" or not word:
+            continue
+        lines.setdefault((row["block_num"], row["par_num"], row["line_num"]), []).append(word)
+        with contextlib.suppress(TypeError, ValueError):  # a row without a number: no confidence to count
+            confidences.append(float(row["conf"]))
+    text = "\n".join(" ".join(words) for words in lines.values())
+    mean = round(sum(confidences) / len(confidences), 1) if confidences else None
+    return normalise(text), mean
+
+
+def recognise_pages(pages: Sequence[Path], languages: str) -> list[tuple[str, float | None]]:
+    """Recognise pages in parallel, in order."""
+    workers = max(1, min(len(pages), os.cpu_count() or 1))
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(lambda page: recognise(page, languages), pages))
+
+
+def ocr_file(path: Path, mime: str, languages: str) -> list[tuple[str, float | None]]:
+    """OCR an image file or an image-only PDF, page by page."""
+    from repository.fulltext.pdf import render_pages
+
+    with tempfile.TemporaryDirectory(prefix="kutubxona-ocr-") as tmp:
+        folder = Path(tmp)
+        pages = render_pages(path, folder) if mime == "application/pdf" else image_pages(path, folder)
+        if not pages:
+            raise ExtractionError("no pages to recognise")
+        return recognise_pages(pages, languages)

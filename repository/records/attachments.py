@@ -1,0 +1,192 @@
+"""Files attached to records: storing them safely, their access, their text, their fixity.
+
+The database row of a file is written only after its object is stored and read back with the
+right checksum, so a failure leaves no row pointing at nothing.  Attaching, a change of access
+and the end of an embargo all bump the record's datestamp (open files are linked from what the
+record disseminates).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from repository.fulltext import ExtractionError, extract
+from repository.fulltext.ocr import languages_for
+from repository.records import catalogue
+from repository.records.models import FilePage, Record, RecordFile, utcnow
+from repository.storage import ObjectStore, StorageError
+from repository.storage.base import CHUNK
+from repository.storage.mime import sniff
+
+ACCESS = ("open", "restricted")
+
+
+class AttachError(ValueError):
+    """A file that cannot be attached as asked (bad access level, unreadable file)."""
+
+
+def parse_access(value: str) -> tuple[str, date | None]:
+    """``open``, ``restricted`` or ``embargo:YYYY-MM-DD``."""
+    if value in ACCESS:
+        return value, None
+    if value.startswith("embargo:"):
+        try:
+            return "embargo", date.fromisoformat(value.split(":", 1)[1])
+        except ValueError:
+            pass
+    raise AttachError(f"access must be open, restricted or embargo:YYYY-MM-DD, not {value!r}")
+
+
+def verify(store: ObjectStore, key: str) -> str:
+    """Read an object back and return its sha256."""
+    digest = hashlib.sha256()
+    with store.open(key) as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass
+class Attached:
+    """What attaching one file did."""
+
+    file_id: int
+    name: str
+    sha256: str
+    size: int
+    mime: str
+    new: bool
+
+
+def attach(session: Session, store: ObjectStore, base_url: str, record: Record, path: Path, access: str) -> Attached:
+    """Store ``path`` and attach it to ``record`` under its file name; bump the record's datestamp."""
+    level, until = parse_access(access)
+    try:
+        with open(path, "rb") as fh:
+            mime = sniff(fh.read(8192))
+            fh.seek(0)
+            stored = store.put(fh)
+    except OSError as exc:
+        raise AttachError(f"cannot read {path}: {exc.strerror}") from None
+    if verify(store, stored.key) != stored.sha256:
+        raise StorageError(f"{path.name}: the stored object does not match the file's checksum")
+    name = path.name
+    row = session.scalar(select(RecordFile).where(RecordFile.record_id == record.id, RecordFile.name == name))
+    new = row is None or row.sha256 != stored.sha256
+    if row is None:
+        row = RecordFile(record_id=record.id, name=name, created=utcnow())
+        session.add(row)
+    if new:
+        if row.id is not None:
+            session.execute(delete(FilePage).where(FilePage.file_id == row.id))
+        row.extraction, row.method, row.message, row.confidence = "pending", "", "", None
+    row.object_key, row.size, row.mime = stored.key, stored.size, mime
+    row.sha256, row.md5 = stored.sha256, stored.md5
+    row.access, row.embargo_until = level, until
+    session.flush()
+    catalogue.rerender(session, base_url, [record.id], touch=True)
+    return Attached(row.id, name, stored.sha256, stored.size, mime, new)
+
+
+def run_extraction(session: Session, store: ObjectStore, row: RecordFile, ocr_mode: str, languages: str | None) -> None:
+    """Extract (or recognise) a file's text into its pages; a failure is recorded, never raised."""
+    record = session.get(Record, row.record_id)
+    langs = languages or languages_for((record.language or "").split() if record else [])
+    with tempfile.NamedTemporaryFile(prefix="kutubxona-", suffix=Path(row.name).suffix) as tmp:
+        try:
+            with store.open(row.object_key) as fh:
+                while chunk := fh.read(CHUNK):
+                    tmp.write(chunk)
+            tmp.flush()
+            result = extract(Path(tmp.name), row.mime, ocr_mode, langs)
+        except (ExtractionError, StorageError) as exc:
+            row.extraction, row.message = "failed", str(exc)
+            return
+    session.execute(delete(FilePage).where(FilePage.file_id == row.id))
+    session.add_all(FilePage(file_id=row.id, page=n, text=text, confidence=conf)
+                    for n, (text, conf) in enumerate(result.pages, 1))  # fmt: skip
+    row.extraction = "done" if result.method != "none" else "none"
+    row.method, row.languages, row.confidence, row.message = result.method, result.languages, result.confidence, ""
+
+
+def files_of(session: Session, record_id: int) -> list[RecordFile]:
+    """A record's files, in the order they were attached."""
+    return list(session.scalars(select(RecordFile).where(RecordFile.record_id == record_id).order_by(RecordFile.id)))
+
+
+def pages_of(session: Session, file_id: int) -> list[FilePage]:
+    """A file's pages of text."""
+    return list(session.scalars(select(FilePage).where(FilePage.file_id == file_id).order_by(FilePage.page)))
+
+
+def release_embargoes(session: Session, base_url: str, today: date | None = None) -> list[str]:
+    """Open every file whose embargo has ended; bump their records; return ``record/file`` names."""
+    today = today or date.today()
+    rows = session.scalars(
+        select(RecordFile).where(RecordFile.access == "embargo", RecordFile.embargo_until <= today)
+    ).all()
+    for row in rows:
+        row.access = "open"
+    session.flush()
+    records = sorted({row.record_id for row in rows})
+    if records:
+        catalogue.rerender(session, base_url, records, touch=True)
+    names = (
+        dict(session.execute(select(Record.id, Record.local_id).where(Record.id.in_(records))).all()) if records else {}
+    )
+    return [f"{names[row.record_id]}/{row.name}" for row in rows]
+
+
+def is_public(row: RecordFile, today: date | None = None) -> bool:
+    """True when the web may serve the file (open, or an embargo that has ended)."""
+    if row.access == "open":
+        return True
+    return row.access == "embargo" and row.embargo_until is not None and row.embargo_until <= (today or date.today())
+
+
+@dataclass
+class Fixity:
+    """The result of checking one stored object."""
+
+    key: str
+    files: list[str]
+    status: str  # ok, missing, corrupt
+
+
+def check_fixity(session: Session, store: ObjectStore) -> Iterator[Fixity]:
+    """Re-read every object the database points at and compare its sha256."""
+    rows = session.execute(
+        select(RecordFile.object_key, RecordFile.sha256, Record.local_id, RecordFile.name)
+        .join(Record, Record.id == RecordFile.record_id)
+        .order_by(RecordFile.object_key)
+    ).all()
+    by_key: dict[str, tuple[str, list[str]]] = {}
+    for key, sha, local, name in rows:
+        by_key.setdefault(key, (sha, []))[1].append(f"{local}/{name}")
+    for key, (sha, files) in by_key.items():
+        try:
+            status = "ok" if verify(store, key) == sha else "corrupt"
+        except StorageError:
+            status = "missing"
+        yield Fixity(key, files, status)
+
+
+def copy_objects(source: ObjectStore, target: ObjectStore, keys: list[str]) -> Iterator[tuple[str, str]]:
+    """Copy objects between stores, verifying each; those already there are skipped (a rerun resumes)."""
+    for key in keys:
+        if target.exists(key) and verify(target, key) == key:
+            yield key, "present"
+            continue
+        with source.open(key) as fh:
+            stored = target.put(fh)
+        if stored.key != key or verify(target, key) != key:
+            raise StorageError(f"object {key} changed on its way to {target.url}")
+        yield key, "copied"

@@ -1,0 +1,72 @@
+"""Downloads: ``{BASE_URL}/records/<local id>/files/<file name>``, streamed, with Range support.
+
+Restricted files, and embargoed ones before their date, answer 403; there is no listing, and the
+file name is looked up in the database, never joined to a path.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, request
+from sqlalchemy import select
+
+from repository.records.attachments import is_public
+from repository.records.models import Record, RecordFile
+from repository.services import services
+from repository.storage import StorageError
+
+bp = Blueprint("files", __name__)
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+@bp.get("/records/<path:local_id>/files/<name>")
+def download(local_id: str, name: str) -> Response:
+    """Stream one file (RFC 9110 14: a single byte range answers 206)."""
+    svc = services()
+    with svc.db.sessions() as session:
+        row = session.scalar(
+            select(RecordFile)
+            .join(Record, Record.id == RecordFile.record_id)
+            .where(Record.local_id == local_id, RecordFile.name == name, Record.deleted.is_(False))
+        )
+    if row is None:
+        abort(404)
+    if not is_public(row):
+        abort(403)
+    size = row.size
+    headers = {
+        "Accept-Ranges": "bytes",
+        "Content-Disposition": f"inline; filename*=UTF-8''{quote(name, safe='')}",
+        "ETag": f'"{row.sha256}"',
+        "Cache-Control": "public, max-age=86400",
+    }
+    start, end, status = 0, size - 1, 200
+    wanted = request.headers.get("Range")
+    if wanted and request.headers.get("If-Range", f'"{row.sha256}"') == f'"{row.sha256}"':
+        match = _RANGE.match(wanted.strip())
+        if match is None or match.groups() == ("", ""):
+            return Response(status=416, headers={"Content-Range": f"bytes */{size}"})
+        first, last = match.groups()
+        if first == "":
+            start = max(size - int(last), 0)  # the last N bytes
+        else:
+            start = int(first)
+            end = min(int(last), size - 1) if last else size - 1
+        if start >= size or start > end:
+            return Response(status=416, headers={"Content-Range": f"bytes */{size}"})
+        status = 206
+        headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+    headers["Content-Length"] = str(end - start + 1 if size else 0)
+    try:
+        chunks = svc.store.read_range(row.object_key, start, end) if size else iter(())
+        first_chunk = next(chunks, b"")  # fail here, with a clean answer, if the object is gone
+    except StorageError:
+        abort(503)
+
+    def body():  # noqa: ANN202
+        yield first_chunk
+        yield from chunks
+
+    return Response(body(), status=status, headers=headers, mimetype=row.mime, direct_passthrough=True)

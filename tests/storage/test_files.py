@@ -1,0 +1,170 @@
+"""Attaching files: checksums, access, links in what is disseminated, downloads, fixity, copies, embargoes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import urllib.error
+import urllib.request
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, update
+
+from repository.records.models import Record, RecordFile
+from tests.conftest import BASE_URL, REPO_ID, require
+from tests.fulltext.pages import TEXTS, page_image, text_pdf
+from tests.helpers import age, import_json, marc, write
+from tests.oai_client import OAI
+
+
+@pytest.fixture
+def book(cli, tmp_path: Path, services):  # noqa: ANN001, ANN201
+    require(shutil.which("pdftotext") is not None and shutil.which("tesseract") is not None, "pdftotext, tesseract")
+    import_json(cli, write(tmp_path / "b.mrc", marc("F1", "Kitob with files")))
+    pdf = tmp_path / "kitob.pdf"
+    pdf.write_bytes(text_pdf([["Birinchi sahifa O'zbekiston"], ["Ikkinchi sahifa"]]))
+    return pdf
+
+
+def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=30) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read()
+
+
+def shown(cli, ident: str) -> dict:  # noqa: ANN001
+    return json.loads(cli("show", ident, "--format", "json").output)
+
+
+def test_attach_stores_checksums_text_and_bumps_the_datestamp(cli, book: Path, services):
+    age(services)
+    before = shown(cli, "F1")["datestamp"]
+    result = cli("attach", "F1", book)
+    assert "application/pdf" in result.output and "text: done (pdftotext)" in result.output
+    record = shown(cli, "F1")
+    assert record["datestamp"] > before
+    [f] = record["files"]
+    assert f["sha256"] == __import__("hashlib").sha256(book.read_bytes()).hexdigest()
+    assert f["md5"] and f["size"] == book.stat().st_size and f["access"] == "open"
+    assert [p["page"] for p in f["pages"]] == [1, 2] and "Oʻzbekiston" in f["pages"][0]["text"]
+    # the disseminated record links the open file; the stored source is untouched
+    assert f"{BASE_URL}/records/F1/files/kitob.pdf" in cli("show", "F1", "--format", "dc").output
+    assert "856" not in cli("show", "F1", "--format", "marcxml").output
+
+
+def test_mime_from_the_bytes_and_ocr_of_a_scan_with_a_lying_name(cli, book: Path, tmp_path: Path):
+    scan = page_image(TEXTS["uzb_cyrl"], tmp_path / "scan.png")
+    liar = tmp_path / "scan.pdf"
+    scan.rename(liar)
+    cli("attach", "F1", liar, "--lang", "uzb_cyrl")
+    [f] = shown(cli, "F1")["files"]
+    assert f["mime"] == "image/png" and f["method"] == "ocr" and f["languages"] == "uzb_cyrl"
+    assert "Ўзбекистон" in f["pages"][0]["text"] and f["confidence"] > 70
+
+
+def test_bad_files_are_stored_with_a_failed_extraction(cli, book: Path, tmp_path: Path, live: str):
+    empty = tmp_path / "empty.pdf"
+    empty.write_bytes(b"")
+    corrupt = tmp_path / "corrupt.pdf"
+    corrupt.write_bytes(b"%PDF-1.4\nnot really\n")
+    cli("attach", "F1", empty, corrupt)
+    files = {f["name"]: f for f in shown(cli, "F1")["files"]}
+    assert files["empty.pdf"]["extraction"] == "failed" and files["empty.pdf"]["message"]
+    assert files["corrupt.pdf"]["extraction"] == "failed"
+    assert fetch(f"{live}/records/F1/files/corrupt.pdf")[2] == corrupt.read_bytes()  # still downloadable
+
+
+def test_download_range_type_disposition_and_access(cli, book: Path, tmp_path: Path, live: str, services):
+    cli("attach", "F1", book)
+    url = f"{live}/records/F1/files/kitob.pdf"
+    status, headers, body = fetch(url)
+    assert status == 200 and body == book.read_bytes() and headers["Content-Type"] == "application/pdf"
+    assert "kitob.pdf" in headers["Content-Disposition"] and headers["Accept-Ranges"] == "bytes"
+    status, headers, body = fetch(url, {"Range": "bytes=10-19"})
+    assert status == 206 and body == book.read_bytes()[10:20]
+    assert headers["Content-Range"] == f"bytes 10-19/{book.stat().st_size}"
+    assert fetch(url, {"Range": "bytes=-5"})[2] == book.read_bytes()[-5:]
+    assert fetch(url, {"Range": "bytes=999999-"})[0] == 416
+    secret = tmp_path / "secret.pdf"
+    secret.write_bytes(text_pdf([["Restricted"]]))
+    cli("attach", "F1", secret, "--access", "restricted")
+    assert fetch(f"{live}/records/F1/files/secret.pdf")[0] == 403
+    for probe in ("../../etc/passwd", "..%2F..%2Fsecret.pdf", "nope.pdf"):
+        assert fetch(f"{live}/records/F1/files/{probe}")[0] == 404
+    assert fetch(f"{live}/records/F1/files/")[0] == 404  # no listing
+
+
+def test_embargo_is_released_on_its_day(cli, book: Path, tmp_path: Path, live: str, services):
+    tomorrow = date.today() + timedelta(days=1)
+    cli("attach", "F1", book, "--access", f"embargo:{tomorrow.isoformat()}")
+    assert fetch(f"{live}/records/F1/files/kitob.pdf")[0] == 403
+    assert "kitob.pdf" not in cli("show", "F1", "--format", "dc").output  # not linked while embargoed
+    assert "0 files released" in cli("embargo", "release").output
+    with services.db.session() as s:
+        s.execute(update(RecordFile).values(embargo_until=date.today()))
+    age(services)
+    before = shown(cli, "F1")["datestamp"]
+    assert "opened F1/kitob.pdf" in cli("embargo", "release").output
+    assert fetch(f"{live}/records/F1/files/kitob.pdf")[0] == 200
+    assert shown(cli, "F1")["datestamp"] > before
+    cli("attach", "F1", book, "--access", "sometime", code=2)
+
+
+def test_oai_records_link_open_files(cli, book: Path, live: str, services):
+    cli("attach", "F1", book)
+    age(services)
+    client = OAI(live)
+    ident = f"oai:{REPO_ID}:F1"
+    marc21 = client(verb="GetRecord", identifier=ident, metadataPrefix="marc21")
+    assert marc21.xpath("//marc:datafield[@tag='856']/marc:subfield[@code='u']/text()") == [
+        f"{BASE_URL}/records/F1/files/kitob.pdf"
+    ]
+    dc = client(verb="GetRecord", identifier=ident, metadataPrefix="oai_dc")
+    assert f"{BASE_URL}/records/F1/files/kitob.pdf" in dc.xpath("//dc:identifier/text()")
+
+
+def test_fixity_finds_missing_and_corrupt_objects(cli, book: Path, services, tmp_path: Path):
+    cli("attach", "F1", book)
+    other = tmp_path / "other.pdf"
+    other.write_bytes(text_pdf([["Other"]]))
+    cli("attach", "F1", other)
+    assert "2 objects checked, 0 missing or corrupt" in cli("fixity").output
+    with services.db.sessions() as s:
+        keys = list(s.scalars(select(RecordFile.object_key).order_by(RecordFile.id)))
+    objects = Path(services.store.root)
+    (objects / keys[0][:2] / keys[0][2:4] / keys[0]).write_bytes(b"bit rot")
+    (objects / keys[1][:2] / keys[1][2:4] / keys[1]).unlink()
+    report = [json.loads(line) for line in cli("fixity", "--json", code=1).output.splitlines()]
+    assert sorted(r["status"] for r in report) == ["corrupt", "missing"]
+
+
+def test_storage_copy_to_s3_and_back_resumes(cli, book: Path, services, moto_server: str, tmp_path: Path, monkeypatch):
+    import_json(cli, write(tmp_path / "more.mrc", marc("F2", "More")))
+    cli("attach", "F1", book)
+    monkeypatch.setitem(services.conf, "S3_ENDPOINT", moto_server)
+    first = cli("storage", "copy", "--to", "s3://kx-copy").output
+    assert "3 objects: 3 copied, 0 already there" in first  # two imported files and the PDF
+    assert "3 objects: 0 copied, 3 already there" in cli("storage", "copy", "--to", "s3://kx-copy").output
+    back = (tmp_path / "back").as_uri()
+    from repository.storage import open_store
+
+    s3 = open_store("s3://kx-copy", endpoint=moto_server)
+    monkeypatch.setattr(services, "store", s3)
+    assert "3 copied" in cli("storage", "copy", "--to", back).output
+    with services.db.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Record)) == 2
+
+
+def test_s3_down_leaves_no_row(cli, book: Path, services, monkeypatch):
+    from repository.storage.s3 import S3Store
+
+    dead = S3Store("kx-dead", endpoint="http://127.0.0.1:9", retries=1)
+    monkeypatch.setattr(services, "store", dead)
+    result = cli("attach", "F1", book, code=2)
+    assert "cannot" in result.output and "Traceback" not in result.output
+    with services.db.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(RecordFile)) == 0
