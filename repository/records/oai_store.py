@@ -78,20 +78,31 @@ class SqlStore:
 
     def page(self, criteria: Criteria, after: tuple[datetime, int] | None, limit: int, payload: bool) -> list[Item]:
         """The next ``limit`` records after ``after`` in (datestamp, id) order."""
-        columns = [Record.id, Record.local_id, Record.datestamp, Record.deleted]
-        if payload:
-            columns += [RecordFormat.xml, Record.about]
-        stmt = (
-            select(*columns)
-            .join(RecordFormat, and_(RecordFormat.record_id == Record.id, RecordFormat.prefix == criteria.prefix))
-            .where(*self._filters(criteria))
+        has_format = (
+            select(RecordFormat.record_id)
+            .where(RecordFormat.record_id == Record.id, RecordFormat.prefix == criteria.prefix)
+            .exists()
         )
+        # the page's ids first, walking the (datestamp, id) index from the keyset position: joining
+        # the payloads in the same query lets planners scan every payload of the format and sort
+        ids = select(Record.id).where(*self._filters(criteria), has_format)
         if after is not None:
             # keyset (CHECKLIST 132): rows inserted or changed meanwhile cannot shift this list
-            stmt = stmt.where(tuple_(Record.datestamp, Record.id) > tuple_(after[0], after[1]))
-        rows = self.session.execute(stmt.order_by(Record.datestamp, Record.id).limit(limit)).all()
+            ids = ids.where(tuple_(Record.datestamp, Record.id) > tuple_(after[0], after[1]))
+        ids = ids.order_by(Record.datestamp, Record.id).limit(limit)
+        columns = [Record.id, Record.local_id, Record.datestamp, Record.deleted]
+        stmt = select(*columns).where(Record.id.in_(ids))
+        if payload:
+            stmt = stmt.add_columns(RecordFormat.xml, Record.about).join(
+                RecordFormat, and_(RecordFormat.record_id == Record.id, RecordFormat.prefix == criteria.prefix)
+            )
+        rows = self.session.execute(stmt.order_by(Record.datestamp, Record.id)).all()
         specs = self._specs([r.id for r in rows])
-        return [Item(r.id, r.local_id, r.datestamp, r.deleted, specs[r.id], r.xml if payload else None) for r in rows]
+        return [
+            Item(r.id, r.local_id, r.datestamp, r.deleted, specs[r.id], r.xml if payload else None,
+                 r.about if payload else None)
+            for r in rows
+        ]  # fmt: skip
 
     def _specs(self, ids: list[int]) -> dict[int, tuple[str, ...]]:
         out: dict[int, list[str]] = defaultdict(list)

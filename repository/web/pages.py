@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from repository.records import catalogue
 from repository.records import dc as dcmod
+from repository.records.attachments import files_of, is_public
 from repository.records.formats import FORMATS, prepare_source
 from repository.records.identifiers import oai_identifier, record_path
 from repository.records.marc import to_text
@@ -48,6 +49,7 @@ def record(local_id: str) -> tuple[str, int] | str:
         if rec is None:
             abort(404)
         specs = catalogue.set_specs(session, rec.id)
+        files = files_of(session, rec.id)
     oai_id = oai_identifier(svc.repository_id, rec.local_id)
     if rec.deleted:
         return render_template("deleted.html", rec=rec, oai_id=oai_id, conf=svc.conf), 410
@@ -64,6 +66,7 @@ def record(local_id: str) -> tuple[str, int] | str:
         formats=formats,
         conf=svc.conf,
         elements=dcmod.ELEMENTS,
+        files=[(f, is_public(f)) for f in files],
     )
 
 
