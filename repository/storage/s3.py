@@ -20,7 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from repository.storage.base import CHUNK, StorageError, StoredObject, digest_stream
 
-PART = 16 * 1024 * 1024  # multipart threshold and part size: memory stays bounded for any size
+PART = 8 * 1024 * 1024  # multipart threshold and part size: memory stays bounded for any size
 
 
 class S3Store:
