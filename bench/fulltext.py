@@ -113,7 +113,7 @@ def main() -> None:
     print(
         f"{f'S3 download, {args.mb} MB object (moto_server)':44} {down['mb_per_s']:15.1f} MB/s {down['rss_mb']:12.0f}"
     )
-    print("(the download child uploads the object first; its RSS covers both)")
+    print("(the download child finds the object already stored, same bytes, same key, and only reads it)")
     print(f"\nrerun: .venv/bin/python bench/fulltext.py --ocr-pages {args.ocr_pages} --pdf-pages {args.pdf_pages} "
           f"--mb {args.mb}")  # fmt: skip
 
