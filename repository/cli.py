@@ -17,8 +17,10 @@ from typing import Any
 import click
 from sqlalchemy import select
 
+from repository.fulltext.extract import OCR_MODES
 from repository.records import catalogue, marcxml
 from repository.records import dc as dcmod
+from repository.records.export import EXPORT_FORMATS, export
 from repository.records.formats import file_url, prepare_source
 from repository.records.identifiers import oai_identifier, record_path
 from repository.records.importer import ImportOptions, ImportRefused, Report
@@ -185,14 +187,12 @@ def _parse_date(value: str | None) -> datetime | None:
 
 
 @main.command("export")
-@click.option("--format", "fmt", type=click.Choice(["iso2709", "marcxml", "oai_dc"]), required=True)
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), required=True)
 @click.option("--since", help="only records changed on or after this date (YYYY-MM-DD or ...Thh:mm:ssZ)")
 @click.option("--set", "spec", metavar="SPEC", help="only records in this set or below it")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 def export_cmd(fmt: str, since: str | None, spec: str | None, out: Path) -> None:
     """Export live records as ISO 2709 (UTF-8), MARCXML or oai_dc."""
-    from repository.records.export import export
-
     svc = services()
     since_dt = _parse_date(since)
     with svc.db.sessions() as session:
@@ -541,7 +541,7 @@ def rerender_cmd() -> None:
 @click.argument("ident", metavar="ID")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--access", default="open", show_default=True, help="open, restricted or embargo:YYYY-MM-DD")
-@click.option("--ocr", "ocr_mode", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
+@click.option("--ocr", "ocr_mode", type=click.Choice(OCR_MODES), default="auto", show_default=True)
 @click.option("--lang", help="OCR languages, e.g. uzb+rus (default: the record's languages, else all four)")
 def attach_cmd(ident: str, files: tuple[Path, ...], access: str, ocr_mode: str, lang: str | None) -> None:
     """Attach FILES to record ID, extract or recognise their text."""
@@ -768,6 +768,7 @@ def harvest_status(as_json: bool) -> None:
         {"name": s.name, "base_url": s.base_url, "prefix": s.prefix, "sets": json.loads(s.sets), "status": s.status,
          "granularity": s.granularity, "last_response_date": s.last_response_date,
          "last_finished": f"{s.last_finished:%Y-%m-%dT%H:%M:%SZ}" if s.last_finished else None,
+         "run_started": f"{s.run_started:%Y-%m-%dT%H:%M:%SZ}" if s.run_started else None,
          "run": {"records": s.run_records, "deleted": s.run_deleted, "set_aside": s.run_set_aside,
                  "pages": s.run_pages, "token": bool(s.run_token)},
          "message": s.message}

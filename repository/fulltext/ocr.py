@@ -10,7 +10,6 @@ import contextlib
 import csv
 import io
 import os
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Sequence
@@ -35,11 +34,6 @@ def languages_for(record_languages: Sequence[str]) -> str:
             if model not in models:
                 models.append(model)
     return "+".join(models or LANGUAGES)
-
-
-def available() -> bool:
-    """True when tesseract is installed."""
-    return shutil.which("tesseract") is not None
 
 
 def image_pages(path: Path, folder: Path) -> list[Path]:
