@@ -74,7 +74,23 @@ def _interactive() -> bool:
     return sys.stdout.isatty() and sys.stderr.isatty()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command group; a database or storage that cannot be reached is one line and exit 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from sqlalchemy.exc import OperationalError
+
+        from repository.storage import StorageError
+
+        try:
+            return super().invoke(ctx)
+        except OperationalError as exc:
+            raise Fatal(f"the database cannot be reached: {str(exc.orig).strip().splitlines()[0]}") from None
+        except StorageError as exc:
+            raise Fatal(str(exc)) from None
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Kutubxona: MARC 21, UNIMARC and Dublin Core records, full text, OAI-PMH 2.0."""
 
@@ -599,8 +615,7 @@ def ocr_cmd(ident: str | None, every: bool, redo: bool, lang: str | None) -> Non
         for file_id in bar:
             with svc.db.session() as session:  # one commit per file: an interrupted run resumes
                 row = session.get(RecordFile, file_id)
-                run_extraction(session, svc.store, row, "always" if redo and row.mime.startswith("image/") else "auto",
-                               lang)  # fmt: skip
+                run_extraction(session, svc.store, row, "auto", lang)
                 failed += row.extraction == "failed"
     click.echo(f"{len(ids)} files, {failed} failed")
     if failed:

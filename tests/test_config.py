@@ -72,3 +72,17 @@ def test_embedded_database_is_migrated_on_start(tmp_path: Path, monkeypatch):
     db = app.extensions["kutubxona"].db
     assert not db.pending_migrations()
     db.dispose()
+
+
+def test_an_unreachable_database_is_one_line_and_exit_2(tmp_path: Path, monkeypatch):
+    from click.testing import CliRunner
+
+    from repository import cli
+
+    monkeypatch.setenv("KUTUBXONA_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("KUTUBXONA_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:9/none")
+    monkeypatch.setattr(cli, "_APP", None)
+    result = CliRunner().invoke(cli.main, ["sets", "list"])
+    assert result.exit_code == 2
+    assert "database cannot be reached" in result.output and "Traceback" not in result.output
+    monkeypatch.setattr(cli, "_APP", None)

@@ -168,3 +168,28 @@ def test_s3_down_leaves_no_row(cli, book: Path, services, monkeypatch):
     assert "cannot" in result.output and "Traceback" not in result.output
     with services.db.sessions() as s:
         assert s.scalar(select(func.count()).select_from(RecordFile)) == 0
+
+
+def test_ocr_command_redoes_and_resumes(cli, book: Path, tmp_path: Path, services):
+    scan = page_image(TEXTS["rus"], tmp_path / "skan.png")
+    cli("attach", "F1", scan, "--ocr", "never")
+    files = {f["name"]: f for f in shown(cli, "F1")["files"]}
+    assert files["skan.png"]["extraction"] == "none"
+    with services.db.session() as s:  # as if a run had died before this file
+        s.execute(update(RecordFile).where(RecordFile.name == "skan.png").values(extraction="pending"))
+    assert "1 files, 0 failed" in cli("ocr", "--all", "--lang", "rus").output  # only what is left
+    files = {f["name"]: f for f in shown(cli, "F1")["files"]}
+    assert files["skan.png"]["method"] == "ocr" and "каталог" in files["skan.png"]["pages"][0]["text"]
+    assert "0 files" in cli("ocr", "F1").output  # nothing left to do
+    assert "1 files" in cli("ocr", "F1", "--redo", "--lang", "rus").output
+    cli("ocr", code=2)
+
+
+def test_pypdf_is_the_fallback_without_pdftotext(tmp_path: Path, monkeypatch):
+    from repository.fulltext import pdf
+
+    path = tmp_path / "t.pdf"
+    path.write_bytes(text_pdf([["First page"], ["Second page"]]))
+    monkeypatch.setattr(pdf.shutil, "which", lambda name: None)
+    pages = pdf.pdf_pages(path)
+    assert len(pages) == 2 and "First page" in pages[0] and "Second page" in pages[1]
