@@ -188,3 +188,27 @@ def test_tokens_work_across_gunicorn_workers_and_a_restart(db_url: str, catalogu
         server.wait(timeout=30)
     ids = [r.find("{*}header").findtext("{*}identifier") for r in items + rest]
     assert len(ids) == len(set(ids)) == len(snapshot(catalogue))
+
+
+def test_kutubxona_serve_runs_gunicorn_with_threads(db_url: str, catalogue, tmp_path: Path):  # noqa: ANN001
+    port = _free_port()
+    env = {**os.environ, "KUTUBXONA_DATABASE_URL": db_url, "KUTUBXONA_VAR_DIR": str(tmp_path / "var"),
+           "KUTUBXONA_AUTO_MIGRATE": "no"}  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "repository.cli", "serve", "--port", str(port), "--workers", "1", "--threads", "4"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        reply = OAI(f"http://127.0.0.1:{port}")(verb="ListIdentifiers", metadataPrefix="oai_dc")
+        assert reply.error is None and len(reply.xpath("//o:header")) == 100
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    assert b"OAI-PMH at" in proc.stdout.read()
