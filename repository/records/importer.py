@@ -27,6 +27,7 @@ from repository.storage import ObjectStore
 
 ON_MATCH = ("update", "skip", "new")
 COUNTERS = ("records", "created", "updated", "unchanged", "skipped", "rejected", "warnings")
+MAX_REPORTED = 10_000
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,14 @@ class Report:
     batch: int | None = None
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
     problems: list[dict[str, Any]] = field(default_factory=list)
+    omitted: int = 0  # problems past MAX_REPORTED: in the batch, not in memory
     error: str | None = None  # the file could not be imported at all
+
+    def add_problems(self, problems: list[dict[str, Any]]) -> None:
+        """Keep problems up to ``MAX_REPORTED`` (memory stays bounded); count the rest."""
+        room = max(MAX_REPORTED - len(self.problems), 0)
+        self.problems.extend(problems[:room])
+        self.omitted += max(len(problems) - room, 0)
 
     def as_json(self) -> dict[str, Any]:
         """The ``--json`` line of this file."""
@@ -60,6 +68,8 @@ class Report:
             **self.counts,
             "problems": self.problems,
         }
+        if self.omitted:
+            out["problems_omitted"] = self.omitted  # all of them are in `kutubxona batches show`
         if self.error:
             out["error"] = self.error
         return out
@@ -180,13 +190,14 @@ class _Run:
         if self.dry_session is not None:
             self.write(self.dry_session, chunk)
             return
-        counts, problems = dict(self.report.counts), len(self.report.problems)
+        counts, problems, omitted = dict(self.report.counts), len(self.report.problems), self.report.omitted
         try:
             with self.importer.db.session() as session:
                 self.write(session, chunk)
         except BaseException:
             self.report.counts = counts  # the transaction was rolled back: so is the report
             del self.report.problems[problems:]
+            self.report.omitted = omitted
             raise
 
     def write(self, session: Session, chunk: list[Incoming]) -> None:
@@ -241,8 +252,8 @@ class _Run:
             session.execute(insert(BatchItem), findings)
         for name in COUNTERS:
             self.report.counts[name] += counts[name]
-        self.report.problems.extend(
-            {key: f[key] for key in ("position", "offset", "line", "outcome", "reason")} for f in findings
+        self.report.add_problems(
+            [{key: f[key] for key in ("position", "offset", "line", "outcome", "reason")} for f in findings]
         )
         if batch is not None:
             session.execute(

@@ -304,3 +304,14 @@ def test_progress_bar_on_a_terminal_only(sample_dir: Path, db_url: str, tmp_path
     assert proc.wait() == 0
     text = output.decode()
     assert "asosiy-marc21-utf8.mrc" in text and "records" in text and "/s" in text and "100%" in text
+
+
+def test_reported_problems_are_bounded_and_the_batch_keeps_them_all(cli: Cli, tmp_path: Path, monkeypatch, services):
+    from repository.records import importer
+
+    monkeypatch.setattr(importer, "MAX_REPORTED", 3)
+    no_title = MarcRecord("00000nam a2200000 i 4500", [ControlField("001", "X")])
+    report = import_json(cli, write(tmp_path / "bad.mrc", *[no_title] * 5), code=1)[0]
+    assert report["rejected"] == 5 and len(report["problems"]) == 3 and report["problems_omitted"] == 2
+    shown = json.loads(cli("batches", "show", report["batch"], "--json").output)
+    assert len(shown["problems"]) == 5
