@@ -315,3 +315,20 @@ def test_reported_problems_are_bounded_and_the_batch_keeps_them_all(cli: Cli, tm
     assert report["rejected"] == 5 and len(report["problems"]) == 3 and report["problems_omitted"] == 2
     shown = json.loads(cli("batches", "show", report["batch"], "--json").output)
     assert len(shown["problems"]) == 5
+
+
+def test_show_in_every_format(cli: Cli, sample_dir: Path, tmp_path: Path):
+    import_json(cli, sample_dir / "uzmarc-unimarc-utf8.mrc", sample_dir / "maqolalar-dc.xml")
+    text = cli("show", "UZM000001", "--format", "text").output
+    assert text.startswith("=LDR  ") and "=200  1\\$a" in text
+    iso = cli("show", "UZM000001", "--format", "iso2709").stdout_bytes
+    assert iso[9:10] == b"a" and iso.endswith(b"\x1d")
+    assert import_json(cli, write(tmp_path / "again.mrc", iso))[0]["unchanged"] == 1  # the same record
+    assert "<record xmlns=" in cli("show", "UZM000001", "--format", "marcxml").output
+    assert "<oai_dc:dc" in cli("show", "UZM000001", "--format", "dc").output
+    data = json.loads(cli("show", f"oai:{REPO_ID}:UZM000001", "--format", "json").output)
+    assert data["flavour"] == "unimarc" and data["formats"] == ["marcxchange", "oai_dc"] and data["fields"]
+    dc_id = "https://doi.org/10.5555/kutubxona.0001"
+    assert "dc:title: " in cli("show", dc_id, "--format", "text").output
+    assert "no ISO 2709 form" in cli("show", dc_id, "--format", "iso2709", code=2).output
+    cli("show", "nope", code=2)
