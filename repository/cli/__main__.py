@@ -1,0 +1,5 @@
+"""``python -m repository.cli``."""
+
+from repository.cli import main
+
+main()

@@ -1,0 +1,105 @@
+"""Commands that run the service: database, re-rendering, the sample collection, serving."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from repository.cli import main, services
+from repository.cli.records import import_one, print_report
+from repository.records import catalogue
+from repository.records.importer import ImportOptions
+
+# ---------------------------------------------------------------------------- database, sample, serve
+
+
+@main.group("db")
+def db_group() -> None:
+    """The database schema."""
+
+
+@db_group.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration."""
+    svc = services()
+    svc.db.upgrade()
+    click.echo("database is up to date")
+
+
+@main.command("rerender")
+def rerender_cmd() -> None:
+    """Render every record's metadata formats again; records whose bytes change get a new datestamp.
+
+    Run it after an upgrade that changes a crosswalk, or after changing KUTUBXONA_BASE_URL.
+    """
+    svc = services()
+    with svc.db.session() as session:
+        seen, changed = catalogue.rerender(session, svc.base_url)
+    click.echo(f"{seen} records rendered, {changed} changed")
+
+
+@main.group("sample")
+def sample_group() -> None:
+    """The sample collection Kutubxona makes itself."""
+
+
+@sample_group.command("build")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def sample_build(folder: Path) -> None:
+    """Write the sample collection's files into FOLDER."""
+    from repository.records.sample import build
+
+    for spec in build(folder):
+        click.echo(f"{spec.path}\t{spec.count} records\t{spec.description}")
+
+
+@sample_group.command("load")
+def sample_load() -> None:
+    """Build the sample collection under VAR_DIR/sample, create its sets and import it."""
+    from repository.records.sample import SETS, build
+
+    svc = services()
+    folder = Path(svc.conf["VAR_DIR"]) / "sample"
+    files = build(folder)
+    with svc.db.session() as session:
+        for spec, (name, description) in SETS.items():
+            catalogue.add_set(session, spec, name, description)
+    importer = svc.importer()
+    worst = 0
+    for f in files:
+        report = import_one(importer, f.path, ImportOptions(sets=f.sets, actor="sample"))
+        print_report(report, False)
+        worst = max(worst, report.exit_code)
+    if worst:
+        sys.exit(worst)
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int, help="requests served at once per worker")
+def serve(host: str, port: int, workers: int, threads: int) -> None:
+    """Serve the web site and OAI-PMH with gunicorn."""
+    svc = services()  # applies pending migrations once, before the workers start
+    click.echo(f"Kutubxona at {svc.base_url}/  OAI-PMH at {svc.base_url}/oai")
+    os.execvp(
+        sys.executable,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--bind",
+            f"{host}:{port}",
+            "--access-logfile",
+            "-",
+            "repository.wsgi:app",
+        ],
+    )

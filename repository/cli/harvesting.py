@@ -1,0 +1,134 @@
+"""Commands that harvest other OAI-PMH repositories into this one."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import Any
+
+import click
+from sqlalchemy import select
+
+from repository.cli import Fatal, interactive, main, services
+from repository.records import catalogue
+from repository.records.models import HarvestSource
+
+# ---------------------------------------------------------------------------- harvesting
+
+
+@main.group("harvest")
+def harvest_group() -> None:
+    """Harvest other OAI-PMH repositories into this one."""
+
+
+@harvest_group.command("add")
+@click.argument("name")
+@click.argument("base_url")
+@click.option("--prefix", default="oai_dc", show_default=True, help="metadataPrefix to harvest (oai_dc, marc21, ...)")
+@click.option("--set", "sets", multiple=True, metavar="SPEC", help="harvest only this set (repeatable)")
+def harvest_add(name: str, base_url: str, prefix: str, sets: tuple[str, ...]) -> None:
+    """Register source NAME at BASE_URL; its records will be NAME:<identifier> in set source:NAME."""
+    from harvest.runner import SourceError, add_source
+
+    svc = services()
+    try:
+        with svc.db.session() as session:
+            add_source(session, name, base_url, prefix, list(sets))
+    except (SourceError, catalogue.SetError) as exc:
+        raise Fatal(str(exc)) from None
+    click.echo(f"source {name}: {base_url} ({prefix})")
+
+
+@harvest_group.command("run")
+@click.argument("name", required=False)
+@click.option("--full", is_flag=True, help="harvest everything again and tombstone what the source no longer has")
+@click.option("--json", "as_json", is_flag=True, help="one JSON summary per source on stdout")
+def harvest_run(name: str | None, full: bool, as_json: bool) -> None:
+    """Harvest NAME (or every source): incrementally, finishing any interrupted run first."""
+    from harvest.runner import Runner, SourceError, get_source
+
+    svc = services()
+    with svc.db.sessions() as session:
+        try:
+            names = [get_source(session, name).name] if name else list(session.scalars(select(HarvestSource.name)))
+        except SourceError as exc:
+            raise Fatal(str(exc)) from None
+    if not names:
+        raise Fatal("no harvest sources (add one with `kutubxona harvest add`)")
+    runner = Runner(svc)
+    worst = 0
+    for source in names:
+        report = _harvest_one(runner, source, full)
+        if as_json:
+            click.echo(json.dumps(report.as_json(), ensure_ascii=False))
+        elif report.error:
+            click.echo(f"{source}: {report.error}", err=True)
+        else:
+            resumed = " (resumed)" if report.resumed else ""
+            click.echo(
+                f"{source}{resumed}: {report.records} records in {report.pages} pages, {report.created} created, "
+                f"{report.updated} updated, {report.unchanged} unchanged, {report.deleted} deleted, "
+                f"{report.set_aside} set aside, {report.seconds:.1f} s"
+            )
+            for problem in report.problems or []:
+                click.echo(f"  set aside: {problem['identifier'] or '(unreadable)'}: {problem['reason']}")
+        worst = max(worst, 2 if report.error else (1 if report.set_aside else 0))
+    if worst:
+        sys.exit(worst)
+
+
+def _harvest_one(runner: Any, name: str, full: bool) -> Any:
+    if not interactive():
+        return runner.run(name, full)
+    started = time.monotonic()
+    with click.progressbar(length=1, label=name, file=sys.stderr, show_percent=False, show_pos=False,
+                           item_show_func=lambda text: text) as bar:  # fmt: skip
+
+        def progress(report: Any, page: Any) -> None:
+            rate = report.records / max(time.monotonic() - started, 1e-6)
+            size = f" of {page.complete_size}" if page is not None and page.complete_size else ""
+            bar.update(0, f"{report.records}{size} records, {report.pages} pages, {rate:,.0f}/s")
+            bar.render_progress()
+
+        return runner.run(name, full, progress)
+
+
+@harvest_group.command("status")
+@click.option("--json", "as_json", is_flag=True)
+def harvest_status(as_json: bool) -> None:
+    """Each source: where its harvest stands."""
+    svc = services()
+    with svc.db.sessions() as session:
+        sources = session.scalars(select(HarvestSource).order_by(HarvestSource.name)).all()
+    rows = [
+        {"name": s.name, "base_url": s.base_url, "prefix": s.prefix, "sets": json.loads(s.sets), "status": s.status,
+         "granularity": s.granularity, "last_response_date": s.last_response_date,
+         "last_finished": f"{s.last_finished:%Y-%m-%dT%H:%M:%SZ}" if s.last_finished else None,
+         "run_started": f"{s.run_started:%Y-%m-%dT%H:%M:%SZ}" if s.run_started else None,
+         "run": {"records": s.run_records, "deleted": s.run_deleted, "set_aside": s.run_set_aside,
+                 "pages": s.run_pages, "token": bool(s.run_token)},
+         "message": s.message}
+        for s in sources
+    ]  # fmt: skip
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    for r in rows:
+        last = r["last_response_date"] or "never"
+        click.echo(f"{r['name']}\t{r['status']}\tlast {last}\t{r['base_url']} ({r['prefix']})\t{r['message']}")
+
+
+@harvest_group.command("remove")
+@click.argument("name")
+def harvest_remove(name: str) -> None:
+    """Forget source NAME (the records harvested from it stay, in set source:NAME)."""
+    from harvest.runner import SourceError, get_source
+
+    svc = services()
+    try:
+        with svc.db.session() as session:
+            session.delete(get_source(session, name))
+    except SourceError as exc:
+        raise Fatal(str(exc)) from None
+    click.echo(f"removed source {name}; its records stay in set source:{name}")

@@ -1,0 +1,453 @@
+"""Commands on the catalogue: import, export, sets, show, delete, history, batches."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy import select
+
+from repository.cli import Fatal, Partial, find_record, interactive, main, services
+from repository.records import catalogue, marcxml
+from repository.records import dc as dcmod
+from repository.records.export import EXPORT_FORMATS, export
+from repository.records.formats import file_url, prepare_source
+from repository.records.identifiers import oai_identifier, record_path
+from repository.records.importer import ImportOptions, ImportRefused, Report
+from repository.records.marc import TooLongForISO2709, to_iso2709, to_text
+from repository.records.models import BatchItem, ImportBatch, OAISet, Record, RecordFormat
+from repository.records.reading import FLAVOURS, SYNTAXES
+
+# ------------------------------------------------------------------------------------------ import
+
+
+@main.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--syntax", type=click.Choice(SYNTAXES), default="auto", show_default=True)
+@click.option("--flavour", type=click.Choice(FLAVOURS), default="auto", show_default=True)
+@click.option(
+    "--encoding",
+    type=click.Choice(["auto", "utf-8", "marc-8", "cp1251", "koi8-r", "cp866"]),
+    default="auto",
+    show_default=True,
+)
+@click.option("--set", "sets", multiple=True, metavar="SPEC", help="add every record to this set (repeatable)")
+@click.option(
+    "--on-match",
+    type=click.Choice(["update", "skip", "new"]),
+    default="update",
+    show_default=True,
+    help="what to do with a record we already hold",
+)
+@click.option("--dry-run", is_flag=True, help="report what would happen; store nothing")
+@click.option("--json", "as_json", is_flag=True, help="one JSON object per file on stdout")
+def import_cmd(
+    files: tuple[Path, ...],
+    syntax: str,
+    flavour: str,
+    encoding: str,
+    sets: tuple[str, ...],
+    on_match: str,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
+    """Import ISO 2709, MARCXML or Dublin Core FILES; every record is created, updated, unchanged,
+    skipped or rejected with its reason."""
+    svc = services()
+    options = ImportOptions(syntax, flavour, encoding, sets, on_match, dry_run)
+    importer = svc.importer()
+    worst = 0
+    for path in files:
+        try:
+            report = import_one(importer, path, options)
+        except (ImportRefused, catalogue.SetError) as exc:
+            raise Fatal(str(exc)) from None
+        if as_json:
+            click.echo(json.dumps(report.as_json(), ensure_ascii=False))
+        else:
+            print_report(report, dry_run)
+        worst = max(worst, report.exit_code)
+    if worst:
+        sys.exit(worst)
+
+
+def import_one(importer: Any, path: Path, options: ImportOptions) -> Report:
+    """Import one file, with a progress bar when a person watches."""
+    if not interactive():
+        return importer.import_file(path, options)
+    size = path.stat().st_size if path.exists() else 0
+    started = time.monotonic()
+    state = {"records": 0}
+
+    def show(_: Any) -> str:
+        rate = state["records"] / max(time.monotonic() - started, 1e-6)
+        return f"{state['records']} records, {rate:,.0f}/s"
+
+    with click.progressbar(length=max(size, 1), label=path.name, file=sys.stderr, item_show_func=show) as bar:
+        last = [0]
+
+        def progress(done: int, records: int) -> None:
+            state["records"] = records
+            bar.update(max(done - last[0], 0), records)
+            last[0] = done
+
+        return importer.import_file(path, options, progress)
+
+
+def print_report(report: Report, dry_run: bool) -> None:
+    """The human-readable lines of one file's import."""
+    if report.error:
+        click.echo(f"error: {report.error}", err=True)
+        return
+    c = report.counts
+    head = "dry run, nothing stored: " if dry_run else f"batch {report.batch}: "
+    click.echo(
+        f"{head}{report.file}: {c['records']} records: {c['created']} created, {c['updated']} updated, "
+        f"{c['unchanged']} unchanged, {c['skipped']} skipped, {c['rejected']} rejected, "
+        f"{c['warnings']} warnings"
+    )
+    for p in report.problems:
+        if p["outcome"] == "warning":
+            continue
+        where = f"offset {p['offset']}" if p["offset"] is not None else f"line {p['line']}"
+        click.echo(f"  record {p['position']} ({where}): {p['outcome']}: {p['reason']}")
+
+
+# ------------------------------------------------------------------------------------------ export
+
+
+def _parse_date(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    for fmt in ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(value, fmt)
+        except ValueError:
+            continue
+    raise Fatal(f"--since must be YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ, not {value!r}")
+
+
+@main.command("export")
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), required=True)
+@click.option("--since", help="only records changed on or after this date (YYYY-MM-DD or ...Thh:mm:ssZ)")
+@click.option("--set", "spec", metavar="SPEC", help="only records in this set or below it")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def export_cmd(fmt: str, since: str | None, spec: str | None, out: Path) -> None:
+    """Export live records as ISO 2709 (UTF-8), MARCXML or oai_dc."""
+    svc = services()
+    since_dt = _parse_date(since)
+    with svc.db.sessions() as session:
+        if spec:
+            try:
+                catalogue.set_ids(session, [spec])
+            except catalogue.SetError as exc:
+                raise Fatal(str(exc)) from None
+        tmp = out.with_name(out.name + ".part")
+        with open(tmp, "wb") as fh:
+            report = export(session, fmt, fh, since_dt, spec)
+        os.replace(tmp, out)
+    click.echo(f"{report.written} records written to {out}")
+    for p in report.problems:
+        click.echo(f"  not exported: {p['record']}: {p['reason']}", err=True)
+    if report.problems:
+        raise Partial(f"{len(report.problems)} records could not be exported")
+
+
+# ------------------------------------------------------------------------------------------ sets
+
+
+@main.group("sets")
+def sets_group() -> None:
+    """OAI-PMH sets (hierarchical: a:b:c)."""
+
+
+@sets_group.command("add")
+@click.argument("spec")
+@click.argument("name")
+@click.option("--description", help="free text shown with the set")
+def sets_add(spec: str, name: str, description: str | None) -> None:
+    """Create (or rename) set SPEC, creating its missing ancestors."""
+    svc = services()
+    try:
+        with svc.db.session() as session:
+            catalogue.add_set(session, spec, name, description)
+    except catalogue.SetError as exc:
+        raise Fatal(str(exc)) from None
+    click.echo(f"set {spec}: {name}")
+
+
+@sets_group.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def sets_list(as_json: bool) -> None:
+    """List the sets with the number of records directly in each."""
+    svc = services()
+    with svc.db.sessions() as session:
+        sets = session.scalars(select(OAISet).order_by(OAISet.spec)).all()
+        counts = catalogue.set_counts(session)
+    if as_json:
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "spec": s.spec,
+                        "name": s.name,
+                        "description": s.description,
+                        "records": counts.get(s.id, 0),
+                    }
+                    for s in sets
+                ],
+                ensure_ascii=False,
+            )
+        )
+        return
+    for s in sets:
+        click.echo(f"{s.spec}\t{counts.get(s.id, 0)}\t{s.name}")
+
+
+# ------------------------------------------------------------------------------------------ records
+
+
+@main.command("delete")
+@click.argument("ident", metavar="ID")
+def delete_cmd(ident: str) -> None:
+    """Delete record ID, leaving a tombstone (its sets are kept; OAI-PMH deletedRecord=persistent)."""
+    svc = services()
+    with svc.db.session() as session:
+        rec = find_record(session, ident)
+        changed = catalogue.delete_record(session, rec, actor="cli")
+    click.echo(f"deleted {rec.local_id}" if changed else f"{rec.local_id} was already deleted")
+
+
+@main.command("show")
+@click.argument("ident", metavar="ID")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "iso2709", "marcxml", "dc", "json"]),
+    default="text",
+    show_default=True,
+)
+def show_cmd(ident: str, fmt: str) -> None:
+    """Print record ID (local or OAI identifier)."""
+    svc = services()
+    with svc.db.sessions() as session:
+        rec = find_record(session, ident)
+        specs = catalogue.set_specs(session, rec.id)
+        formats = {
+            prefix: xml
+            for prefix, xml in session.execute(
+                select(RecordFormat.prefix, RecordFormat.xml).where(RecordFormat.record_id == rec.id)
+            )
+        }
+        versions = catalogue.versions(session, rec)
+    prepared = prepare_source(rec.flavour, rec.source)
+    if fmt == "text":
+        if prepared.marc is not None:
+            click.echo(to_text(prepared.marc))
+        else:
+            for name in dcmod.ELEMENTS:
+                for value in prepared.dc.get(name):
+                    click.echo(f"dc:{name}: {value}")
+    elif fmt == "iso2709":
+        if prepared.marc is None:
+            raise Fatal(f"{rec.local_id} is a Dublin Core record; it has no ISO 2709 form")
+        try:
+            sys.stdout.buffer.write(to_iso2709(prepared.marc))
+        except TooLongForISO2709 as exc:
+            raise Fatal(f"{rec.local_id}: {exc}") from None
+    elif fmt == "marcxml":
+        if prepared.marc is None:
+            raise Fatal(f"{rec.local_id} is a Dublin Core record; it has no MARCXML form")
+        click.echo(rec.source)
+    elif fmt == "dc":
+        click.echo(formats.get("oai_dc", b"").decode())
+    else:
+        click.echo(
+            json.dumps(_record_json(rec, specs, sorted(formats), versions, prepared), ensure_ascii=False, indent=2)
+        )
+
+
+def _record_json(rec: Record, specs: list[str], formats: list[str], versions: list[Any], prepared: Any) -> dict:
+    svc = services()
+    out: dict[str, Any] = {
+        "local_id": rec.local_id,
+        "oai_identifier": oai_identifier(svc.repository_id, rec.local_id),
+        "url": svc.base_url + record_path(rec.local_id),
+        "flavour": rec.flavour,
+        "title": rec.title,
+        "author": rec.author,
+        "year": rec.year,
+        "kind": rec.kind,
+        "language": rec.language,
+        "datestamp": rec.datestamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created": rec.created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "deleted": rec.deleted,
+        "sets": specs,
+        "formats": formats,
+        "batch": rec.batch_id,
+        "versions": len(versions),
+        "dc": {name: prepared.dc.get(name) for name in dcmod.ELEMENTS if prepared.dc.get(name)},
+    }
+    from repository.records.attachments import files_of, pages_of
+
+    with svc.db.sessions() as session:
+        out["files"] = [
+            {"name": f.name, "url": file_url(svc.base_url, rec.local_id, f.name), "size": f.size, "mime": f.mime,
+             "sha256": f.sha256, "md5": f.md5, "access": f.access,
+             "embargo_until": f.embargo_until.isoformat() if f.embargo_until else None,
+             "extraction": f.extraction, "method": f.method, "message": f.message, "languages": f.languages,
+             "confidence": f.confidence,
+             "pages": [{"page": p.page, "text": p.text, "confidence": p.confidence} for p in pages_of(session, f.id)]}
+            for f in files_of(session, rec.id)
+        ]  # fmt: skip
+    if prepared.marc is not None:
+        out["leader"] = prepared.marc.leader
+        out["fields"] = [
+            {"tag": f.tag, "data": f.data}
+            if len(f) == 2
+            else {"tag": f.tag, "ind1": f.ind1, "ind2": f.ind2, "subfields": [[c, v] for c, v in f.subfields]}
+            for f in prepared.marc.fields
+        ]
+    return out
+
+
+@main.command("history")
+@click.argument("ident", metavar="ID")
+@click.option("--restore", type=int, metavar="N", help="bring version N back as a new version")
+def history_cmd(ident: str, restore: int | None) -> None:
+    """List the versions of record ID, or restore one."""
+    svc = services()
+    with svc.db.session() as session:
+        rec = find_record(session, ident)
+        if restore is not None:
+            if not catalogue.restore_version(session, rec, restore, svc.base_url, actor="cli"):
+                raise Fatal(f"{rec.local_id} has no version {restore}")
+            click.echo(f"restored version {restore} of {rec.local_id} as a new version")
+            return
+        for v in catalogue.versions(session, rec):
+            title = prepare_title(v.flavour, v.source)
+            batch = f"batch {v.batch_id}" if v.batch_id else (v.actor or "-")
+            click.echo(f"{v.number}\t{v.created:%Y-%m-%dT%H:%M:%SZ}\t{v.action}\t{batch}\t{title}")
+
+
+def prepare_title(flavour: str, source: str) -> str:
+    """The title of a stored version, for listings."""
+    return prepare_source(flavour, source).title
+
+
+# ------------------------------------------------------------------------------------------ batches
+
+
+@main.group("batches")
+def batches_group() -> None:
+    """Import batches: what became of each imported file's records."""
+
+
+@batches_group.command("list")
+def batches_list() -> None:
+    """List import batches, newest first."""
+    svc = services()
+    with svc.db.sessions() as session:
+        for b in session.scalars(select(ImportBatch).order_by(ImportBatch.id.desc())):
+            click.echo(
+                f"{b.id}\t{b.started:%Y-%m-%dT%H:%M:%SZ}\t{b.status}\t{b.file_name}\t{b.records} records: "
+                f"{b.created} created, {b.updated} updated, {b.unchanged} unchanged, {b.skipped} skipped, "
+                f"{b.rejected} rejected"
+            )
+
+
+def _batch(session: Any, batch_id: int) -> ImportBatch:
+    batch = session.get(ImportBatch, batch_id)
+    if batch is None:
+        raise Fatal(f"no batch {batch_id}")
+    return batch
+
+
+@batches_group.command("show")
+@click.argument("batch_id", metavar="BATCH", type=int)
+@click.option("--json", "as_json", is_flag=True)
+def batches_show(batch_id: int, as_json: bool) -> None:
+    """Show one batch: its counts and every problem found."""
+    svc = services()
+    with svc.db.sessions() as session:
+        b = _batch(session, batch_id)
+        items = session.scalars(select(BatchItem).where(BatchItem.batch_id == b.id).order_by(BatchItem.id)).all()
+    data = {
+        "batch": b.id,
+        "file": b.file_name,
+        "object": b.object_key,
+        "size": b.size,
+        "status": b.status,
+        "message": b.message,
+        "started": f"{b.started:%Y-%m-%dT%H:%M:%SZ}",
+        "finished": f"{b.finished:%Y-%m-%dT%H:%M:%SZ}" if b.finished else None,
+        "options": json.loads(b.options or "{}"),
+        **{k: getattr(b, k) for k in ("records", "created", "updated", "unchanged", "skipped", "rejected", "warnings")},
+        "problems": [
+            {
+                "position": i.position,
+                "offset": i.offset,
+                "line": i.line,
+                "outcome": i.outcome,
+                "reason": i.reason,
+                "record": i.local_id,
+            }
+            for i in items
+        ],
+    }
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False))
+        return
+    for key in (
+        "batch",
+        "file",
+        "object",
+        "status",
+        "started",
+        "finished",
+        "records",
+        "created",
+        "updated",
+        "unchanged",
+        "skipped",
+        "rejected",
+        "warnings",
+    ):
+        click.echo(f"{key}: {data[key]}")
+    for p in data["problems"]:
+        where = f"offset {p['offset']}" if p["offset"] is not None else f"line {p['line']}"
+        click.echo(f"  record {p['position']} ({where}): {p['outcome']}: {p['reason']}")
+
+
+@batches_group.command("rejected")
+@click.argument("batch_id", metavar="BATCH", type=int)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def batches_rejected(batch_id: int, out: Path) -> None:
+    """Write the rejected and skipped records of BATCH to a file, to fix and re-import."""
+    svc = services()
+    with svc.db.sessions() as session:
+        b = _batch(session, batch_id)
+        raws = [
+            raw
+            for raw in session.scalars(
+                select(BatchItem.raw)
+                .where(BatchItem.batch_id == b.id, BatchItem.outcome.in_(("rejected", "skipped")))
+                .order_by(BatchItem.position)
+            )
+            if raw
+        ]
+    xml = any(raw.lstrip()[:1] == b"<" for raw in raws)
+    with open(out, "wb") as fh:
+        if xml:
+            fh.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<collection xmlns="{marcxml.SLIM_NS}">\n'.encode())
+        for raw in raws:
+            fh.write(raw + (b"\n" if xml else b""))
+        if xml:
+            fh.write(b"</collection>\n")
+    click.echo(f"{len(raws)} records written to {out}")
