@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from repository.records.xmltext import safe_parser
+
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
+_PARSER = safe_parser()
 _ROOT_OPEN = re.compile(rb"<(?:[\w.-]+:)?OAI-PMH\b[^>]*>")
 _TAG = re.compile(rb"<(/?)((?:[\w.-]+:)?)(record|header)\b[^>]*?(/?)>")
 _ENVELOPE_TEXT = {

@@ -100,6 +100,12 @@ def import_one(importer: Any, path: Path, options: ImportOptions) -> Report:
         return importer.import_file(path, options, progress)
 
 
+def problem_line(p: dict[str, Any]) -> str:
+    """One problem of an import, where it was and why."""
+    where = f"offset {p['offset']}" if p["offset"] is not None else f"line {p['line']}"
+    return f"  record {p['position']} ({where}): {p['outcome']}: {p['reason']}"
+
+
 def print_report(report: Report, dry_run: bool) -> None:
     """The human-readable lines of one file's import."""
     if report.error:
@@ -115,8 +121,7 @@ def print_report(report: Report, dry_run: bool) -> None:
     for p in report.problems:
         if p["outcome"] == "warning":
             continue
-        where = f"offset {p['offset']}" if p["offset"] is not None else f"line {p['line']}"
-        click.echo(f"  record {p['position']} ({where}): {p['outcome']}: {p['reason']}")
+        click.echo(problem_line(p))
 
 
 # ------------------------------------------------------------------------------------------ export
@@ -421,8 +426,7 @@ def batches_show(batch_id: int, as_json: bool) -> None:
     ):
         click.echo(f"{key}: {data[key]}")
     for p in data["problems"]:
-        where = f"offset {p['offset']}" if p["offset"] is not None else f"line {p['line']}"
-        click.echo(f"  record {p['position']} ({where}): {p['outcome']}: {p['reason']}")
+        click.echo(problem_line(p))
 
 
 @batches_group.command("rejected")

@@ -8,12 +8,13 @@ trace; the record row itself is always the newest version.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from repository.records.formats import FileLink, Prepared, prepare_source, render
@@ -315,8 +316,6 @@ class SetError(ValueError):
 
 def _check_spec(spec: str) -> None:
     # OAI-PMH 2.6: setSpec is a colon-separated list of unreserved-character parts
-    import re
-
     if not re.fullmatch(r"[A-Za-z0-9\-_.!~*'()]+(:[A-Za-z0-9\-_.!~*'()]+)*", spec):
         raise SetError(f"invalid set spec {spec!r}: use letters, digits and -_.!~*'() parts joined by ':'")
 
@@ -343,6 +342,16 @@ def add_set(session: Session, spec: str, name: str, description: str | None = No
         session.flush()
     assert created is not None
     return created
+
+
+def in_set(spec: str) -> ColumnElement[bool]:
+    """Records in set ``spec`` or any set below it (OAI-PMH 2.7.2: membership is inherited upwards)."""
+    prefix = spec + ":"
+    return Record.id.in_(
+        select(RecordSet.record_id)
+        .join(OAISet, OAISet.id == RecordSet.set_id)
+        .where(or_(OAISet.spec == spec, func.substr(OAISet.spec, 1, len(prefix)) == prefix))
+    )
 
 
 def set_ids(session: Session, specs: Iterable[str]) -> dict[str, int]:

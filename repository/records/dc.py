@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from repository.records.xmltext import clean, escape
+from repository.records.xmltext import clean, escape, safe_parser
 
 DC_NS = "http://purl.org/dc/elements/1.1/"
 OAI_DC_NS = "http://www.openarchives.org/OAI/2.0/oai_dc/"
@@ -81,6 +81,4 @@ def to_oai_dc(dc: DublinCore, schema: bool = True) -> str:
 
 def parse(source: str) -> DublinCore:
     """Parse a stored canonical oai_dc record."""
-    from repository.records.xmltext import safe_parser
-
     return from_element(etree.fromstring(source.encode("utf-8"), safe_parser()))

@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import BinaryIO
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from repository.records import marcxml
+from repository.records.catalogue import in_set
 from repository.records.marc import TooLongForISO2709, to_iso2709
-from repository.records.models import OAISet, Record, RecordFormat, RecordSet
+from repository.records.models import Record, RecordFormat
 
 EXPORT_FORMATS = ("iso2709", "marcxml", "oai_dc")
 
@@ -29,30 +30,26 @@ class ExportReport:
     problems: list[dict[str, str]] = field(default_factory=list)
 
 
-def in_set(spec: str):  # noqa: ANN201 - an SQL expression
-    """Records in set ``spec`` or any set below it (OAI-PMH 2.7.2: membership is inherited upwards)."""
-    prefix = spec + ":"
-    return Record.id.in_(
-        select(RecordSet.record_id)
-        .join(OAISet, OAISet.id == RecordSet.set_id)
-        .where(or_(OAISet.spec == spec, func.substr(OAISet.spec, 1, len(prefix)) == prefix))
-    )
-
-
-def _records(session: Session, since: datetime | None, spec: str | None) -> Iterator[Record]:
-    """Live records in id order, read in pages (keyset, never OFFSET) to keep memory flat."""
+def _records(
+    session: Session, since: datetime | None, spec: str | None, prefix: str | None = None
+) -> Iterator[tuple[Record, bytes | None]]:
+    """Live records in id order (with their payload in ``prefix``), read in keyset pages: memory stays flat."""
     last = 0
     while True:
-        stmt = select(Record).where(Record.deleted.is_(False), Record.id > last)
+        stmt = select(Record, RecordFormat.xml) if prefix is not None else select(Record)
+        stmt = stmt.where(Record.deleted.is_(False), Record.id > last)
+        if prefix is not None:
+            stmt = stmt.join(RecordFormat, and_(RecordFormat.record_id == Record.id, RecordFormat.prefix == prefix))
         if since is not None:
             stmt = stmt.where(Record.datestamp >= since)
         if spec is not None:
             stmt = stmt.where(in_set(spec))
-        page = session.scalars(stmt.order_by(Record.id).limit(500)).all()
+        page = session.execute(stmt.order_by(Record.id).limit(500)).all()
         if not page:
             return
-        yield from page
-        last = page[-1].id
+        for row in page:
+            yield row[0], (row[1] if prefix is not None else None)
+        last = page[-1][0].id
         session.expunge_all()
 
 
@@ -65,11 +62,8 @@ def export(
         out.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<collection xmlns="{marcxml.SLIM_NS}">\n'.encode())
     elif fmt == "oai_dc":
         out.write(b'<?xml version="1.0" encoding="UTF-8"?>\n<records>\n')
-    for rec in _records(session, since, spec):
-        if fmt == "oai_dc":
-            xml = session.scalar(
-                select(RecordFormat.xml).where(RecordFormat.record_id == rec.id, RecordFormat.prefix == "oai_dc")
-            )
+    for rec, xml in _records(session, since, spec, "oai_dc" if fmt == "oai_dc" else None):
+        if xml is not None:
             out.write(xml + b"\n")
             report.written += 1
             continue

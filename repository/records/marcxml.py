@@ -13,7 +13,7 @@ from repository.records.marc import (
     MarcError,
     MarcRecord,
 )
-from repository.records.xmltext import clean, escape
+from repository.records.xmltext import clean, escape, safe_parser
 
 SLIM_NS = "http://www.loc.gov/MARC21/slim"
 SLIM_XSD = "http://www.loc.gov/standards/marcxml/schema/MARC21slim.xsd"
@@ -142,6 +142,4 @@ def _text(text: str | None) -> str:
 
 def parse_record(source: str) -> MarcRecord:
     """Parse a stored canonical MARCXML record."""
-    from repository.records.xmltext import safe_parser
-
     return from_element(etree.fromstring(source.encode("utf-8"), safe_parser()))

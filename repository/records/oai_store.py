@@ -13,7 +13,7 @@ from sqlalchemy import and_, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from repository.oai.store import Criteria, Item, SetInfo
-from repository.records.export import in_set
+from repository.records.catalogue import in_set
 from repository.records.models import OAISet, Record, RecordFormat, RecordSet
 
 
