@@ -52,15 +52,23 @@ def test_environment_values_are_read(tmp_path: Path):
     assert conf["BASE_URL"] == "https://lib.example.uz" and conf["OAI_PAGE_SIZE"] == 7
 
 
-def test_cli_reports_bad_configuration_without_a_traceback(tmp_path: Path, monkeypatch):
+def cli_with_env(tmp_path: Path, monkeypatch, **env: str):  # noqa: ANN001, ANN201
+    """``kutubxona sets list`` in a fresh process state, with these KUTUBXONA_* variables."""
     from click.testing import CliRunner
 
     from repository import cli
 
     monkeypatch.setenv("KUTUBXONA_VAR_DIR", str(tmp_path))
-    monkeypatch.setenv("KUTUBXONA_REPOSITORY_ID", "nodot")
+    for name, value in env.items():
+        monkeypatch.setenv(f"KUTUBXONA_{name}", value)
     monkeypatch.setattr(cli, "_APP", None)
     result = CliRunner().invoke(cli.main, ["sets", "list"])
+    monkeypatch.setattr(cli, "_APP", None)
+    return result
+
+
+def test_cli_reports_bad_configuration_without_a_traceback(tmp_path: Path, monkeypatch):
+    result = cli_with_env(tmp_path, monkeypatch, REPOSITORY_ID="nodot")
     assert result.exit_code == 2
     assert "DNS-style" in result.output and "Traceback" not in result.output
 
@@ -75,14 +83,6 @@ def test_embedded_database_is_migrated_on_start(tmp_path: Path, monkeypatch):
 
 
 def test_an_unreachable_database_is_one_line_and_exit_2(tmp_path: Path, monkeypatch):
-    from click.testing import CliRunner
-
-    from repository import cli
-
-    monkeypatch.setenv("KUTUBXONA_VAR_DIR", str(tmp_path))
-    monkeypatch.setenv("KUTUBXONA_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:9/none")
-    monkeypatch.setattr(cli, "_APP", None)
-    result = CliRunner().invoke(cli.main, ["sets", "list"])
+    result = cli_with_env(tmp_path, monkeypatch, DATABASE_URL="postgresql+psycopg://nobody@127.0.0.1:9/none")
     assert result.exit_code == 2
     assert "database cannot be reached" in result.output and "Traceback" not in result.output
-    monkeypatch.setattr(cli, "_APP", None)

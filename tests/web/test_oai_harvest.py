@@ -87,47 +87,52 @@ def check_harvest(before: dict[str, dict], prefix: str, got: Counter, deleted: s
     assert max(got.values()) == 1  # nothing twice, touched or not
 
 
-@pytest.mark.parametrize("prefix", FORMATS)
-def test_sickle_harvest_while_records_change(make_app, catalogue, cli, tmp_path: Path, prefix: str):  # noqa: ANN001
+def headers_while_churning(make_app, catalogue, cli, tmp_path: Path, harvest) -> tuple:  # noqa: ANN001
+    """Run ``harvest(url)`` (it returns the (identifier, deleted) pairs it saw) while records change."""
     with serving(make_app(OAI_PAGE_SIZE=7)) as url:
         before = snapshot(catalogue)
         churn = Churn(cli, tmp_path)
         churn.start()
-        got: Counter = Counter()
-        deleted: set[str] = set()
-        for header in Sickle(url + "/oai", max_retries=3).ListIdentifiers(metadataPrefix=prefix):
-            got[header.identifier] += 1
-            if header.deleted:
-                deleted.add(header.identifier)
-        records = Counter(r.header.identifier for r in Sickle(url + "/oai").ListRecords(
-            metadataPrefix=prefix, ignore_deleted=False))  # fmt: skip
-        churn.stop.set()
-        churn.join()
+        try:
+            seen = harvest(url + "/oai")
+        finally:
+            churn.stop.set()
+            churn.join()
     assert churn.error is None, churn.error
-    assert churn.touched
-    check_harvest(before, prefix, got, deleted, churn.touched)
-    check_harvest(before, prefix, records, deleted, churn.touched)
+    return before, seen, churn.touched
+
+
+def tally(seen: list[tuple[str, bool]]) -> tuple[Counter, set[str]]:
+    """How often each identifier arrived, and which arrived deleted."""
+    return Counter(i for i, _ in seen), {i for i, deleted in seen if deleted}
+
+
+@pytest.mark.parametrize("prefix", FORMATS)
+def test_sickle_harvest_while_records_change(make_app, catalogue, cli, tmp_path: Path, prefix: str):  # noqa: ANN001
+    def harvest(url: str) -> tuple[list, list]:
+        headers = [(h.identifier, h.deleted) for h in Sickle(url, max_retries=3).ListIdentifiers(metadataPrefix=prefix)]
+        records = [(r.header.identifier, r.header.deleted)
+                   for r in Sickle(url).ListRecords(metadataPrefix=prefix, ignore_deleted=False)]  # fmt: skip
+        return headers, records
+
+    before, (headers, records), touched = headers_while_churning(make_app, catalogue, cli, tmp_path, harvest)
+    assert touched
+    got, deleted = tally(headers)
+    check_harvest(before, prefix, got, deleted, touched)
+    check_harvest(before, prefix, tally(records)[0], deleted, touched)
 
 
 @pytest.mark.parametrize("prefix", FORMATS)
 def test_scythe_harvest_while_records_change(make_app, catalogue, cli, tmp_path: Path, prefix: str):  # noqa: ANN001
     from oaipmh_scythe import Scythe
 
-    with serving(make_app(OAI_PAGE_SIZE=7)) as url:
-        before = snapshot(catalogue)
-        churn = Churn(cli, tmp_path)
-        churn.start()
-        got: Counter = Counter()
-        deleted: set[str] = set()
-        with Scythe(url + "/oai") as scythe:
-            for record in scythe.list_records(metadata_prefix=prefix, ignore_deleted=False):
-                got[record.header.identifier] += 1
-                if record.header.deleted:
-                    deleted.add(record.header.identifier)
-        churn.stop.set()
-        churn.join()
-    assert churn.error is None, churn.error
-    check_harvest(before, prefix, got, deleted, churn.touched)
+    def harvest(url: str) -> list:
+        with Scythe(url) as scythe:
+            return [(r.header.identifier, r.header.deleted)
+                    for r in scythe.list_records(metadata_prefix=prefix, ignore_deleted=False)]  # fmt: skip
+
+    before, seen, touched = headers_while_churning(make_app, catalogue, cli, tmp_path, harvest)
+    check_harvest(before, prefix, *tally(seen), touched)
 
 
 # ------------------------------------------------------------------------------- gunicorn
