@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from lxml import etree
 
 from repository.records.marc import (
@@ -23,6 +25,7 @@ XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 _LEADER_TAIL = "4500"
 
 
+@lru_cache(maxsize=4096)  # a file's records share a handful of leaders, lengths aside
 def canonical_leader(leader: str) -> str:
     """The leader as stored: lengths zeroed (they belong to ISO 2709), UTF-8 (09 ``a``), 10-11 ``22``.
 
@@ -39,12 +42,14 @@ def canonical_leader(leader: str) -> str:
     return "".join(chars)
 
 
-def normalise(record: MarcRecord, warnings: list[str]) -> MarcRecord:
+def normalise(record: MarcRecord, warnings: list[str], valid: bool = False) -> MarcRecord:
     """Make ``record`` valid MARCXML: canonical leader, control fields first, valid indicators and codes.
 
     Bad indicators become blanks and bad subfield codes ``_``, each with a warning; nothing else
-    changes.
+    changes.  ``valid``: the indicators and codes are known to be valid already.
     """
+    if valid and _controls_first(record.fields):
+        return MarcRecord(canonical_leader(record.leader), record.fields, record._by_tag)
     controls: list[Field] = []
     datas: list[Field] = []
     bad_ind = bad_code = False
@@ -66,6 +71,11 @@ def normalise(record: MarcRecord, warnings: list[str]) -> MarcRecord:
     if bad_code:
         warnings.append("invalid subfield codes replaced by '_'")
     return MarcRecord(canonical_leader(record.leader), controls + datas)
+
+
+def _controls_first(fields: list[Field]) -> bool:
+    kinds = [type(f) is ControlField for f in fields]
+    return kinds == sorted(kinds, reverse=True)
 
 
 def to_marcxml(record: MarcRecord, namespace: str = SLIM_NS, schema: str | None = None, fmt: str = "") -> str:

@@ -94,26 +94,29 @@ def _read_iso2709(stream: BinaryIO, flavour: str, encoding: str) -> Iterator[Inc
             yield item
             continue
         item.warnings.extend(decoded.warnings)
-        check_marc(item, decoded.record, flavour)
+        check_marc(item, decoded.record, flavour, decoded.regular)
         yield item
 
 
 def detect_flavour(rec: MarcRecord) -> str:
     """``marc21`` or ``unimarc``, by where the title is: 245 (MARC 21) or 200 (UNIMARC)."""
-    tags = {f.tag for f in rec.fields}
-    if "245" in tags:
+    if rec.has("245"):
         return "marc21"
-    if "200" in tags:
+    if rec.has("200"):
         return "unimarc"  # even beside an 008 or 260: CIS systems add MARC 21 fields to UNIMARC
     return "marc21"
 
 
-def check_marc(item: Incoming, rec: MarcRecord, flavour: str) -> None:
-    """Validate a parsed MARC record; set ``item.marc`` or the reason it is rejected or skipped."""
-    bad = [f.tag for f in rec.fields if not VALID_TAG.match(f.tag)]
-    if bad:
-        item.rejected = f"invalid tag {bad[0]!r}"
-        return
+def check_marc(item: Incoming, rec: MarcRecord, flavour: str, regular: bool = False) -> None:
+    """Validate a parsed MARC record; set ``item.marc`` or the reason it is rejected or skipped.
+
+    ``regular``: the reader has already checked tags, indicators and subfield codes.
+    """
+    if not regular:
+        bad = [f.tag for f in rec.fields if not VALID_TAG.match(f.tag)]
+        if bad:
+            item.rejected = f"invalid tag {bad[0]!r}"
+            return
     item.flavour = detect_flavour(rec) if flavour == "auto" else flavour
     record_type = rec.leader[6:7]
     if record_type in NOT_CATALOGUED:
@@ -123,7 +126,7 @@ def check_marc(item: Incoming, rec: MarcRecord, flavour: str) -> None:
     if not any(v.strip() for f in rec.datafields(title_tag) for v in f.values()):
         item.rejected = f"no title: required field {title_tag} is missing or empty"
         return
-    item.marc = marcxml.normalise(rec, item.warnings)
+    item.marc = marcxml.normalise(rec, item.warnings, regular)
 
 
 _OAI = "http://www.openarchives.org/OAI/2.0/"

@@ -6,13 +6,26 @@ where pymarc gives up, we may read more (and say what we repaired), never less.
 
 from __future__ import annotations
 
+import io
 import logging
 import warnings
 
 import pymarc
 import pytest
 
-from repository.records.marc import MarcError, _fold_code, read_structure, split_iso2709
+from repository.records import sample
+from repository.records.marc import (
+    DataField,
+    MarcError,
+    MarcRecord,
+    _fold_code,
+    _parse_careful,
+    _parse_regular,
+    parse_iso2709,
+    read_structure,
+    split_iso2709,
+    to_iso2709,
+)
 from tests.records.test_real_files import DATA, FILES
 
 logging.getLogger("pymarc").setLevel(logging.ERROR)  # it logs every odd indicator
@@ -83,3 +96,52 @@ def test_we_read_what_pymarc_reads(path):
                 found: list[str] = []
                 read_structure(raw.data, found)
                 assert any("directory" in w for w in found), f"record {raw.position} differs from pymarc"
+
+
+def _regular_agrees_with_careful(raws: list[bytes]) -> int:
+    """Assert the regular path reads each record it takes as the careful path does; count them."""
+    taken = 0
+    for raw in raws:
+        for encoding in ("auto", "utf-8"):
+            fast = _parse_regular(raw, encoding)
+            if fast is None:
+                continue
+            taken += 1
+            slow = _parse_careful(raw, encoding)
+            assert (fast.record.leader, fast.record.fields) == (slow.record.leader, slow.record.fields)
+            assert (fast.encoding, fast.warnings) == (slow.encoding, slow.warnings)
+    return taken
+
+
+@pytest.mark.parametrize("path", ISO_FILES, ids=[str(p.relative_to(DATA)) for p in ISO_FILES])
+def test_the_regular_path_reads_real_files_as_the_careful_one(path):
+    with open(path, "rb") as fh:
+        _regular_agrees_with_careful([raw.data for raw in split_iso2709(fh)])
+
+
+def test_the_regular_path_takes_the_sample_collection_and_reads_it_as_the_careful_one(tmp_path):
+    files = {f.path.name: f.path for f in sample.build(tmp_path)}
+    for name, path in files.items():
+        if not name.endswith(".mrc"):
+            continue
+        raws = [raw.data for raw in split_iso2709(io.BytesIO(path.read_bytes()))]
+        taken = _regular_agrees_with_careful(raws)
+        if "utf8" in name:  # every generated UTF-8 record is regular, read with --encoding auto or utf-8
+            assert taken == 2 * len(raws), name
+        else:  # MARC-8 and cp1251 records are not, unless they are plain ASCII (the same in every encoding)
+            assert taken == 2 * sum(raw.isascii() and b"\x1b" not in raw for raw in raws), name
+
+
+def test_an_irregular_record_goes_down_the_careful_path():
+    rec = MarcRecord("00000nam a2200000 i 4500", [DataField("245", "1", "0", (("a", "Title"),))])
+    good = to_iso2709(rec)
+    assert _parse_regular(good, "auto") is not None
+    control_char = to_iso2709(MarcRecord(rec.leader, [DataField("245", "1", "0", (("a", "Ti\x01tle"),))]))
+    bad_indicator = to_iso2709(MarcRecord(rec.leader, [DataField("245", "#", "0", (("a", "Title"),))]))
+    bad_code = to_iso2709(MarcRecord(rec.leader, [DataField("245", "1", "0", (("@", "Title"),))]))
+    cp1251 = to_iso2709(MarcRecord(rec.leader, [DataField("245", "1", "0", (("a", "Заглавие"),))]), "cp1251")
+    wrong_length = bytearray(good)
+    wrong_length[27:31] = b"0099"
+    for raw in (control_char, bad_indicator, bad_code, cp1251, bytes(wrong_length), good[:-1]):
+        assert _parse_regular(raw, "auto") is None
+        parse_iso2709(raw)  # and the careful path reads it (or raises MarcError with a reason)
