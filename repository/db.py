@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import MetaData, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy import MetaData, Table, create_engine, event
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING = {
@@ -105,3 +105,49 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+def insert_many(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """INSERT ``rows`` (mappings with the same keys) into ``table`` in one executemany, straight to the driver.
+
+    SQLAlchemy's executemany prepares each row's parameters in Python, and on SQLite that cost
+    twice what the inserts themselves do (bench/import.py).  Here each column's bind processor
+    (a date's text form on SQLite, say) is applied to its values and nothing else is done per row.
+    Column defaults are not applied: every row gives every column it needs.
+    """
+    if not rows:
+        return
+    names = tuple(rows[0])
+    sql, processors = _insert_statement(conn.dialect, table, names)
+    columns = [[row[name] for row in rows] for name in names]
+    for i, name in enumerate(names):
+        process = processors.get(name)
+        if process is not None:
+            columns[i] = [None if v is None else process(v) for v in columns[i]]
+    values = zip(*columns, strict=True)
+    params = list(values) if conn.dialect.positional else [dict(zip(names, v, strict=True)) for v in values]
+    conn.exec_driver_sql(sql, params)
+
+
+_PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%({})s", "named": ":{}"}
+Processors = dict[str, Callable[[Any], Any]]
+_STATEMENTS: dict[tuple[str, str, tuple[str, ...]], tuple[str, Processors]] = {}
+
+
+def _insert_statement(dialect: Any, table: Table, names: tuple[str, ...]) -> tuple[str, Processors]:
+    """The INSERT of columns ``names`` in the driver's parameter style, and their bind processors."""
+    key = (dialect.name, table.name, names)
+    if key not in _STATEMENTS:
+        quote = dialect.identifier_preparer.quote
+        placeholder = _PLACEHOLDERS[dialect.paramstyle]
+        sql = (
+            f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
+            f"VALUES ({', '.join(placeholder.format(n) for n in names)})"
+        )
+        processors = {}
+        for name in names:
+            process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+            if process is not None:
+                processors[name] = process
+        _STATEMENTS[key] = (sql, processors)
+    return _STATEMENTS[key]

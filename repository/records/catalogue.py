@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from repository.db import insert_many
 from repository.records.formats import FileLink, Prepared, prepare_source, render
 from repository.records.identifiers import local_from_oai
 from repository.records.models import (
@@ -124,7 +125,7 @@ def apply(session: Session, changes: Sequence[Change], base_url: str, now: datet
             row["created"] = now
         # one executemany, then the ids by local_id (unique): RETURNING with a guaranteed order
         # degrades to one statement per row on SQLite
-        conn.execute(Record.__table__.insert(), rows)
+        insert_many(conn, Record.__table__, rows)
         by_local: dict[str, int] = {}
         wanted = [changes[i].local_id for i in creates]
         for start in range(0, len(wanted), 500):
@@ -169,8 +170,7 @@ def apply(session: Session, changes: Sequence[Change], base_url: str, now: datet
         for sid in sorted(c.add_sets - (c.state.set_ids if c.state else set()))
     ]
     for model, rows in ((RecordFormat, formats), (RecordKey, keys), (RecordSet, memberships)):
-        if rows:
-            conn.execute(model.__table__.insert(), rows)
+        insert_many(conn, model.__table__, rows)
     return [rid for rid in ids if rid is not None]
 
 

@@ -15,9 +15,14 @@ _FINAL_DOT = re.compile(r"(?<!\b\w)\.$")  # a full stop, but not one closing an 
 _YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})\b")
 
 
+_CHOPPED = frozenset(" \t\n\r\f\v/:;,=.")  # what _TRAILING and _FINAL_DOT may remove
+
+
 def _strip(text: str) -> str:
     """Drop the ISBD punctuation that ends a field (``Title /``, ``1894-1938.``), as LoC's chopPunctuation."""
     text = text.strip()
+    if text[-1:] not in _CHOPPED:
+        return text  # most values: nothing to chop, no regex needed
     previous = None
     while previous != text:
         previous = text
@@ -27,9 +32,10 @@ def _strip(text: str) -> str:
 
 def _joined(f: DataField, codes: str, sep: str = " ") -> str:
     """Subfields ``codes`` joined by ``sep``; inner punctuation kept, the final one chopped."""
+    values = [v for c, v in f.subfields if c in codes]
     if sep == " ":
-        return _strip(sep.join(v.strip() for v in f.values(codes) if v.strip()))
-    return _strip(sep.join(_strip(v) for v in f.values(codes) if v.strip()))
+        return _strip(" ".join([s for s in map(str.strip, values) if s]))
+    return _strip(sep.join([_strip(v) for v in values if v.strip()]))
 
 
 # ------------------------------------------------------------------------------------------ MARC 21

@@ -16,6 +16,7 @@ ELEMENTS = (
     "title", "creator", "subject", "description", "publisher", "contributor", "date", "type",
     "format", "identifier", "source", "language", "relation", "coverage", "rights",
 )  # fmt: skip
+_ELEMENT_SET = frozenset(ELEMENTS)
 
 
 @dataclass
@@ -26,7 +27,7 @@ class DublinCore:
 
     def add(self, element: str, value: str | None, lang: str | None = None) -> None:
         """Append a value (ignoring empty ones and exact repeats)."""
-        if element not in ELEMENTS:
+        if element not in _ELEMENT_SET:
             raise ValueError(f"{element!r} is not a DCMES 1.1 element")
         if value is None:
             return

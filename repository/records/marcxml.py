@@ -23,6 +23,7 @@ MARCXCHANGE_NS = "info:lc/xmlns/marcxchange-v2"
 MARCXCHANGE_XSD = "http://www.loc.gov/standards/iso25577/marcxchange-2-0.xsd"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 _LEADER_TAIL = "4500"
+_CODE_ATTRIBUTE = {c: escape(c) for c in CODE_CHARS}  # a subfield code may be one of & < > "
 
 
 @lru_cache(maxsize=4096)  # a file's records share a handful of leaders, lengths aside
@@ -87,13 +88,17 @@ def to_marcxml(record: MarcRecord, namespace: str = SLIM_NS, schema: str | None 
         attrs += f' format="{escape(fmt)}" type="Bibliographic"'
     parts = [f"<record{attrs}><leader>{escape(record.leader)}</leader>"]
     for f in record.fields:
-        if isinstance(f, ControlField):
-            parts.append(f'<controlfield tag="{escape(f.tag)}">{escape(f.data)}</controlfield>')
-        else:
-            parts.append(f'<datafield tag="{escape(f.tag)}" ind1="{escape(f.ind1)}" ind2="{escape(f.ind2)}">')
-            for code, value in f.subfields:
-                parts.append(f'<subfield code="{escape(code)}">{escape(value)}</subfield>')
-            parts.append("</datafield>")
+        tag = f.tag if f.tag.isalnum() else escape(f.tag)
+        if type(f) is ControlField:
+            parts.append(f'<controlfield tag="{tag}">{escape(f.data)}</controlfield>')
+            continue
+        ind1 = f.ind1 if f.ind1 in INDICATOR_CHARS else escape(f.ind1)
+        ind2 = f.ind2 if f.ind2 in INDICATOR_CHARS else escape(f.ind2)
+        parts.append(f'<datafield tag="{tag}" ind1="{ind1}" ind2="{ind2}">')
+        parts += [
+            f'<subfield code="{_CODE_ATTRIBUTE.get(c) or escape(c)}">{escape(v)}</subfield>' for c, v in f.subfields
+        ]
+        parts.append("</datafield>")
     parts.append("</record>")
     return "".join(parts)
 
