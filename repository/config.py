@@ -40,6 +40,7 @@ SETTINGS: dict[str, Setting] = {
     "OAI_MAX_CONCURRENT": Setting(4, "list requests served at once per worker before answering 503"),
     "OAI_FRIENDS": Setting("", "space-separated base URLs announced in the friends description"),
     "IMPORT_CHUNK": Setting(1000, "records per transaction during an import"),
+    "IMPORT_WORKERS": Setting(1, "processes preparing ISO 2709 records while a large import stores them; 0 = none"),
 }
 
 _DNS_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]*(\.[A-Za-z][A-Za-z0-9-]*)+$")
@@ -87,6 +88,8 @@ def _complete(conf: dict[str, Any]) -> dict[str, Any]:
     for name in ("OAI_PAGE_SIZE", "OAI_TOKEN_TTL_HOURS", "OAI_MAX_CONCURRENT", "IMPORT_CHUNK"):
         if int(conf[name]) < 1:
             raise ConfigError(f"KUTUBXONA_{name} must be at least 1")
+    if int(conf["IMPORT_WORKERS"]) < 0:
+        raise ConfigError("KUTUBXONA_IMPORT_WORKERS must be 0 or more")
     return conf
 
 

@@ -35,7 +35,9 @@ class Services:
 
     def importer(self) -> Importer:
         """An importer writing into this app's database and store."""
-        return Importer(self.db, self.store, self.base_url, self.conf["IMPORT_CHUNK"])
+        return Importer(
+            self.db, self.store, self.base_url, self.conf["IMPORT_CHUNK"], workers=self.conf["IMPORT_WORKERS"]
+        )
 
 
 def init_app(app: Flask, conf: dict[str, Any]) -> Services:

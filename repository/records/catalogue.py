@@ -60,18 +60,30 @@ class Change:
     about: bytes | None = None  # about containers disseminated with the new content
 
 
+# The bulk lookups, built once: an IN list bound at execution is compiled once and cached, where
+# one built with its values coerces each of them into the statement, every chunk.
+_KEYS_WITH_VALUES = select(RecordKey.kind, RecordKey.value, RecordKey.record_id).where(
+    RecordKey.value.in_(bindparam("values", expanding=True))
+)  # no ORDER BY: it would tempt PostgreSQL to walk the record_id index instead of the value one
+_STATES = select(Record.id, Record.local_id, Record.flavour, Record.content_hash, Record.deleted, Record.version).where(
+    Record.id.in_(bindparam("ids", expanding=True))
+)
+_MEMBERSHIPS = select(RecordSet.record_id, RecordSet.set_id).where(
+    RecordSet.record_id.in_(bindparam("ids", expanding=True))
+)
+_CONTROL_KEYS = select(RecordKey.record_id, RecordKey.value).where(
+    RecordKey.record_id.in_(bindparam("ids", expanding=True)), RecordKey.kind == "ctl"
+)
+_IDS_OF_LOCAL = select(Record.local_id, Record.id).where(Record.local_id.in_(bindparam("local_ids", expanding=True)))
+
+
 def lookup_keys(session: Session, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
     """Map each match key to the (oldest) record holding it."""
     wanted = set(keys)
     found: dict[tuple[str, str], int] = {}
     values = sorted({v for _, v in wanted})
     for start in range(0, len(values), 500):
-        # no ORDER BY: it would tempt PostgreSQL to walk the record_id index instead of the value one
-        rows = session.execute(
-            select(RecordKey.kind, RecordKey.value, RecordKey.record_id).where(
-                RecordKey.value.in_(values[start : start + 500])
-            )
-        )
+        rows = session.execute(_KEYS_WITH_VALUES, {"values": values[start : start + 500]})
         for kind, value, record_id in rows:
             key = (kind, value)
             if key in wanted and record_id < found.get(key, record_id + 1):
@@ -85,19 +97,11 @@ def load_states(session: Session, ids: Iterable[int]) -> dict[int, State]:
     states: dict[int, State] = {}
     for start in range(0, len(ids), 500):
         part = ids[start : start + 500]
-        for row in session.execute(
-            select(
-                Record.id, Record.local_id, Record.flavour, Record.content_hash, Record.deleted, Record.version
-            ).where(Record.id.in_(part))
-        ):
+        for row in session.execute(_STATES, {"ids": part}):
             states[row.id] = State(row.id, row.local_id, row.flavour, row.content_hash, row.deleted, row.version)
-        for rid, sid in session.execute(
-            select(RecordSet.record_id, RecordSet.set_id).where(RecordSet.record_id.in_(part))
-        ):
+        for rid, sid in session.execute(_MEMBERSHIPS, {"ids": part}):
             states[rid].set_ids.add(sid)
-        for rid, value in session.execute(
-            select(RecordKey.record_id, RecordKey.value).where(RecordKey.record_id.in_(part), RecordKey.kind == "ctl")
-        ):
+        for rid, value in session.execute(_CONTROL_KEYS, {"ids": part}):
             states[rid].ctl = value
     return states
 
@@ -107,9 +111,7 @@ def taken_local_ids(session: Session, candidates: Iterable[str]) -> set[str]:
     candidates = sorted(set(candidates))
     taken: set[str] = set()
     for start in range(0, len(candidates), 500):
-        taken.update(
-            session.scalars(select(Record.local_id).where(Record.local_id.in_(candidates[start : start + 500])))
-        )
+        taken.update(session.scalars(_IDS_OF_LOCAL, {"local_ids": candidates[start : start + 500]}))
     return taken
 
 
@@ -130,12 +132,7 @@ def apply(session: Session, changes: Sequence[Change], base_url: str, now: datet
         wanted = [changes[i].local_id for i in creates]
         for start in range(0, len(wanted), 500):
             part = wanted[start : start + 500]
-            by_local.update(
-                {
-                    lid: rid
-                    for rid, lid in conn.execute(select(Record.id, Record.local_id).where(Record.local_id.in_(part)))
-                }
-            )
+            by_local.update({lid: rid for lid, rid in conn.execute(_IDS_OF_LOCAL, {"local_ids": part})})
         for i in creates:
             ids[i] = by_local[changes[i].local_id]
     rewritten = [i for i, c in enumerate(changes) if c.prepared is not None]

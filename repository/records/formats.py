@@ -42,7 +42,7 @@ class Prepared:
     flavour: str
     source: str
     content_hash: str
-    dc: dcmod.DublinCore
+    dc: dcmod.DublinCore | None  # None (with ``marc``) when prepared in another process: see ``render``
     marc: MarcRecord | None = None
     keys: list[tuple[str, str]] = field(default_factory=list)
     title: str = ""
@@ -53,6 +53,20 @@ class Prepared:
     control_number: str = ""  # 001, the preferred local identifier
     org_code: str = ""  # 003
     header_id: str | None = None  # a DC record's identifier in the OAI response it came from
+    rendered: dict[str, bytes] | None = None  # ``render``'s result, made ahead for ``rendered_as``
+    rendered_as: tuple[str, str] | None = None  # (local id, base URL)
+
+    def local_ids(self) -> list[str]:
+        """The local identifiers this record may take, preferred first: 001 then 003-001 (DC: its identifier)."""
+        if self.flavour == "dc":
+            first = next(iter(self.dc.get("identifier")), "") if self.dc else ""
+            return [(self.header_id or first or f"rec-{self.content_hash[:16]}")[:240]]
+        if not self.control_number:
+            return [f"rec-{self.content_hash[:16]}"]
+        out = [self.control_number[:240]]
+        if self.org_code:
+            out.append(f"{self.org_code}-{self.control_number}"[:240])
+        return out
 
 
 def _hash(flavour: str, source: str) -> str:
@@ -131,6 +145,10 @@ def render(prepared: Prepared, local_id: str, base_url: str, files: Sequence[Fil
     Open files are linked (MARC 856 $u, a ``dc:identifier`` URL) in what is disseminated; the
     stored source stays as the cataloguer made it.
     """
+    if prepared.rendered is not None and prepared.rendered_as == (local_id, base_url) and not files:
+        return prepared.rendered
+    if prepared.dc is None:
+        prepared = prepare_source(prepared.flavour, prepared.source)
     url = base_url + record_path(local_id)
     dc = prepared.dc.with_identifier(url)
     links = [file_url(base_url, local_id, f.name) for f in files]

@@ -8,10 +8,8 @@ job (records already imported come out ``unchanged``).
 
 from __future__ import annotations
 
-import gc
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -21,15 +19,17 @@ from sqlalchemy.orm import Session
 
 from repository.db import Database
 from repository.records import catalogue
-from repository.records.formats import Prepared, prepare_dc, prepare_marc
+from repository.records.formats import Prepared
 from repository.records.keys import ORDER as KEY_ORDER
 from repository.records.models import BatchItem, ImportBatch, utcnow
+from repository.records.preparing import Pair, collecting_less, prepared_records
 from repository.records.reading import Incoming, UnreadableFile, read
 from repository.storage import ObjectStore
 
 ON_MATCH = ("update", "skip", "new")
 COUNTERS = ("records", "created", "updated", "unchanged", "skipped", "rejected", "warnings")
 MAX_REPORTED = 10_000
+PARALLEL_MIN_BYTES = 4 << 20  # below about 8,000 records, starting a worker costs more than it saves
 
 
 @dataclass(frozen=True)
@@ -84,22 +84,6 @@ class Report:
         return 1 if self.counts["rejected"] else 0
 
 
-@contextmanager
-def collecting_less() -> Iterator[None]:
-    """Run the cyclic garbage collector less often for the duration (an import, a harvest).
-
-    Reading a chunk of records allocates millions of small tuples and strings, none of them in
-    cycles; with the default thresholds the collector walks the records in hand over and over, which
-    cost a quarter of the import time (bench/import.py).  Collection still runs, 70 times less often.
-    """
-    old = gc.get_threshold()
-    gc.set_threshold(max(old[0], 50_000), *old[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*old)
-
-
 class ImportRefused(ValueError):
     """The import cannot start (an unknown set, a bad option); nothing was read or stored."""
 
@@ -110,11 +94,21 @@ Progress = Callable[[int, int], None]  # (bytes read so far, records so far)
 class Importer:
     """Imports files into the catalogue of one database, keeping originals in one object store."""
 
-    def __init__(self, db: Database, store: ObjectStore, base_url: str, chunk: int = 1000) -> None:
+    def __init__(
+        self,
+        db: Database,
+        store: ObjectStore,
+        base_url: str,
+        chunk: int = 1000,
+        workers: int = 1,
+        parallel_min_bytes: int = PARALLEL_MIN_BYTES,
+    ) -> None:
         self.db = db
         self.store = store
         self.base_url = base_url
         self.chunk = chunk
+        self.workers = workers  # processes preparing ISO 2709 records for files of parallel_min_bytes or more
+        self.parallel_min_bytes = parallel_min_bytes
 
     def import_file(self, path: Path, options: ImportOptions, progress: Progress | None = None) -> Report:
         """Import one file; a file we cannot read gives a report with ``error`` and stores nothing."""
@@ -137,7 +131,7 @@ class Importer:
                 report.error = f"{path}: {exc}"
                 return report
             stream.seek(0)
-            run = _Run(self, options, set_ids, report)
+            run = _Run(self, options, set_ids, report, size=path.stat().st_size)
             if options.dry_run:
                 with self.db.sessions() as session:
                     run.dry_session = session
@@ -184,16 +178,19 @@ class _Run:
     options: ImportOptions
     set_ids: set[int]
     report: Report
+    size: int = 0  # of the file, in bytes
     batch_id: int | None = None
     dry_session: Session | None = None  # a dry run writes into one session that is rolled back
 
     def read(self, stream: BinaryIO, progress: Progress | None) -> None:
         """Read every record of ``stream`` and commit them chunk by chunk."""
         opts = self.options
-        chunk: list[Incoming] = []
+        chunk: list[Pair] = []
+        workers = self.importer.workers if self.size >= self.importer.parallel_min_bytes else 0
+        base_url = self.importer.base_url
         with collecting_less():
-            for item in read(stream, opts.syntax, opts.flavour, opts.encoding):
-                chunk.append(item)
+            for pair in prepared_records(stream, opts.syntax, opts.flavour, opts.encoding, base_url, workers):
+                chunk.append(pair)
                 if len(chunk) >= self.importer.chunk:
                     self.commit(chunk)
                     chunk = []
@@ -204,7 +201,7 @@ class _Run:
             if progress:
                 progress(stream.tell(), self.report.counts["records"])
 
-    def commit(self, chunk: list[Incoming]) -> None:
+    def commit(self, chunk: list[Pair]) -> None:
         """Write one chunk and its share of the batch counters in one transaction."""
         if self.dry_session is not None:
             self.write(self.dry_session, chunk)
@@ -219,9 +216,9 @@ class _Run:
             self.report.omitted = omitted
             raise
 
-    def write(self, session: Session, chunk: list[Incoming]) -> None:
+    def write(self, session: Session, chunk: list[Pair]) -> None:
         """Decide and write one chunk; a record matching one earlier in the chunk starts a new chunk."""
-        prepared: list[Prepared | None] = [_prepare(item) for item in chunk]
+        prepared = [prep for _, prep in chunk]
         split = _first_repeat(prepared)
         if split:
             self.write(session, chunk[:split])
@@ -229,12 +226,12 @@ class _Run:
             return
         found = catalogue.lookup_keys(session, (k for p in prepared if p for k in p.keys))
         states = catalogue.load_states(session, found.values())
-        taken = catalogue.taken_local_ids(session, [c for p in prepared if p for c in _local_candidates(p)])
+        taken = catalogue.taken_local_ids(session, [c for p in prepared if p for c in p.local_ids()])
         changes: list[catalogue.Change] = []
         findings: list[dict[str, Any]] = []
         counts = dict.fromkeys(COUNTERS, 0)
         opts, batch = self.options, self.batch_id
-        for item, prep in zip(chunk, prepared, strict=True):
+        for item, prep in chunk:
             counts["records"] += 1
             for warning in item.warnings:
                 counts["warnings"] += 1
@@ -303,22 +300,6 @@ def _match(
     return None
 
 
-def _prepare(item: Incoming) -> Prepared | None:
-    """Turn a readable record into a ``Prepared`` one; otherwise leave the reason on the item."""
-    if item.rejected or item.skipped:
-        return None
-    try:
-        if item.marc is not None:
-            return prepare_marc(item.marc, item.flavour)
-        if item.dc is not None:
-            return prepare_dc(item.dc, item.header_id)
-    except (ValueError, KeyError, IndexError, TypeError) as exc:
-        item.rejected = f"cannot prepare record: {type(exc).__name__}: {exc}"
-        return None
-    item.rejected = "no record content"
-    return None
-
-
 def _first_repeat(prepared: list[Prepared | None]) -> int | None:
     """Index of the first record sharing a match key with an earlier one in the same chunk."""
     seen: set[tuple[str, str]] = set()
@@ -331,21 +312,9 @@ def _first_repeat(prepared: list[Prepared | None]) -> int | None:
     return None
 
 
-def _local_candidates(p: Prepared) -> list[str]:
-    if p.flavour == "dc":
-        base = p.header_id or next(iter(p.dc.get("identifier")), "") or f"rec-{p.content_hash[:16]}"
-        return [base[:240]]
-    if not p.control_number:
-        return [f"rec-{p.content_hash[:16]}"]
-    out = [p.control_number[:240]]
-    if p.org_code:
-        out.append(f"{p.org_code}-{p.control_number}"[:240])
-    return out
-
-
 def _allocate(session: Session, p: Prepared, taken: set[str]) -> str:
     """The first free local identifier: 001, then 003-001, then with a numeric suffix."""
-    candidates = _local_candidates(p)
+    candidates = p.local_ids()
     for candidate in candidates:
         if candidate not in taken:
             return candidate

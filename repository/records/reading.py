@@ -21,6 +21,7 @@ from repository.records.marc import (
     VALID_TAG,
     MarcError,
     MarcRecord,
+    RawRecord,
     parse_iso2709,
     split_iso2709,
 )
@@ -86,16 +87,20 @@ def read(stream: BinaryIO, syntax: str = "auto", flavour: str = "auto", encoding
 
 def _read_iso2709(stream: BinaryIO, flavour: str, encoding: str) -> Iterator[Incoming]:
     for raw in split_iso2709(stream):
-        item = Incoming(raw.position, raw.data, offset=raw.offset, warnings=list(raw.warnings))
-        try:
-            decoded = parse_iso2709(raw.data, encoding)
-        except MarcError as exc:
-            item.rejected = str(exc)
-            yield item
-            continue
-        item.warnings.extend(decoded.warnings)
-        check_marc(item, decoded.record, flavour, decoded.regular)
-        yield item
+        yield incoming_iso2709(raw, flavour, encoding)
+
+
+def incoming_iso2709(raw: RawRecord, flavour: str = "auto", encoding: str = "auto") -> Incoming:
+    """One ISO 2709 record as found in a file, parsed and validated, or with the reason it cannot be."""
+    item = Incoming(raw.position, raw.data, offset=raw.offset, warnings=list(raw.warnings))
+    try:
+        decoded = parse_iso2709(raw.data, encoding)
+    except MarcError as exc:
+        item.rejected = str(exc)
+        return item
+    item.warnings.extend(decoded.warnings)
+    check_marc(item, decoded.record, flavour, decoded.regular)
+    return item
 
 
 def detect_flavour(rec: MarcRecord) -> str:

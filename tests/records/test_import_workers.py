@@ -1,0 +1,95 @@
+"""Importing through worker processes: the same catalogue, report and batch as importing in one process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+
+from repository.db import Base
+from repository.records.formats import render
+from repository.records.importer import Importer, ImportOptions
+from repository.records.marc import ControlField, DataField, MarcRecord, to_iso2709
+from repository.records.models import BatchItem, Record, RecordFormat, RecordKey
+from repository.records.preparing import prepared_records
+from tests.helpers import marc
+
+
+def _mixed_file(sample_dir: Path, path: Path) -> Path:
+    """Every sample ISO 2709 file, broken records, an authority record and local-identifier clashes."""
+    parts = [p.read_bytes() for p in sorted(sample_dir.glob("*.mrc"))]
+    clash = MarcRecord(  # the sample's first 001 again, from another organisation: it must become 003-001
+        "00000nam a2200000 i 4500",
+        [ControlField("001", "KTB000000"), ControlField("003", "OTHER"), DataField("245", "1", "0", (("a", "X"),))],
+    )
+    authority = marc("AUT1", "Navoiy, Alisher", leader="00000nz  a2200000n  4500")
+    parts += [
+        to_iso2709(clash),
+        to_iso2709(authority),
+        to_iso2709(marc("B1", "Once"))[:40] + b"\x1d",  # truncated
+        b"not a record at all\x1d",
+        to_iso2709(marc("B2", "Twice")),
+        to_iso2709(marc("B2", "Twice, changed")),  # same key in one batch: an update of the record before
+        to_iso2709(marc("B3", "Bad\x01 control character")),
+    ]
+    path.write_bytes(b"".join(parts))
+    return path
+
+
+def _catalogue(services) -> dict:  # noqa: ANN001
+    """What an import left behind, by local identifier (row ids aside)."""
+    with services.db.sessions() as s:
+        ids = dict(s.execute(select(Record.id, Record.local_id)).all())
+        records = {
+            r.local_id: (r.flavour, r.source, r.content_hash, r.title, r.author, r.year, r.kind, r.language, r.version)
+            for r in s.scalars(select(Record))
+        }
+        formats = {(ids[f.record_id], f.prefix): f.xml for f in s.scalars(select(RecordFormat))}
+        keys = sorted((ids[k.record_id], k.kind, k.value) for k in s.scalars(select(RecordKey)))
+        items = sorted(
+            (i.position, i.offset, i.outcome, i.reason, i.raw, i.local_id) for i in s.scalars(select(BatchItem))
+        )
+    return {"records": records, "formats": formats, "keys": keys, "items": items}
+
+
+def _empty(services) -> None:  # noqa: ANN001
+    with services.db.session() as s:
+        for table in reversed(Base.metadata.sorted_tables):
+            s.execute(table.delete())
+
+
+def test_workers_import_exactly_what_one_process_imports(app, services, sample_dir: Path, tmp_path: Path):
+    path = _mixed_file(sample_dir, tmp_path / "mixed.mrc")
+    runs = {}
+    for workers in (0, 1):
+        importer = Importer(services.db, services.store, services.base_url, chunk=50, workers=workers,
+                            parallel_min_bytes=0)  # fmt: skip
+        report = importer.import_file(path, ImportOptions())
+        catalogue = _catalogue(services)
+        again = importer.import_file(path, ImportOptions())
+        runs[workers] = (report.counts, report.problems, catalogue, again.counts)
+        _empty(services)
+    serial, parallel = runs[0], runs[1]
+    assert parallel[0] == serial[0]
+    assert parallel[1] == serial[1]
+    assert parallel[2] == serial[2]
+    assert parallel[3] == serial[3]
+    counts, _, catalogue, again = serial
+    assert again["created"] == 0 and again["updated"] == 2  # B2 twice: each copy updates the other
+    assert counts["rejected"] == 2 and counts["skipped"] == 1 and counts["warnings"] >= 1  # B3 loses its \x01
+    assert "OTHER-KTB000000" in catalogue["records"]  # rendered under the identifier it really got
+    assert b"/records/OTHER-KTB000000" in catalogue["formats"][("OTHER-KTB000000", "oai_dc")]
+
+
+def test_records_come_back_from_the_worker_prepared_and_rendered_in_file_order(sample_dir: Path, tmp_path: Path):
+    path = _mixed_file(sample_dir, tmp_path / "mixed.mrc")
+    with open(path, "rb") as fh:
+        pairs = list(prepared_records(fh, base_url="http://kutubxona.test", workers=1))
+    assert [item.position for item, _ in pairs] == list(range(1, len(pairs) + 1))
+    prepared = [p for _, p in pairs if p is not None]
+    assert prepared and all(p.marc is None and p.rendered is not None for p in prepared)  # made in the worker
+    first = prepared[0]
+    assert first.rendered_as == (first.local_ids()[0], "http://kutubxona.test")
+    assert render(first, *first.rendered_as) is first.rendered
+    fresh = render(first, "another-id", "http://kutubxona.test")  # re-derived from the source
+    assert b"/records/another-id" in fresh["oai_dc"] and fresh["marc21"] == first.rendered["marc21"]
