@@ -1,11 +1,12 @@
 """Import benchmark: raw pymarc parsing next to our full import, on SQLite and PostgreSQL.
 
-    .venv/bin/python bench/import.py [--records 100000] [--pg postgresql+psycopg://postgres@127.0.0.1:5432/test]
+    .venv/bin/python bench/import.py [--records 100000] [--workers 2] [--pg postgresql+psycopg://...]
 
 Builds a varied ISO 2709 file (books, theses, manuscripts, serials, articles, UNIMARC; Uzbek Latin
 and Cyrillic, Russian, English) in UTF-8 and a MARC-8 variant, then measures, each in a fresh
 process: raw pymarc parsing (the baseline) and ``kutubxona import`` (parse, validate, match,
-crosswalk, store).  Prints records/s and peak RSS; the PostgreSQL database given is emptied.
+crosswalk, store), in one process and with ``--workers`` worker processes preparing records.
+Prints records/s and peak RSS of all processes; the PostgreSQL database given is emptied.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -53,6 +55,38 @@ def build(path: Path, count: int, encoding: str) -> None:
             out.write(to_iso2709(rec, encoding))
 
 
+class RssSampler(threading.Thread):
+    """The peak of this process's resident memory plus its child processes', sampled every 50 ms.
+
+    The children's own ``ru_maxrss`` would not do: Linux carries a process's peak across the
+    fork and exec that start a worker, so each worker would seem as big as its parent.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak_mb = 0.0
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.wait(0.05):
+            pids = [os.getpid()]
+            for task in Path("/proc/self/task").iterdir():
+                pids += [int(p) for p in (task / "children").read_text().split()]
+            self.peak_mb = max(self.peak_mb, sum(_rss_kb(pid) for pid in pids) / 1024)
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0  # it has just exited
+    return next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+
+
 def child_pymarc(path: str) -> dict:
     import pymarc
 
@@ -64,11 +98,11 @@ def child_pymarc(path: str) -> dict:
     return {"records": n, "seconds": time.perf_counter() - start}
 
 
-def child_import(path: str, db_url: str, var: str) -> dict:
+def child_import(path: str, db_url: str, var: str, workers: str) -> dict:
     from repository import create_app
     from repository.records.importer import ImportOptions
 
-    app = create_app({"DATABASE_URL": db_url, "VAR_DIR": var, "AUTO_MIGRATE": "yes"})
+    app = create_app({"DATABASE_URL": db_url, "VAR_DIR": var, "AUTO_MIGRATE": "yes", "IMPORT_WORKERS": int(workers)})
     svc = app.extensions["kutubxona"]
     start = time.perf_counter()
     report = svc.importer().import_file(Path(path), ImportOptions())
@@ -95,6 +129,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--pg", default=os.environ.get("KUTUBXONA_TEST_DATABASE_URL", ""))
+    parser.add_argument("--workers", type=int, default=2, help="worker processes of the parallel runs")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="kx-bench-"))
     print(
@@ -107,29 +142,36 @@ def main() -> None:
         size = path.stat().st_size / 1e6
         base = run_child("pymarc", str(path))
         rows.append((encoding, "raw pymarc parse", base))
-        targets = [("SQLite", f"sqlite:///{work / (encoding + '.sqlite3')}")]
+        targets = [("SQLite", work / f"{encoding}-{w}.sqlite3", w) for w in (0, args.workers)]
         if args.pg:
-            targets.append(("PostgreSQL", args.pg))
-        for name, url in targets:
-            if name == "PostgreSQL":
+            targets += [("PostgreSQL", None, w) for w in (0, args.workers)]
+        for name, file, workers in targets:
+            url = f"sqlite:///{file}" if file else args.pg
+            if file is None:
                 reset_pg(url)
-            result = run_child("import", str(path), url, str(work / f"var-{encoding}-{name}"))
+            result = run_child("import", str(path), url, str(work / f"var-{encoding}-{name}-{workers}"), str(workers))
             result["vs_pymarc"] = (result["records"] / result["seconds"]) / (base["records"] / base["seconds"])
-            rows.append((encoding, f"kutubxona import, {name}", result))
+            how = f"{workers} worker{'s' if workers > 1 else ''}" if workers else "1 process"
+            rows.append((encoding, f"kutubxona import, {name}, {how}", result))
         print(f"{encoding}: {args.records} records, {size:.1f} MB")
-    print(f"\n{'encoding':8} {'what':30} {'records/s':>10} {'peak RSS MB':>12} {'vs pymarc':>10}")
+    print(f"\n{'encoding':8} {'what':44} {'records/s':>10} {'peak RSS MB, all processes':>27} {'vs pymarc':>10}")
     for encoding, what, r in rows:
         rate = r["records"] / r["seconds"]
         ratio = f"{r['vs_pymarc']:.2f}" if "vs_pymarc" in r else ""
-        print(f"{encoding:8} {what:30} {rate:10,.0f} {r['rss_mb']:12.0f} {ratio:>10}")
-    print(f"\nrerun: .venv/bin/python bench/import.py --records {args.records}" + (" --pg URL" if args.pg else ""))
+        print(f"{encoding:8} {what:44} {rate:10,.0f} {r['rss_mb']:27.0f} {ratio:>10}")
+    rerun = f".venv/bin/python bench/import.py --records {args.records} --workers {args.workers}"
+    print(f"\nrerun: {rerun}" + (" --pg URL" if args.pg else ""))
 
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "_child":
         kind, rest = sys.argv[2], sys.argv[3:]
+        sampler = RssSampler()
+        sampler.start()
         result = child_pymarc(*rest) if kind == "pymarc" else child_import(*rest)
-        result["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        sampler.stop()
+        # this process's own peak, or more when its workers were running beside it
+        result["rss_mb"] = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, sampler.peak_mb)
         print(json.dumps(result))
     else:
         main()
