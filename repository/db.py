@@ -162,3 +162,21 @@ def _insert_statement(dialect: Any, table: Table, names: tuple[str, ...]) -> tup
                 processors[name] = (process, not isinstance(type_, LargeBinary))  # memoise all but payloads
         _STATEMENTS[key] = (sql, processors)
     return _STATEMENTS[key]
+
+
+def select_in(
+    conn: Connection, table: Table, columns: Sequence[str], column: str, values: Sequence[Any]
+) -> list[tuple[Any, ...]]:
+    """``SELECT columns FROM table WHERE column IN values`` straight to the driver, 500 values at a time.
+
+    For the importer's bulk lookups of plain text and integer columns: SQLAlchemy renders an
+    expanding IN list parameter by parameter, at about the cost of the query itself on SQLite.
+    """
+    quote = conn.dialect.identifier_preparer.quote
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    head = f"SELECT {', '.join(quote(c) for c in columns)} FROM {quote(table.name)} WHERE {quote(column)} IN "
+    rows: list[tuple[Any, ...]] = []
+    for start in range(0, len(values), 500):
+        part = tuple(values[start : start + 500])
+        rows += conn.exec_driver_sql(head + f"({', '.join([mark] * len(part))})", part).all()
+    return rows

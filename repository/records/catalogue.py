@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from repository.db import insert_many
+from repository.db import insert_many, select_in
 from repository.records.formats import FileLink, Prepared, prepare_source, render
 from repository.records.identifiers import local_from_oai
 from repository.records.models import (
@@ -60,59 +60,42 @@ class Change:
     about: bytes | None = None  # about containers disseminated with the new content
 
 
-# The bulk lookups, built once: an IN list bound at execution is compiled once and cached, where
-# one built with its values coerces each of them into the statement, every chunk.
-_KEYS_WITH_VALUES = select(RecordKey.kind, RecordKey.value, RecordKey.record_id).where(
-    RecordKey.value.in_(bindparam("values", expanding=True))
-)  # no ORDER BY: it would tempt PostgreSQL to walk the record_id index instead of the value one
-_STATES = select(Record.id, Record.local_id, Record.flavour, Record.content_hash, Record.deleted, Record.version).where(
-    Record.id.in_(bindparam("ids", expanding=True))
-)
-_MEMBERSHIPS = select(RecordSet.record_id, RecordSet.set_id).where(
-    RecordSet.record_id.in_(bindparam("ids", expanding=True))
-)
-_CONTROL_KEYS = select(RecordKey.record_id, RecordKey.value).where(
-    RecordKey.record_id.in_(bindparam("ids", expanding=True)), RecordKey.kind == "ctl"
-)
-_IDS_OF_LOCAL = select(Record.local_id, Record.id).where(Record.local_id.in_(bindparam("local_ids", expanding=True)))
-
-
 def lookup_keys(session: Session, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
     """Map each match key to the (oldest) record holding it."""
     wanted = set(keys)
     found: dict[tuple[str, str], int] = {}
     values = sorted({v for _, v in wanted})
-    for start in range(0, len(values), 500):
-        rows = session.execute(_KEYS_WITH_VALUES, {"values": values[start : start + 500]})
-        for kind, value, record_id in rows:
-            key = (kind, value)
-            if key in wanted and record_id < found.get(key, record_id + 1):
-                found[key] = record_id
+    rows = select_in(session.connection(), _KEYS, ("kind", "value", "record_id"), "value", values)
+    for kind, value, record_id in rows:
+        key = (kind, value)
+        if key in wanted and record_id < found.get(key, record_id + 1):
+            found[key] = record_id
     return found
 
 
 def load_states(session: Session, ids: Iterable[int]) -> dict[int, State]:
     """The state of each record in ``ids``."""
     ids = sorted(set(ids))
+    conn = session.connection()
     states: dict[int, State] = {}
-    for start in range(0, len(ids), 500):
-        part = ids[start : start + 500]
-        for row in session.execute(_STATES, {"ids": part}):
-            states[row.id] = State(row.id, row.local_id, row.flavour, row.content_hash, row.deleted, row.version)
-        for rid, sid in session.execute(_MEMBERSHIPS, {"ids": part}):
-            states[rid].set_ids.add(sid)
-        for rid, value in session.execute(_CONTROL_KEYS, {"ids": part}):
+    columns = ("id", "local_id", "flavour", "content_hash", "deleted", "version")
+    for rid, local_id, flavour, content_hash, deleted, version in select_in(conn, _RECORDS, columns, "id", ids):
+        states[rid] = State(rid, local_id, flavour, content_hash, bool(deleted), version)
+    for rid, sid in select_in(conn, _SETS, ("record_id", "set_id"), "record_id", ids):
+        states[rid].set_ids.add(sid)
+    for rid, kind, value in select_in(conn, _KEYS, ("record_id", "kind", "value"), "record_id", ids):
+        if kind == "ctl":
             states[rid].ctl = value
     return states
 
 
 def taken_local_ids(session: Session, candidates: Iterable[str]) -> set[str]:
     """Those of ``candidates`` that some record already uses."""
-    candidates = sorted(set(candidates))
-    taken: set[str] = set()
-    for start in range(0, len(candidates), 500):
-        taken.update(session.scalars(_IDS_OF_LOCAL, {"local_ids": candidates[start : start + 500]}))
-    return taken
+    rows = select_in(session.connection(), _RECORDS, ("local_id",), "local_id", sorted(set(candidates)))
+    return {local_id for (local_id,) in rows}
+
+
+_RECORDS, _KEYS, _SETS = Record.__table__, RecordKey.__table__, RecordSet.__table__
 
 
 def apply(session: Session, changes: Sequence[Change], base_url: str, now: datetime | None = None) -> list[int]:
@@ -128,11 +111,8 @@ def apply(session: Session, changes: Sequence[Change], base_url: str, now: datet
         # one executemany, then the ids by local_id (unique): RETURNING with a guaranteed order
         # degrades to one statement per row on SQLite
         insert_many(conn, Record.__table__, rows)
-        by_local: dict[str, int] = {}
         wanted = [changes[i].local_id for i in creates]
-        for start in range(0, len(wanted), 500):
-            part = wanted[start : start + 500]
-            by_local.update({lid: rid for lid, rid in conn.execute(_IDS_OF_LOCAL, {"local_ids": part})})
+        by_local = dict(select_in(conn, _RECORDS, ("local_id", "id"), "local_id", wanted))
         for i in creates:
             ids[i] = by_local[changes[i].local_id]
     rewritten = [i for i, c in enumerate(changes) if c.prepared is not None]
