@@ -40,7 +40,7 @@ SETTINGS: dict[str, Setting] = {
     "OAI_MAX_CONCURRENT": Setting(4, "list requests served at once per worker before answering 503"),
     "OAI_FRIENDS": Setting("", "space-separated base URLs announced in the friends description"),
     "IMPORT_CHUNK": Setting(1000, "records per transaction during an import"),
-    "IMPORT_WORKERS": Setting(1, "processes preparing ISO 2709 records while a large import stores them; 0 = none"),
+    "IMPORT_WORKERS": Setting(2, "processes preparing ISO 2709 records while a large import stores them; 0 = none"),
 }
 
 _DNS_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]*(\.[A-Za-z][A-Za-z0-9-]*)+$")

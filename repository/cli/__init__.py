@@ -65,18 +65,19 @@ def interactive() -> bool:
 
 
 class _Commands(click.Group):
-    """The command group; a database or storage that cannot be reached is one line and exit 2."""
+    """The command group; an unreachable database or store, or a lost worker, is one line and exit 2."""
 
     def invoke(self, ctx: click.Context) -> Any:
         from sqlalchemy.exc import OperationalError
 
+        from repository.records.preparing import WorkerLost
         from repository.storage import StorageError
 
         try:
             return super().invoke(ctx)
         except OperationalError as exc:
             raise Fatal(f"the database cannot be reached: {str(exc.orig).strip().splitlines()[0]}") from None
-        except StorageError as exc:
+        except (StorageError, WorkerLost) as exc:
             raise Fatal(str(exc)) from None
 
 

@@ -100,7 +100,7 @@ class Importer:
         store: ObjectStore,
         base_url: str,
         chunk: int = 1000,
-        workers: int = 1,
+        workers: int = 2,
         parallel_min_bytes: int = PARALLEL_MIN_BYTES,
     ) -> None:
         self.db = db

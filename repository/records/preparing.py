@@ -16,6 +16,7 @@ import multiprocessing
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from itertools import islice
 from typing import Any, BinaryIO
@@ -94,6 +95,10 @@ def _is_iso2709(stream: BinaryIO) -> bool:
         return False  # ``read`` says why, in this process
 
 
+class WorkerLost(RuntimeError):
+    """A worker process preparing records stopped (killed, out of memory); what was stored is kept."""
+
+
 def _in_workers(stream: BinaryIO, flavour: str, encoding: str, base_url: str, workers: int) -> Iterator[Pair]:
     # spawn: a forked child would inherit the parent's database connections
     context = multiprocessing.get_context("spawn")
@@ -107,6 +112,11 @@ def _in_workers(stream: BinaryIO, flavour: str, encoding: str, base_url: str, wo
                     yield from _received(*pending.popleft())
             while pending:
                 yield from _received(*pending.popleft())
+        except BrokenProcessPool as exc:
+            raise WorkerLost(
+                "a worker process preparing records stopped unexpectedly; the records stored so far are kept: "
+                "import the file again to finish (what is already stored comes out unchanged)"
+            ) from exc
         finally:
             for _, future in pending:
                 future.cancel()

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import multiprocessing
 from pathlib import Path
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select
 
 from repository.db import Base
+from repository.records import sample
 from repository.records.formats import render
 from repository.records.importer import Importer, ImportOptions
 from repository.records.marc import ControlField, DataField, MarcRecord, to_iso2709
-from repository.records.models import BatchItem, Record, RecordFormat, RecordKey
-from repository.records.preparing import prepared_records
-from tests.helpers import marc
+from repository.records.models import BatchItem, ImportBatch, Record, RecordFormat, RecordKey
+from repository.records.preparing import WorkerLost, prepared_records
+from tests.helpers import marc, write
 
 
 def _mixed_file(sample_dir: Path, path: Path) -> Path:
@@ -93,3 +96,25 @@ def test_records_come_back_from_the_worker_prepared_and_rendered_in_file_order(s
     assert render(first, *first.rendered_as) is first.rendered
     fresh = render(first, "another-id", "http://kutubxona.test")  # re-derived from the source
     assert b"/records/another-id" in fresh["oai_dc"] and fresh["marc21"] == first.rendered["marc21"]
+
+
+def test_a_lost_worker_fails_the_batch_cleanly_and_importing_again_finishes(services, tmp_path: Path):
+    records = [sample._marc21_book(i, ("uzb", "rus", "eng")[i % 3], "book") for i in range(3000)]
+    for i, rec in enumerate(records):
+        rec.fields[0] = ControlField("001", f"W{i:05d}")  # one 001 each: 3,000 records
+    path = write(tmp_path / "big.mrc", *records)
+    importer = Importer(services.db, services.store, services.base_url, chunk=50, workers=1, parallel_min_bytes=0)
+
+    def kill_the_workers(_bytes: int, _records: int) -> None:
+        for child in multiprocessing.active_children():
+            child.kill()
+
+    with pytest.raises(WorkerLost, match="import the file again"):
+        importer.import_file(path, ImportOptions(), progress=kill_the_workers)
+    with services.db.sessions() as s:
+        batch = s.scalars(select(ImportBatch)).one()
+        stored = s.scalar(select(func.count()).select_from(Record))
+    assert batch.status == "failed" and batch.records == batch.created == stored  # whole chunks, counted
+    assert 0 < stored < 3000
+    again = importer.import_file(path, ImportOptions())
+    assert again.counts["created"] + again.counts["unchanged"] == 3000 and again.counts["unchanged"] == stored
