@@ -87,7 +87,9 @@ def prepare_marc(rec: MarcRecord, flavour: str) -> Prepared:
         content_hash=content_hash,
         dc=dc,
         marc=rec,
-        keys=keymod.marc_keys(rec, flavour) + [("hash", content_hash)],
+        # every MARC key comes from the content, so two records with one content share their other
+        # keys: the content hash is needed only by a record that has none
+        keys=keymod.marc_keys(rec, flavour) or [("hash", content_hash)],
         **_display(dc, kind),
         control_number=(rec.control("001") or "").strip(),
         org_code=(rec.control("003") or "").strip(),

@@ -2,7 +2,8 @@
 
 Kinds, strongest first: ``ctl`` (001 with 003), ``035`` (system control number), ``isbn``
 (normalised to ISBN-13), ``issn``, ``dcid`` (a DC record's identifier), ``hash`` (the canonical
-content; lets a record without identifiers be re-imported as ``unchanged``).
+content; lets a record without identifiers be re-imported as ``unchanged``; a DC record always has
+it, as its OAI header identifier is not part of its content).
 """
 
 from __future__ import annotations

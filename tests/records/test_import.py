@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from repository.records.dc import DublinCore
+from repository.records.formats import prepare_dc, prepare_marc
 from repository.records.marc import ControlField, DataField, MarcRecord, to_iso2709
-from repository.records.models import BatchItem, ImportBatch, Record, RecordVersion
+from repository.records.models import BatchItem, ImportBatch, Record, RecordKey, RecordVersion
 from tests.conftest import REPO_ID, Cli
 from tests.helpers import age, count, import_json, marc, write
 
@@ -332,3 +334,24 @@ def test_show_in_every_format(cli: Cli, sample_dir: Path, tmp_path: Path):
     assert "dc:title: " in cli("show", dc_id, "--format", "text").output
     assert "no ISO 2709 form" in cli("show", dc_id, "--format", "iso2709", code=2).output
     cli("show", "nope", code=2)
+
+
+def test_a_record_without_identifiers_is_matched_by_its_content(cli: Cli, tmp_path: Path, services):
+    bare = MarcRecord("00000nam a2200000 i 4500", [DataField("245", "1", "0", (("a", "No identifiers"),))])
+    first = import_json(cli, write(tmp_path / "a.mrc", bare))[0]
+    again = import_json(cli, write(tmp_path / "b.mrc", bare))[0]
+    assert (first["created"], again["unchanged"], count(services)) == (1, 1, 1)
+    with services.db.sessions() as s:
+        assert [k.kind for k in s.scalars(select(RecordKey))] == ["hash"]
+
+
+def test_only_a_marc_record_without_other_keys_needs_its_content_hash():
+    with_001 = prepare_marc(marc("B1", "Title"), "marc21")
+    assert [kind for kind, _ in with_001.keys] == ["ctl"]  # the content decides the 001 anyway
+    bare = prepare_marc(MarcRecord("00000nam a2200000 i 4500", [DataField("245", "1", "0", (("a", "T"),))]), "marc21")
+    assert bare.keys == [("hash", bare.content_hash)]
+    dc = DublinCore()
+    dc.add("title", "T")
+    dc.add("identifier", "http://example.org/1")
+    kinds = [kind for kind, _ in prepare_dc(dc, "oai:example.org:1").keys]
+    assert kinds == ["dcid", "dcid", "hash"]  # the header identifier is not content: the hash stays
