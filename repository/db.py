@@ -111,12 +111,13 @@ class Database:
 
 
 def insert_many(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """INSERT ``rows`` (mappings with the same keys) into ``table`` in one executemany, straight to the driver.
+    """INSERT ``rows`` (mappings with the same keys) into ``table`` straight to the driver.
 
-    SQLAlchemy's executemany prepares each row's parameters in Python, and on SQLite that cost
-    twice what the inserts themselves do (bench/import.py).  Here each column's bind processor
-    (a date's text form on SQLite, say) is applied to its values and nothing else is done per row.
-    Column defaults are not applied: every row gives every column it needs.
+    One executemany on SQLite, one COPY on PostgreSQL.  SQLAlchemy's executemany prepares each
+    row's parameters in Python, and on SQLite that cost twice what the inserts themselves do
+    (bench/import.py).  Here each column's bind processor (a date's text form on SQLite, say) is
+    applied to its values and nothing else is done per row.  Column defaults are not applied: every
+    row gives every column it needs.
     """
     if not rows:
         return
@@ -128,10 +129,8 @@ def insert_many(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
         if process is None:
             continue
         if memo:  # a chunk's rows share a few dates and flags: process each distinct value once
-            done: dict[Any, Any] = {}
-            columns[i] = [
-                None if v is None else done[v] if v in done else done.setdefault(v, process(v)) for v in columns[i]
-            ]
+            done = {v: process(v) for v in set(columns[i]) if v is not None}
+            columns[i] = [None if v is None else done[v] for v in columns[i]]
         else:
             columns[i] = [None if v is None else process(v) for v in columns[i]]
     values = zip(*columns, strict=True)
