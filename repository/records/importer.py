@@ -193,9 +193,9 @@ class _Run:
                 chunk.append(pair)
                 if len(chunk) >= self.importer.chunk:
                     self.commit(chunk)
-                    chunk = []
                     if progress:
-                        progress(stream.tell(), self.report.counts["records"])
+                        progress(_read_up_to(chunk[-1][0], stream), self.report.counts["records"])
+                    chunk = []
             if chunk:
                 self.commit(chunk)
             if progress:
@@ -298,6 +298,11 @@ def _match(
                 continue
             return state
     return None
+
+
+def _read_up_to(item: Incoming, stream: BinaryIO) -> int:
+    """How far into the file the records stored so far reach (workers read ahead of them)."""
+    return item.offset + len(item.raw) if item.offset is not None else stream.tell()
 
 
 def _first_repeat(prepared: list[Prepared | None]) -> int | None:

@@ -118,3 +118,15 @@ def test_a_lost_worker_fails_the_batch_cleanly_and_importing_again_finishes(serv
     assert 0 < stored < 3000
     again = importer.import_file(path, ImportOptions())
     assert again.counts["created"] + again.counts["unchanged"] == 3000 and again.counts["unchanged"] == stored
+
+
+def test_progress_counts_the_bytes_of_the_records_stored_not_of_the_file_read_ahead(services, tmp_path: Path):
+    records = [marc(f"P{i:05d}", f"Title {i}") for i in range(1200)]
+    path = write(tmp_path / "p.mrc", *records)
+    ends = [len(to_iso2709(r)) for r in records]
+    ends = [sum(ends[: i + 1]) for i in range(len(ends))]  # where record i+1 ends in the file
+    seen: list[tuple[int, int]] = []
+    importer = Importer(services.db, services.store, services.base_url, chunk=100, workers=1, parallel_min_bytes=0)
+    importer.import_file(path, ImportOptions(), progress=lambda done, n: seen.append((done, n)))
+    assert [n for _, n in seen] == [*range(100, 1201, 100), 1200]
+    assert all(done == ends[n - 1] for done, n in seen)
