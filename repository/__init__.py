@@ -9,13 +9,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+if TYPE_CHECKING:  # Flask is imported when an app is built: import workers never load it
+    from flask import Flask
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the Flask app: configuration from ``KUTUBXONA_*`` (then ``config``), database, storage, web."""
+    from flask import Flask
+
     from repository import config as settings
     from repository.services import init_app
     from repository.web import register
