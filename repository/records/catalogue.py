@@ -60,6 +60,10 @@ class Change:
     about: bytes | None = None  # about containers disseminated with the new content
 
 
+# the tables the bulk lookups read straight through the driver (``select_in``)
+_RECORDS, _KEYS, _SETS = Record.__table__, RecordKey.__table__, RecordSet.__table__
+
+
 def lookup_keys(session: Session, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
     """Map each match key to the (oldest) record holding it."""
     wanted = set(keys)
@@ -93,9 +97,6 @@ def taken_local_ids(session: Session, candidates: Iterable[str]) -> set[str]:
     """Those of ``candidates`` that some record already uses."""
     rows = select_in(session.connection(), _RECORDS, ("local_id",), "local_id", sorted(set(candidates)))
     return {local_id for (local_id,) in rows}
-
-
-_RECORDS, _KEYS, _SETS = Record.__table__, RecordKey.__table__, RecordSet.__table__
 
 
 def apply(session: Session, changes: Sequence[Change], base_url: str, now: datetime | None = None) -> list[int]:
