@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from lxml import etree
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from harvest.pages import Record as Harvested
@@ -106,10 +105,7 @@ def write(
     """Apply one page of harvested records; deletions become tombstones."""
     out = Written()
     ids = {local_id(source, r.identifier): r for r in records}
-    found = {
-        lid: rid
-        for lid, rid in session.execute(select(Record.local_id, Record.id).where(Record.local_id.in_(list(ids))))
-    }
+    found = catalogue.ids_of(session, ids)
     states = catalogue.load_states(session, found.values())
     changes: list[catalogue.Change] = []
     seen: set[str] = set()

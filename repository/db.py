@@ -138,11 +138,8 @@ def insert_many(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
         else:
             columns[i] = [None if v is None else process(v) for v in columns[i]]
     values = zip(*columns, strict=True)
-    if conn.dialect.driver == "psycopg":
-        # PostgreSQL's bulk path: one COPY instead of an INSERT per row, in this transaction
-        quote = conn.dialect.identifier_preparer.quote
-        cursor = conn.connection.driver_connection.cursor()
-        with cursor.copy(f"COPY {quote(table.name)} ({', '.join(quote(n) for n in names)}) FROM STDIN") as copy:
+    if conn.dialect.driver == "psycopg":  # in this transaction
+        with conn.connection.driver_connection.cursor().copy(sql) as copy:
             for row in values:
                 copy.write_row(row)
         return
@@ -156,15 +153,20 @@ _STATEMENTS: dict[tuple[str, str, tuple[str, ...]], tuple[str, Processors]] = {}
 
 
 def _insert_statement(dialect: Any, table: Table, names: tuple[str, ...]) -> tuple[str, Processors]:
-    """The INSERT of columns ``names`` in the driver's parameter style, and their bind processors."""
+    """The bulk statement for columns ``names`` and their bind processors.
+
+    PostgreSQL (psycopg) gets one COPY instead of an INSERT per row; other drivers an INSERT in
+    their parameter style, for executemany.
+    """
     key = (dialect.name, table.name, names)
     if key not in _STATEMENTS:
         quote = dialect.identifier_preparer.quote
-        placeholder = _PLACEHOLDERS[dialect.paramstyle]
-        sql = (
-            f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
-            f"VALUES ({', '.join(placeholder.format(n) for n in names)})"
-        )
+        into = f"{quote(table.name)} ({', '.join(quote(n) for n in names)})"
+        if dialect.driver == "psycopg":
+            sql = f"COPY {into} FROM STDIN"
+        else:
+            placeholder = _PLACEHOLDERS[dialect.paramstyle]
+            sql = f"INSERT INTO {into} VALUES ({', '.join(placeholder.format(n) for n in names)})"
         processors = {}
         for name in names:
             type_ = table.c[name].type

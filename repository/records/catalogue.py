@@ -93,10 +93,14 @@ def load_states(session: Session, ids: Iterable[int]) -> dict[int, State]:
     return states
 
 
+def ids_of(session: Session, local_ids: Iterable[str]) -> dict[str, int]:
+    """The record id of each of ``local_ids`` that some record has."""
+    return dict(select_in(session.connection(), _RECORDS, ("local_id", "id"), "local_id", list(local_ids)))
+
+
 def taken_local_ids(session: Session, candidates: Iterable[str]) -> set[str]:
     """Those of ``candidates`` that some record already uses."""
-    rows = select_in(session.connection(), _RECORDS, ("local_id",), "local_id", sorted(set(candidates)))
-    return {local_id for (local_id,) in rows}
+    return set(ids_of(session, set(candidates)))
 
 
 def apply(session: Session, changes: Sequence[Change], base_url: str, now: datetime | None = None) -> list[int]:
@@ -112,8 +116,7 @@ def apply(session: Session, changes: Sequence[Change], base_url: str, now: datet
         # one executemany, then the ids by local_id (unique): RETURNING with a guaranteed order
         # degrades to one statement per row on SQLite
         insert_many(conn, Record.__table__, rows)
-        wanted = [changes[i].local_id for i in creates]
-        by_local = dict(select_in(conn, _RECORDS, ("local_id", "id"), "local_id", wanted))
+        by_local = ids_of(session, [changes[i].local_id for i in creates])
         for i in creates:
             ids[i] = by_local[changes[i].local_id]
     rewritten = [i for i, c in enumerate(changes) if c.prepared is not None]

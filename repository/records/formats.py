@@ -53,7 +53,7 @@ class Prepared:
     control_number: str = ""  # 001, the preferred local identifier
     org_code: str = ""  # 003
     header_id: str | None = None  # a DC record's identifier in the OAI response it came from
-    rendered: dict[str, bytes] | None = None  # ``render``'s result, made ahead for ``rendered_as``
+    rendered: dict[str, bytes] | None = None  # ``render``'s first result without files, for ``rendered_as``
     rendered_as: tuple[str, str] | None = None  # (local id, base URL)
 
     def local_ids(self) -> list[str]:
@@ -145,11 +145,19 @@ def render(prepared: Prepared, local_id: str, base_url: str, files: Sequence[Fil
     """Every format the record is disseminated in, as the bytes of its metadata payload.
 
     Open files are linked (MARC 856 $u, a ``dc:identifier`` URL) in what is disseminated; the
-    stored source stays as the cataloguer made it.
+    stored source stays as the cataloguer made it.  The first result without files is kept on
+    ``prepared``: rendering it again for the same identifier and site is a read.
     """
-    if prepared.rendered is not None and prepared.rendered_as == (local_id, base_url) and not files:
+    if not files and prepared.rendered is not None and prepared.rendered_as == (local_id, base_url):
         return prepared.rendered
-    if prepared.dc is None:
+    out = _render(prepared, local_id, base_url, files)
+    if not files and prepared.rendered is None:
+        prepared.rendered, prepared.rendered_as = out, (local_id, base_url)
+    return out
+
+
+def _render(prepared: Prepared, local_id: str, base_url: str, files: Sequence[FileLink]) -> dict[str, bytes]:
+    if prepared.dc is None:  # prepared in another process, which kept only what is stored
         prepared = prepare_source(prepared.flavour, prepared.source)
     url = base_url + record_path(local_id)
     dc = prepared.dc.with_identifier(url)
