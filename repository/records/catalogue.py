@@ -386,18 +386,25 @@ def rerender(
             select(RecordFormat.record_id, RecordFormat.prefix, RecordFormat.xml).where(RecordFormat.record_id.in_(ids))
         ):
             stored[rid][prefix] = xml
-        now = utcnow()
         links = open_files(session, ids)
+        rewritten: list[int] = []
+        formats: list[dict[str, object]] = []
+        bumped: list[int] = []
         for r in rows:
             seen += 1
             fresh = render(prepare_source(r.flavour, r.source), r.local_id, base_url, links.get(r.id, ()))
             if fresh != stored[r.id]:
-                session.execute(delete(RecordFormat).where(RecordFormat.record_id == r.id))
-                rows_out = [{"record_id": r.id, "prefix": p, "xml": x} for p, x in fresh.items()]
-                session.execute(insert(RecordFormat), rows_out)
+                rewritten.append(r.id)
+                formats += [{"record_id": r.id, "prefix": p, "xml": x} for p, x in fresh.items()]
             elif not touch:
                 continue
-            changed += 1
-            session.execute(update(Record).where(Record.id == r.id).values(datestamp=now))
+            bumped.append(r.id)
+        # the batch's changes in three statements, not three per record
+        if rewritten:
+            session.execute(delete(RecordFormat).where(RecordFormat.record_id.in_(rewritten)))
+            insert_many(session.connection(), RecordFormat.__table__, formats)
+        if bumped:
+            session.execute(update(Record).where(Record.id.in_(bumped)).values(datestamp=utcnow()))
+        changed += len(bumped)
         session.flush()
         last = ids[-1]
