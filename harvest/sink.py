@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from harvest.pages import Record as Harvested
 from repository.records import catalogue, marcxml
 from repository.records import dc as dcmod
-from repository.records.formats import FORMATS, Prepared, prepare_dc, prepare_marc, render
+from repository.records.formats import FORMATS, Payloads, Prepared, payload, prepare_dc, prepare_marc, render
 from repository.records.models import Record
 from repository.records.reading import Incoming, check_marc
 from repository.records.xmltext import escape
@@ -89,13 +89,13 @@ def provenance(record: Harvested, base_url: str, harvested: datetime, altered: b
     return head.encode() + earlier + b"</originDescription></provenance></about>"
 
 
-def _altered(record: Harvested, ours: dict[str, bytes]) -> bool:
+def _altered(record: Harvested, prepared: Prepared, ours: Payloads) -> bool:
     """True when the payload we disseminate in the source's format differs from what we harvested."""
     prefix = _PREFIX_OF_NS.get(etree.QName(record.metadata).namespace)
     if prefix not in ours:
         return True
     theirs = etree.tostring(record.metadata, method="c14n")
-    mine = etree.tostring(etree.fromstring(ours[prefix]), method="c14n")
+    mine = etree.tostring(etree.fromstring(payload(ours[prefix], prepared.source)), method="c14n")
     return theirs != mine
 
 
@@ -134,7 +134,7 @@ def write(
                 changes.append(catalogue.Change("sets", local, None, state, {set_id}, actor=f"harvest:{source}"))
             out.unchanged += 1
             continue
-        about = provenance(record, base_url, now, _altered(record, render(prepared, local, site)))
+        about = provenance(record, base_url, now, _altered(record, prepared, render(prepared, local, site)))
         action = "create" if state is None else ("undelete" if state.deleted else "update")
         changes.append(catalogue.Change(action, local, prepared, state, {set_id}, actor=f"harvest:{source}",
                                         about=about))  # fmt: skip

@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, bindparam, delete, func, insert, or_, sele
 from sqlalchemy.orm import Session
 
 from repository.db import insert_many, select_in
-from repository.records.formats import FileLink, Prepared, prepare_source, render
+from repository.records.formats import FileLink, Payloads, Prepared, payload, prepare_source, render
 from repository.records.identifiers import local_from_oai
 from repository.records.models import (
     OAISet,
@@ -211,6 +211,10 @@ def _record_row(c: Change, now: datetime, version: int) -> dict[str, object]:
     }
 
 
+def _disseminated(payloads: Payloads, source: str) -> dict[str, bytes]:
+    return {prefix: payload(xml, source) for prefix, xml in payloads.items()}
+
+
 # --------------------------------------------------------------------------------- one record
 
 
@@ -369,7 +373,8 @@ def rerender(
 
     Only a record whose disseminated bytes differ gets the new bytes and a new datestamp (OAI-PMH
     2.5: the datestamp is that of the last change of what is disseminated), unless ``touch`` asks
-    for a new datestamp anyway.  ``only`` limits it to some records.  Returns (seen, changed).
+    for a new datestamp anyway; a payload stored in an older way is stored anew with its datestamp
+    kept.  ``only`` limits it to some records.  Returns (seen, changed).
     """
     seen = changed = 0
     last = 0
@@ -381,7 +386,7 @@ def rerender(
         if not rows:
             return seen, changed
         ids = [r.id for r in rows]
-        stored: dict[int, dict[str, bytes]] = defaultdict(dict)
+        stored: dict[int, Payloads] = defaultdict(dict)
         for rid, prefix, xml in session.execute(
             select(RecordFormat.record_id, RecordFormat.prefix, RecordFormat.xml).where(RecordFormat.record_id.in_(ids))
         ):
@@ -393,12 +398,11 @@ def rerender(
         for r in rows:
             seen += 1
             fresh = render(prepare_source(r.flavour, r.source), r.local_id, base_url, links.get(r.id, ()))
-            if fresh != stored[r.id]:
+            if fresh != stored[r.id]:  # new bytes, or the same bytes stored another way (see render)
                 rewritten.append(r.id)
                 formats += [{"record_id": r.id, "prefix": p, "xml": x} for p, x in fresh.items()]
-            elif not touch:
-                continue
-            bumped.append(r.id)
+            if touch or _disseminated(fresh, r.source) != _disseminated(stored[r.id], r.source):
+                bumped.append(r.id)
         # the batch's changes in three statements, not three per record
         if rewritten:
             session.execute(delete(RecordFormat).where(RecordFormat.record_id.in_(rewritten)))

@@ -53,7 +53,7 @@ class Prepared:
     control_number: str = ""  # 001, the preferred local identifier
     org_code: str = ""  # 003
     header_id: str | None = None  # a DC record's identifier in the OAI response it came from
-    rendered: dict[str, bytes] | None = None  # ``render``'s first result without files, for ``rendered_as``
+    rendered: dict[str, bytes | None] | None = None  # ``render``'s first result without files, for ``rendered_as``
     rendered_as: tuple[str, str] | None = None  # (local id, base URL)
 
     def local_ids(self) -> list[str]:
@@ -141,9 +141,15 @@ def file_url(base_url: str, local_id: str, name: str) -> str:
     return f"{base_url}{record_path(local_id)}/files/{quote(name, safe='')}"
 
 
-def render(prepared: Prepared, local_id: str, base_url: str, files: Sequence[FileLink] = ()) -> dict[str, bytes]:
-    """Every format the record is disseminated in, as the bytes of its metadata payload.
+Payloads = dict[str, bytes | None]  # prefix -> payload as stored (see ``render``)
 
+
+def render(prepared: Prepared, local_id: str, base_url: str, files: Sequence[FileLink] = ()) -> Payloads:
+    """Every format the record is disseminated in, as its metadata payload is stored.
+
+    A payload is stored as its bytes, or as None when it is the record's canonical source plus its
+    schema location (a MARC 21 record without files): the record's MARCXML is then stored once, not
+    twice, which is a third of an import's writes (bench/import.py); ``payload`` gives its bytes.
     Open files are linked (MARC 856 $u, a ``dc:identifier`` URL) in what is disseminated; the
     stored source stays as the cataloguer made it.  The first result without files is kept on
     ``prepared``: rendering it again for the same identifier and site is a read.
@@ -156,7 +162,12 @@ def render(prepared: Prepared, local_id: str, base_url: str, files: Sequence[Fil
     return out
 
 
-def _render(prepared: Prepared, local_id: str, base_url: str, files: Sequence[FileLink]) -> dict[str, bytes]:
+def payload(stored: bytes | None, source: str) -> bytes:
+    """The disseminated bytes of a payload as ``render`` gives it and the database stores it."""
+    return stored if stored is not None else marcxml.with_schema_location(source).encode()
+
+
+def _render(prepared: Prepared, local_id: str, base_url: str, files: Sequence[FileLink]) -> Payloads:
     if prepared.dc is None:  # prepared in another process, which kept only what is stored
         prepared = prepare_source(prepared.flavour, prepared.source)
     url = base_url + record_path(local_id)
@@ -164,7 +175,7 @@ def _render(prepared: Prepared, local_id: str, base_url: str, files: Sequence[Fi
     links = [file_url(base_url, local_id, f.name) for f in files]
     for link in links:
         dc.add("identifier", link)
-    out = {"oai_dc": dcmod.to_oai_dc(dc).encode()}
+    out: Payloads = {"oai_dc": dcmod.to_oai_dc(dc).encode()}
     if prepared.marc is not None:
         marc = prepared.marc
         if files:
@@ -172,8 +183,8 @@ def _render(prepared: Prepared, local_id: str, base_url: str, files: Sequence[Fi
                      zip(files, links, strict=True)]  # fmt: skip
             marc = MarcRecord(marc.leader, [*marc.fields, *extra])
         if prepared.flavour == "marc21":
-            source = prepared.source if not files else marcxml.to_marcxml(marc)
-            out["marc21"] = marcxml.with_schema_location(source).encode()
+            # without files the payload is the source itself (``payload`` adds the schema location)
+            out["marc21"] = marcxml.with_schema_location(marcxml.to_marcxml(marc)).encode() if files else None
         elif prepared.flavour == "unimarc":
             out["marcxchange"] = marcxml.marcxchange_fragment(marc).encode()
     return out

@@ -78,7 +78,7 @@ class RecordFormat(Base):
 
     record_id: Mapped[int] = mapped_column(ForeignKey("record.id"), primary_key=True)
     prefix: Mapped[str] = mapped_column(String(32), primary_key=True)
-    xml: Mapped[bytes] = mapped_column(LargeBinary)
+    xml: Mapped[bytes | None] = mapped_column(LargeBinary)  # None: the source itself (formats.render)
 
     __table_args__ = (Index("ix_record_format_prefix_record", "prefix", "record_id"),)
 

@@ -9,12 +9,16 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import and_, func, select, tuple_
+from sqlalchemy import and_, case, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from repository.oai.store import Criteria, Item, SetInfo
+from repository.records import formats
 from repository.records.catalogue import in_set
 from repository.records.models import OAISet, Record, RecordFormat, RecordSet
+
+# the record's source, read only for a payload stored as NULL (see ``formats.render``)
+_SOURCE_IF_NEEDED = case((RecordFormat.xml.is_(None), Record.source)).label("source")
 
 
 class SqlStore:
@@ -49,14 +53,23 @@ class SqlStore:
     def get(self, local_id: str, prefix: str) -> Item | None:
         """One record with its payload in ``prefix``."""
         row = self.session.execute(
-            select(Record.id, Record.local_id, Record.datestamp, Record.deleted, RecordFormat.xml, Record.about)
+            select(
+                Record.id,
+                Record.local_id,
+                Record.datestamp,
+                Record.deleted,
+                RecordFormat.xml,
+                _SOURCE_IF_NEEDED,
+                Record.about,
+            )
             .join(RecordFormat, and_(RecordFormat.record_id == Record.id, RecordFormat.prefix == prefix))
             .where(Record.local_id == local_id)
         ).first()
         if row is None:
             return None
         specs = self._specs([row.id])[row.id]
-        return Item(row.id, row.local_id, row.datestamp, row.deleted, specs, row.xml, row.about)
+        xml = formats.payload(row.xml, row.source)
+        return Item(row.id, row.local_id, row.datestamp, row.deleted, specs, xml, row.about)
 
     def _filters(self, c: Criteria) -> list:
         conditions = [Record.datestamp <= c.until]
@@ -93,14 +106,14 @@ class SqlStore:
         columns = [Record.id, Record.local_id, Record.datestamp, Record.deleted]
         stmt = select(*columns).where(Record.id.in_(ids))
         if payload:
-            stmt = stmt.add_columns(RecordFormat.xml, Record.about).join(
+            stmt = stmt.add_columns(RecordFormat.xml, _SOURCE_IF_NEEDED, Record.about).join(
                 RecordFormat, and_(RecordFormat.record_id == Record.id, RecordFormat.prefix == criteria.prefix)
             )
         rows = self.session.execute(stmt.order_by(Record.datestamp, Record.id)).all()
         specs = self._specs([r.id for r in rows])
         return [
-            Item(r.id, r.local_id, r.datestamp, r.deleted, specs[r.id], r.xml if payload else None,
-                 r.about if payload else None)
+            Item(r.id, r.local_id, r.datestamp, r.deleted, specs[r.id],
+                 formats.payload(r.xml, r.source) if payload else None, r.about if payload else None)
             for r in rows
         ]  # fmt: skip
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from repository.records import crosswalk
 from repository.records.dc import to_oai_dc
-from repository.records.formats import prepare_marc, render
+from repository.records.formats import payload, prepare_marc, render
 from repository.records.marc import ControlField, DataField, MarcRecord
 from repository.records.marcxml import normalise
 from tests.schemas import assert_valid
@@ -100,7 +100,8 @@ def test_stored_payloads_validate_against_their_schemas():
     prepared = prepare_marc(normalise(MARC21, warnings), "marc21")
     payloads = render(prepared, "ART1", "http://kutubxona.test")
     assert_valid(payloads["oai_dc"], "oai_dc.xsd")
-    assert_valid(payloads["marc21"], "MARC21slim.xsd")
+    assert payloads["marc21"] is None  # stored once, as the record's source
+    assert_valid(payload(payloads["marc21"], prepared.source), "MARC21slim.xsd")
     assert b"http://kutubxona.test/records/ART1" in payloads["oai_dc"]
     uni = render(prepare_marc(normalise(UNIMARC, warnings), "unimarc"), "RU1", "http://kutubxona.test")
     assert_valid(uni["oai_dc"], "oai_dc.xsd")
@@ -113,7 +114,8 @@ def test_bad_indicators_become_blanks_so_marcxml_stays_valid():
     assert rec.fields[0].ind1 == " " and rec.fields[0].ind2 == " "
     assert rec.leader == "00000nam a2200000 a 4500"
     assert warnings
-    assert_valid(render(prepare_marc(rec, "marc21"), "x", "http://h")["marc21"], "MARC21slim.xsd")
+    prepared = prepare_marc(rec, "marc21")
+    assert_valid(payload(render(prepared, "x", "http://h")["marc21"], prepared.source), "MARC21slim.xsd")
 
 
 def test_xml_escaping_in_dc():
