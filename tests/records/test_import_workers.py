@@ -130,3 +130,18 @@ def test_progress_counts_the_bytes_of_the_records_stored_not_of_the_file_read_ah
     importer.import_file(path, ImportOptions(), progress=lambda done, n: seen.append((done, n)))
     assert [n for _, n in seen] == [*range(100, 1201, 100), 1200]
     assert all(done == ends[n - 1] for done, n in seen)
+
+
+def test_the_console_script_starts_workers_without_loading_the_command_line():
+    import subprocess
+    import sys
+    from importlib.metadata import entry_points
+
+    # spawning a worker runs the parent's main script again: what the script imports, every worker loads
+    (script,) = entry_points(group="console_scripts", name="kutubxona")
+    module = script.value.split(":")[0]
+    check = (
+        f"import sys, {module}; print(sorted(m for m in ('sqlalchemy', 'flask', 'repository.cli') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
