@@ -80,8 +80,6 @@ class RecordFormat(Base):
     prefix: Mapped[str] = mapped_column(String(32), primary_key=True)
     xml: Mapped[bytes | None] = mapped_column(LargeBinary)  # None: the source itself (formats.render)
 
-    __table_args__ = (Index("ix_record_format_prefix_record", "prefix", "record_id"),)
-
 
 class RecordSet(Base):
     """Direct membership of a record in a set (ancestors are implied, OAI-PMH 2.7.2)."""
