@@ -35,6 +35,9 @@ FORMATS: dict[str, MetadataFormat] = {
 }
 
 
+Payloads = dict[str, bytes | None]  # prefix -> payload as stored (see ``render``)
+
+
 @dataclass
 class Prepared:
     """A record ready to be stored: canonical source, its hash, display fields and match keys."""
@@ -53,7 +56,7 @@ class Prepared:
     control_number: str = ""  # 001, the preferred local identifier
     org_code: str = ""  # 003
     header_id: str | None = None  # a DC record's identifier in the OAI response it came from
-    rendered: dict[str, bytes | None] | None = None  # ``render``'s first result without files, for ``rendered_as``
+    rendered: Payloads | None = None  # ``render``'s first result without files, for ``rendered_as``
     rendered_as: tuple[str, str] | None = None  # (local id, base URL)
 
     def local_ids(self) -> list[str]:
@@ -139,9 +142,6 @@ class FileLink:
 def file_url(base_url: str, local_id: str, name: str) -> str:
     """The download URL of a record's file."""
     return f"{base_url}{record_path(local_id)}/files/{quote(name, safe='')}"
-
-
-Payloads = dict[str, bytes | None]  # prefix -> payload as stored (see ``render``)
 
 
 def render(prepared: Prepared, local_id: str, base_url: str, files: Sequence[FileLink] = ()) -> Payloads:
