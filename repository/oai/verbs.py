@@ -137,7 +137,7 @@ def _header(settings: OAISettings, item: Item) -> str:
     return (
         f"<header{status}>"
         + element("identifier", oai_identifier(settings.repository_id, item.local_id))
-        + element("datestamp", utc(item.datestamp))
+        + f"<datestamp>{utc(item.datestamp)}</datestamp>"  # digits, '-', ':', 'T', 'Z': nothing to escape
         + specs
         + "</header>"
     )
