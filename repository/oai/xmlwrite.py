@@ -8,7 +8,6 @@ parse and schema-validate every response they receive.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from repository.records.xmltext import escape, xml_safe
@@ -23,9 +22,8 @@ HEAD = (
 ).encode()
 TAIL = b"</OAI-PMH>\n"
 
-# In UTF-8, C0 controls are single bytes and U+FFFE/U+FFFF are EF BF BE/BF; lone surrogates cannot
-# be encoded by Python at all.
-_FORBIDDEN_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
+# In UTF-8, C0 controls are single bytes and U+FFFE/U+FFFF are EF BF BE/BF, bytes no other character's
+# encoding contains; lone surrogates cannot be encoded by Python at all.
 _FORBIDDEN_CONTROLS = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
 
 
@@ -48,15 +46,9 @@ def element(tag: str, value: str | None = None, **attributes: str | int | None) 
 
 def payload(xml: bytes) -> bytes:
     """A stored metadata payload, without characters XML 1.0 forbids (old data may hold some)."""
-    # the test runs on every record served: deleting the controls and looking for U+FFFE/U+FFFF
-    # with ``in`` costs a quarter of a regular-expression search of the payload
-    if (
-        len(xml.translate(None, _FORBIDDEN_CONTROLS)) == len(xml)
-        and b"\xef\xbf\xbe" not in xml
-        and b"\xef\xbf\xbf" not in xml
-    ):
-        return xml
-    return _FORBIDDEN_BYTES.sub(b"", xml)
+    # on every record served: each step hands back the same object when it finds nothing to remove,
+    # and the three cost a quarter of one regular-expression search of the payload
+    return xml.translate(None, _FORBIDDEN_CONTROLS).replace(b"\xef\xbf\xbe", b"").replace(b"\xef\xbf\xbf", b"")
 
 
 def utc(value: datetime) -> str:
