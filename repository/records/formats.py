@@ -62,7 +62,7 @@ class Prepared:
     def local_ids(self) -> list[str]:
         """The local identifiers this record may take, preferred first: 001 then 003-001 (DC: its identifier)."""
         if self.flavour == "dc":
-            first = next(iter(self.dc.get("identifier")), "") if self.dc else ""
+            first = self.dc.first("identifier") if self.dc else ""
             return [(self.header_id or first or f"rec-{self.content_hash[:16]}")[:240]]
         if not self.control_number:
             return [f"rec-{self.content_hash[:16]}"]
