@@ -21,7 +21,7 @@ from pymarc import marc8_mapping
 from pymarc.marc8 import MARC8ToUnicode
 
 from repository.records import encoding as enc
-from repository.records.xmltext import ILLEGAL_BUT_SUBFIELD_MARK, clean
+from repository.records.xmltext import ILLEGAL_BUT_SUBFIELD_MARK, clean, forbidden_chars
 
 FIELD_END = b"\x1e"
 RECORD_END = b"\x1d"
@@ -303,7 +303,7 @@ _VALID_INDICATORS = frozenset(a + b for a in INDICATOR_CHARS for b in INDICATOR_
 # what sends a decoded record down the careful path: a character XML 1.0 forbids (sparing the
 # field and subfield marks), or a subfield code MARCXML does not allow (two searches: one pattern
 # with both would be tried at every character)
-_IRREGULAR_CHAR = re.compile("[^\t\n\r\x1e\x1f\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_IRREGULAR_CHAR = forbidden_chars("\x1e\x1f")
 _IRREGULAR_CODE = re.compile(f"\x1f[^{''.join(re.escape(c) for c in sorted(CODE_CHARS))}\x1e\x1f]")
 _new_field = tuple.__new__  # builds a DataField/ControlField without a call through its Python __new__
 

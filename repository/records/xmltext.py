@@ -8,9 +8,17 @@ import unicodedata
 from lxml import etree
 
 # XML 1.0 2.2: Char ::= #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]
-_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-#: the same, sparing U+001F: MARC's subfield delimiter, split on after decoding a whole field
-ILLEGAL_BUT_SUBFIELD_MARK = re.compile("[^\t\n\r\x1f\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_XML_CHARS = "\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff"
+
+
+def forbidden_chars(spared: str = "") -> re.Pattern[str]:
+    """A pattern matching each character XML 1.0 forbids, except those in ``spared``."""
+    return re.compile(f"[^{_XML_CHARS}{re.escape(spared)}]")
+
+
+_ILLEGAL = forbidden_chars()
+#: sparing U+001F: MARC's subfield delimiter, split on after decoding a whole field
+ILLEGAL_BUT_SUBFIELD_MARK = forbidden_chars("\x1f")
 
 
 def clean(text: str) -> tuple[str, int]:
