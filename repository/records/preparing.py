@@ -18,7 +18,9 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from dataclasses import fields
 from itertools import islice
+from operator import attrgetter
 from typing import Any, BinaryIO
 
 from repository.records.formats import Prepared, prepare_dc, prepare_marc, render
@@ -31,6 +33,9 @@ WINDOW = 4  # batches in flight per worker
 _GEN0_THRESHOLD = 50_000  # allocations between collections of the youngest generation (default 700)
 
 Pair = tuple[Incoming, Prepared | None]
+
+# a prepared record crosses back from a worker as the tuple of its fields, in their order
+_fields_of = attrgetter(*(f.name for f in fields(Prepared)))
 
 
 @contextmanager
@@ -142,12 +147,9 @@ def _prepare_batch(
         prep = prepare(item)
         slim = None
         if prep is not None:
-            local_id = prep.local_ids()[0]
-            rendered = render(prep, local_id, base_url)
-            slim = (
-                prep.flavour, prep.source, prep.content_hash, prep.keys, prep.title, prep.author, prep.year,
-                prep.kind, prep.language, prep.control_number, prep.org_code, rendered, (local_id, base_url),
-            )  # fmt: skip
+            render(prep, prep.local_ids()[0], base_url)  # kept on ``prep``, so it travels with the rest
+            prep.dc = prep.marc = None  # costly to pickle: ``render`` rebuilds them from the source if need be
+            slim = _fields_of(prep)
         out.append((item.flavour, item.rejected, item.skipped, item.warnings, slim))
     return out
 
@@ -156,13 +158,4 @@ def _received(batch: list[RawRecord], future: Future[list[tuple[Any, ...]]]) -> 
     for raw, (flavour, rejected, skipped, warnings, slim) in zip(batch, future.result(), strict=True):
         item = Incoming(raw.position, raw.data, offset=raw.offset, flavour=flavour, warnings=warnings)
         item.rejected, item.skipped = rejected, skipped
-        prep = None
-        if slim is not None:
-            (flavour, source, content_hash, keys, title, author, year, kind, language, control_number, org_code,
-             rendered, rendered_as) = slim  # fmt: skip
-            prep = Prepared(
-                flavour, source, content_hash, None, keys=keys, title=title, author=author, year=year, kind=kind,
-                language=language, control_number=control_number, org_code=org_code, rendered=rendered,
-                rendered_as=rendered_as,
-            )  # fmt: skip
-        yield item, prep
+        yield item, (None if slim is None else Prepared(*slim))
