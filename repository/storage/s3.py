@@ -106,24 +106,27 @@ class S3Store:
         except BotoCoreError as exc:
             raise self._fail("read", exc) from None
 
-    def exists(self, key: str) -> bool:
-        """True when the object is stored."""
+    def _head(self, key: str) -> dict | None:
+        """The object's metadata, or None when it is not stored; other failures raise ``StorageError``."""
         try:
-            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+            return self.client.head_object(Bucket=self.bucket, Key=self._key(key))
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                return False
+                return None
             raise self._fail("check an object", exc) from None
         except BotoCoreError as exc:
             raise self._fail("reach the store", exc) from None
-        return True
+
+    def exists(self, key: str) -> bool:
+        """True when the object is stored."""
+        return self._head(key) is not None
 
     def size(self, key: str) -> int:
         """The object's size in bytes."""
-        try:
-            return int(self.client.head_object(Bucket=self.bucket, Key=self._key(key))["ContentLength"])
-        except ClientError as exc:
-            raise StorageError(f"object {key} is missing from {self.url}") from exc
+        head = self._head(key)
+        if head is None:
+            raise StorageError(f"object {key} is missing from {self.url}")
+        return int(head["ContentLength"])
 
     def keys(self) -> Iterator[str]:
         """Every stored key."""
