@@ -31,7 +31,7 @@ class Extraction:
 
 def extract(path: Path, mime: str, ocr_mode: str = "auto", languages: str = "") -> Extraction:
     """Text of a stored file; raise ``ExtractionError`` with the reason when there is none to be had."""
-    langs = languages or "+".join(ocr.LANGUAGES)
+    langs = languages or ocr.languages_for(())
     if mime == "application/pdf":
         pages = pdf_pages(path) if ocr_mode != "always" else []
         has_text = any(len(p.strip()) > 20 for p in pages)

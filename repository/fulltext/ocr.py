@@ -19,6 +19,7 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 
 from repository.fulltext.errors import ExtractionError
+from repository.fulltext.pdf import render_pages
 from repository.fulltext.uzbek import normalise
 
 LANGUAGES = ("uzb", "uzb_cyrl", "rus", "eng")
@@ -91,8 +92,6 @@ def recognise_pages(pages: Sequence[Path], languages: str) -> list[tuple[str, fl
 
 def ocr_file(path: Path, mime: str, languages: str) -> list[tuple[str, float | None]]:
     """OCR an image file or an image-only PDF, page by page."""
-    from repository.fulltext.pdf import render_pages
-
     with tempfile.TemporaryDirectory(prefix="kutubxona-ocr-") as tmp:
         folder = Path(tmp)
         pages = render_pages(path, folder) if mime == "application/pdf" else image_pages(path, folder)

@@ -9,6 +9,7 @@ record disseminates).
 from __future__ import annotations
 
 import hashlib
+import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -103,8 +104,7 @@ def run_extraction(session: Session, store: ObjectStore, row: RecordFile, ocr_mo
     with tempfile.NamedTemporaryFile(prefix="kutubxona-", suffix=Path(row.name).suffix) as tmp:
         try:
             with store.open(row.object_key) as fh:
-                while chunk := fh.read(CHUNK):
-                    tmp.write(chunk)
+                shutil.copyfileobj(fh, tmp, CHUNK)
             tmp.flush()
             result = extract(Path(tmp.name), row.mime, ocr_mode, langs)
         except (ExtractionError, StorageError) as exc:
