@@ -9,6 +9,7 @@ group and what they share.
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from typing import Any
 
 import click
@@ -57,6 +58,11 @@ def find_record(session: Any, ident: str) -> Record:
     if rec is None:
         raise Fatal(f"no record {ident!r}")
     return rec
+
+
+def utc_text(value: datetime | None) -> str | None:
+    """A stored UTC time as ``YYYY-MM-DDThh:mm:ssZ``, the repository's granularity (None stays None)."""
+    return None if value is None else value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def interactive() -> bool:

@@ -10,7 +10,7 @@ from typing import Any
 import click
 from sqlalchemy import select
 
-from repository.cli import Fatal, interactive, main, services
+from repository.cli import Fatal, interactive, main, services, utc_text
 from repository.records import catalogue
 from repository.records.models import HarvestSource
 
@@ -104,8 +104,8 @@ def harvest_status(as_json: bool) -> None:
     rows = [
         {"name": s.name, "base_url": s.base_url, "prefix": s.prefix, "sets": json.loads(s.sets), "status": s.status,
          "granularity": s.granularity, "last_response_date": s.last_response_date,
-         "last_finished": f"{s.last_finished:%Y-%m-%dT%H:%M:%SZ}" if s.last_finished else None,
-         "run_started": f"{s.run_started:%Y-%m-%dT%H:%M:%SZ}" if s.run_started else None,
+         "last_finished": utc_text(s.last_finished),
+         "run_started": utc_text(s.run_started),
          "run": {"records": s.run_records, "deleted": s.run_deleted, "set_aside": s.run_set_aside,
                  "pages": s.run_pages, "token": bool(s.run_token)},
          "message": s.message}

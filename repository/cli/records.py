@@ -13,7 +13,7 @@ from typing import Any
 import click
 from sqlalchemy import select
 
-from repository.cli import Fatal, Partial, find_record, interactive, main, services
+from repository.cli import Fatal, Partial, find_record, interactive, main, services, utc_text
 from repository.records import catalogue, marcxml
 from repository.records import dc as dcmod
 from repository.records.export import EXPORT_FORMATS, export
@@ -290,8 +290,8 @@ def _record_json(rec: Record, specs: list[str], formats: list[str], versions: li
         "year": rec.year,
         "kind": rec.kind,
         "language": rec.language,
-        "datestamp": rec.datestamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "created": rec.created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "datestamp": utc_text(rec.datestamp),
+        "created": utc_text(rec.created),
         "deleted": rec.deleted,
         "sets": specs,
         "formats": formats,
@@ -338,7 +338,7 @@ def history_cmd(ident: str, restore: int | None) -> None:
         for v in catalogue.versions(session, rec):
             title = prepare_title(v.flavour, v.source)
             batch = f"batch {v.batch_id}" if v.batch_id else (v.actor or "-")
-            click.echo(f"{v.number}\t{v.created:%Y-%m-%dT%H:%M:%SZ}\t{v.action}\t{batch}\t{title}")
+            click.echo(f"{v.number}\t{utc_text(v.created)}\t{v.action}\t{batch}\t{title}")
 
 
 def prepare_title(flavour: str, source: str) -> str:
@@ -361,7 +361,7 @@ def batches_list() -> None:
     with svc.db.sessions() as session:
         for b in session.scalars(select(ImportBatch).order_by(ImportBatch.id.desc())):
             click.echo(
-                f"{b.id}\t{b.started:%Y-%m-%dT%H:%M:%SZ}\t{b.status}\t{b.file_name}\t{b.records} records: "
+                f"{b.id}\t{utc_text(b.started)}\t{b.status}\t{b.file_name}\t{b.records} records: "
                 f"{b.created} created, {b.updated} updated, {b.unchanged} unchanged, {b.skipped} skipped, "
                 f"{b.rejected} rejected"
             )
@@ -390,8 +390,8 @@ def batches_show(batch_id: int, as_json: bool) -> None:
         "size": b.size,
         "status": b.status,
         "message": b.message,
-        "started": f"{b.started:%Y-%m-%dT%H:%M:%SZ}",
-        "finished": f"{b.finished:%Y-%m-%dT%H:%M:%SZ}" if b.finished else None,
+        "started": utc_text(b.started),
+        "finished": utc_text(b.finished),
         "options": json.loads(b.options or "{}"),
         **{k: getattr(b, k) for k in ("records", "created", "updated", "unchanged", "skipped", "rejected", "warnings")},
         "problems": [
