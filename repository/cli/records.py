@@ -251,6 +251,7 @@ def show_cmd(ident: str, fmt: str) -> None:
             )
         }
         versions = catalogue.versions(session, rec)
+        files = _files_json(session, svc.base_url, rec) if fmt == "json" else []
     prepared = prepare_source(rec.flavour, rec.source)
     if fmt == "text":
         if prepared.marc is not None:
@@ -273,12 +274,13 @@ def show_cmd(ident: str, fmt: str) -> None:
     elif fmt == "dc":
         click.echo(formats.get("oai_dc", b"").decode())
     else:
-        click.echo(
-            json.dumps(_record_json(rec, specs, sorted(formats), versions, prepared), ensure_ascii=False, indent=2)
-        )
+        data = _record_json(rec, specs, sorted(formats), versions, prepared, files)
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
-def _record_json(rec: Record, specs: list[str], formats: list[str], versions: list[Any], prepared: Any) -> dict:
+def _record_json(
+    rec: Record, specs: list[str], formats: list[str], versions: list[Any], prepared: Any, files: list[dict]
+) -> dict:
     svc = services()
     out: dict[str, Any] = {
         "local_id": rec.local_id,
@@ -298,19 +300,8 @@ def _record_json(rec: Record, specs: list[str], formats: list[str], versions: li
         "batch": rec.batch_id,
         "versions": len(versions),
         "dc": {name: prepared.dc.get(name) for name in dcmod.ELEMENTS if prepared.dc.get(name)},
+        "files": files,
     }
-    from repository.records.attachments import files_of, pages_of
-
-    with svc.db.sessions() as session:
-        out["files"] = [
-            {"name": f.name, "url": file_url(svc.base_url, rec.local_id, f.name), "size": f.size, "mime": f.mime,
-             "sha256": f.sha256, "md5": f.md5, "access": f.access,
-             "embargo_until": f.embargo_until.isoformat() if f.embargo_until else None,
-             "extraction": f.extraction, "method": f.method, "message": f.message, "languages": f.languages,
-             "confidence": f.confidence,
-             "pages": [{"page": p.page, "text": p.text, "confidence": p.confidence} for p in pages_of(session, f.id)]}
-            for f in files_of(session, rec.id)
-        ]  # fmt: skip
     if prepared.marc is not None:
         out["leader"] = prepared.marc.leader
         out["fields"] = [
@@ -320,6 +311,20 @@ def _record_json(rec: Record, specs: list[str], formats: list[str], versions: li
             for f in prepared.marc.fields
         ]
     return out
+
+
+def _files_json(session: Any, base_url: str, rec: Record) -> list[dict]:
+    from repository.records.attachments import files_of, pages_of
+
+    return [
+        {"name": f.name, "url": file_url(base_url, rec.local_id, f.name), "size": f.size, "mime": f.mime,
+         "sha256": f.sha256, "md5": f.md5, "access": f.access,
+         "embargo_until": f.embargo_until.isoformat() if f.embargo_until else None,
+         "extraction": f.extraction, "method": f.method, "message": f.message, "languages": f.languages,
+         "confidence": f.confidence,
+         "pages": [{"page": p.page, "text": p.text, "confidence": p.confidence} for p in pages_of(session, f.id)]}
+        for f in files_of(session, rec.id)
+    ]  # fmt: skip
 
 
 @main.command("history")
