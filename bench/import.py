@@ -29,8 +29,8 @@ sys.path.insert(0, str(ROOT))
 
 def build(path: Path, count: int, encoding: str) -> None:
     """Write ``count`` varied records to ``path``."""
-    from repository.records import sample
-    from repository.records.marc import to_iso2709
+    from repository.metadata import sample
+    from repository.metadata.marc import to_iso2709
 
     langs = ("uzb", "uzb-cyrl", "rus", "eng")
     with open(path, "wb") as out:
@@ -100,7 +100,7 @@ def child_pymarc(path: str) -> dict:
 
 def child_import(path: str, db_url: str, var: str, workers: str) -> dict:
     from repository import create_app
-    from repository.records.importer import ImportOptions
+    from repository.actions.importing import ImportOptions
 
     app = create_app({"DATABASE_URL": db_url, "VAR_DIR": var, "AUTO_MIGRATE": "yes", "IMPORT_WORKERS": int(workers)})
     svc = app.extensions["kutubxona"]

@@ -36,7 +36,7 @@ TOKEN = re.compile(rb"<resumptionToken[^>]*>([^<]+)</resumptionToken>")
 def load(path: Path, db_url: str, var: Path) -> None:
     """Import the benchmark file into a fresh database."""
     from repository import create_app
-    from repository.records.importer import ImportOptions
+    from repository.actions.importing import ImportOptions
 
     app = create_app({"DATABASE_URL": db_url, "VAR_DIR": str(var), "AUTO_MIGRATE": "yes", "IMPORT_CHUNK": 2000})
     report = app.extensions["kutubxona"].importer().import_file(path, ImportOptions())

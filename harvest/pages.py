@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from repository.records.xmltext import safe_parser
+from repository.metadata.xmltext import safe_parser
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 _PARSER = safe_parser()

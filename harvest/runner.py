@@ -23,8 +23,8 @@ from harvest import errors
 from harvest.client import Client
 from harvest.pages import Page
 from harvest.sink import local_id, write
-from repository.records import catalogue
-from repository.records.models import HarvestSource, Record, utcnow
+from repository import catalogue
+from repository.catalogue.models import HarvestSource, Record, utcnow
 
 OVERLAP = timedelta(seconds=60)
 Progress = Callable[["RunReport", Page | None], None]

@@ -16,12 +16,13 @@ from lxml import etree
 from sqlalchemy.orm import Session
 
 from harvest.pages import Record as Harvested
-from repository.records import catalogue, marcxml
-from repository.records import dc as dcmod
-from repository.records.formats import FORMATS, Payloads, Prepared, payload, prepare_dc, prepare_marc, render
-from repository.records.models import Record
-from repository.records.reading import Incoming, check_marc
-from repository.records.xmltext import escape
+from repository import catalogue
+from repository.catalogue.models import Record
+from repository.metadata import dc as dcmod
+from repository.metadata import marcxml
+from repository.metadata.formats import FORMATS, Payloads, Prepared, payload, prepare_dc, prepare_marc, render
+from repository.metadata.reading import Incoming, check_marc
+from repository.metadata.xmltext import escape
 
 PROVENANCE_NS = "http://www.openarchives.org/OAI/2.0/provenance"
 PROVENANCE_XSD = "http://www.openarchives.org/OAI/2.0/provenance.xsd"

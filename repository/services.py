@@ -8,8 +8,8 @@ from typing import Any
 from flask import Flask, current_app
 
 from repository import config as settings
+from repository.actions.importing import Importer
 from repository.db import Database
-from repository.records.importer import Importer
 from repository.storage import ObjectStore, open_store
 
 KEY = "kutubxona"

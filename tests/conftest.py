@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from flask import Flask
+from repository.catalogue import models  # noqa: F401  (registers the tables)
 from sqlalchemy import text
 from werkzeug.serving import make_server
 
 from repository import cli as cli_module
 from repository import create_app
 from repository.db import Base, Database
-from repository.records import models  # noqa: F401  (registers the tables)
-from repository.records.sample import build as build_sample
+from repository.metadata.sample import build as build_sample
 
 PG_URL = os.environ.get("KUTUBXONA_TEST_DATABASE_URL", "")
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"

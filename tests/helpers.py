@@ -8,8 +8,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select, update
 
-from repository.records.marc import ControlField, DataField, MarcRecord, to_iso2709
-from repository.records.models import Record
+from repository.catalogue.models import Record
+from repository.metadata.marc import ControlField, DataField, MarcRecord, to_iso2709
 from tests.conftest import Cli
 
 COUNTS = ("created", "updated", "unchanged", "skipped", "rejected")

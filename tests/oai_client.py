@@ -19,7 +19,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from repository.records.marcxml import MARCXCHANGE_NS
+from repository.metadata.marcxml import MARCXCHANGE_NS
 from tests.conftest import SHARED
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,9 +8,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import select
 
+from repository.catalogue.models import Record, RecordFormat
 from repository.db import Base, Database
-from repository.records.marcxml import with_schema_location
-from repository.records.models import Record, RecordFormat
+from repository.metadata.marcxml import with_schema_location
 from tests.conftest import Cli
 from tests.helpers import import_json, marc, write
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import click
 
-from repository.records import catalogue
-from repository.records.models import Record
+from repository import catalogue
+from repository.catalogue.models import Record
 
 
 class Fatal(click.ClickException):
@@ -76,7 +76,7 @@ class _Commands(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         from sqlalchemy.exc import OperationalError
 
-        from repository.records.preparing import WorkerLost
+        from repository.metadata.preparing import WorkerLost
         from repository.storage import StorageError
 
         try:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import click
 
+from repository import catalogue
+from repository.actions.importing import ImportOptions
 from repository.cli import main, services
 from repository.cli.records import import_one, print_report
-from repository.records import catalogue
-from repository.records.importer import ImportOptions
 
 # ---------------------------------------------------------------------------- database, sample, serve
 
@@ -50,7 +50,7 @@ def sample_group() -> None:
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
 def sample_build(folder: Path) -> None:
     """Write the sample collection's files into FOLDER."""
-    from repository.records.sample import build
+    from repository.metadata.sample import build
 
     for spec in build(folder):
         click.echo(f"{spec.path}\t{spec.count} records\t{spec.description}")
@@ -59,7 +59,7 @@ def sample_build(folder: Path) -> None:
 @sample_group.command("load")
 def sample_load() -> None:
     """Build the sample collection under VAR_DIR/sample, create its sets and import it."""
-    from repository.records.sample import SETS, build
+    from repository.metadata.sample import SETS, build
 
     svc = services()
     folder = Path(svc.conf["VAR_DIR"]) / "sample"

@@ -10,9 +10,9 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
+from repository.catalogue.models import ImportBatch
 from repository.cli import Fatal, Partial, find_record, interactive, main, services
 from repository.fulltext.extract import OCR_MODES
-from repository.records.models import ImportBatch
 
 # ---------------------------------------------------------------------------- files
 
@@ -25,8 +25,8 @@ from repository.records.models import ImportBatch
 @click.option("--lang", help="OCR languages, e.g. uzb+rus (default: the record's languages, else all four)")
 def attach_cmd(ident: str, files: tuple[Path, ...], access: str, ocr_mode: str, lang: str | None) -> None:
     """Attach FILES to record ID, extract or recognise their text."""
-    from repository.records.attachments import AttachError, attach, parse_access, run_extraction
-    from repository.records.models import RecordFile
+    from repository.actions.files import AttachError, attach, parse_access, run_extraction
+    from repository.catalogue.models import RecordFile
     from repository.storage import StorageError
 
     svc = services()
@@ -61,8 +61,8 @@ def attach_cmd(ident: str, files: tuple[Path, ...], access: str, ocr_mode: str, 
 @click.option("--lang", help="OCR languages, e.g. uzb+rus")
 def ocr_cmd(ident: str | None, every: bool, redo: bool, lang: str | None) -> None:
     """Extract or recognise the text of ID's files (or of --all); rerunning resumes where it stopped."""
-    from repository.records.attachments import run_extraction
-    from repository.records.models import RecordFile
+    from repository.actions.files import run_extraction
+    from repository.catalogue.models import RecordFile
 
     svc = services()
     if bool(ident) == every:
@@ -90,7 +90,7 @@ def ocr_cmd(ident: str | None, every: bool, redo: bool, lang: str | None) -> Non
 @click.option("--json", "as_json", is_flag=True)
 def fixity_cmd(as_json: bool) -> None:
     """Re-read every stored file and check its sha256; exit 1 when any is missing or corrupt."""
-    from repository.records.attachments import check_fixity
+    from repository.actions.files import check_fixity
 
     svc = services()
     bad = 0
@@ -117,8 +117,8 @@ def storage_group() -> None:
 @click.option("--to", "target_url", required=True, help="file:///path or s3://bucket")
 def storage_copy(target_url: str) -> None:
     """Copy every stored object (imports and files) to another store, verifying each; rerun to resume."""
-    from repository.records.attachments import copy_objects
-    from repository.records.models import RecordFile
+    from repository.actions.files import copy_objects
+    from repository.catalogue.models import RecordFile
     from repository.storage import StorageError, open_store
 
     svc = services()
@@ -146,7 +146,7 @@ def embargo_group() -> None:
 @embargo_group.command("release")
 def embargo_release() -> None:
     """Open every file whose embargo has ended (run it daily); their records get a new datestamp."""
-    from repository.records.attachments import release_embargoes
+    from repository.actions.files import release_embargoes
 
     svc = services()
     with svc.db.session() as session:

@@ -10,9 +10,9 @@ from typing import Any
 import click
 from sqlalchemy import select
 
+from repository import catalogue
+from repository.catalogue.models import HarvestSource
 from repository.cli import Fatal, interactive, main, services, utc_text
-from repository.records import catalogue
-from repository.records.models import HarvestSource
 
 # ---------------------------------------------------------------------------- harvesting
 

@@ -13,16 +13,17 @@ from typing import Any
 import click
 from sqlalchemy import select
 
+from repository import catalogue
+from repository.actions.exporting import EXPORT_FORMATS, export
+from repository.actions.importing import ImportOptions, ImportRefused, Report
+from repository.catalogue.models import BatchItem, ImportBatch, OAISet, Record, RecordFormat
 from repository.cli import Fatal, Partial, find_record, interactive, main, services, utc_text
-from repository.records import catalogue, marcxml
-from repository.records import dc as dcmod
-from repository.records.export import EXPORT_FORMATS, export
-from repository.records.formats import file_url, prepare_source
-from repository.records.identifiers import oai_identifier, record_path
-from repository.records.importer import ImportOptions, ImportRefused, Report
-from repository.records.marc import TooLongForISO2709, to_iso2709, to_text
-from repository.records.models import BatchItem, ImportBatch, OAISet, Record, RecordFormat
-from repository.records.reading import FLAVOURS, SYNTAXES
+from repository.metadata import dc as dcmod
+from repository.metadata import marcxml
+from repository.metadata.formats import file_url, prepare_source
+from repository.metadata.identifiers import oai_identifier, record_path
+from repository.metadata.marc import TooLongForISO2709, to_iso2709, to_text
+from repository.metadata.reading import FLAVOURS, SYNTAXES
 
 # ------------------------------------------------------------------------------------------ import
 
@@ -314,7 +315,7 @@ def _record_json(
 
 
 def _files_json(session: Any, base_url: str, rec: Record) -> list[dict]:
-    from repository.records.attachments import files_of, pages_of
+    from repository.actions.files import files_of, pages_of
 
     return [
         {"name": f.name, "url": file_url(base_url, rec.local_id, f.name), "size": f.size, "mime": f.mime,

@@ -3,7 +3,7 @@
 from alembic import context
 
 from repository.db import Base
-from repository.records import models  # noqa: F401  (registers the tables)
+from repository.catalogue import models  # noqa: F401  (registers the tables)
 
 engine = context.config.attributes["engine"]
 with engine.begin() as connection:

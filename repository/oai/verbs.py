@@ -6,13 +6,13 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
+from repository.metadata.identifiers import local_from_oai, oai_identifier
 from repository.oai import errors as e
 from repository.oai import tokens
 from repository.oai.request import OAIRequest, parse_request
 from repository.oai.settings import OAISettings
 from repository.oai.store import Criteria, Item, Store
 from repository.oai.xmlwrite import HEAD, TAIL, element, payload, text, utc
-from repository.records.identifiers import local_from_oai, oai_identifier
 
 LIST_VERBS = frozenset({"ListRecords", "ListIdentifiers", "ListSets"})
 log = logging.getLogger("kutubxona.oai")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from repository.records.xmltext import escape, xml_safe
+from repository.metadata.xmltext import escape, xml_safe
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"

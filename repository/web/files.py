@@ -12,8 +12,8 @@ from urllib.parse import quote
 from flask import Blueprint, Response, abort, request
 from sqlalchemy import select
 
-from repository.records.attachments import is_public
-from repository.records.models import Record, RecordFile
+from repository.actions.files import is_public
+from repository.catalogue.models import Record, RecordFile
 from repository.services import services
 from repository.storage import StorageError
 

@@ -11,9 +11,9 @@ from urllib.parse import parse_qsl
 from flask import Blueprint, Response, current_app, request
 from sqlalchemy.exc import OperationalError
 
+from repository.catalogue.oai_store import SqlStore
+from repository.metadata.formats import FORMATS
 from repository.oai import LIST_VERBS, OAISettings, respond
-from repository.records.formats import FORMATS
-from repository.records.oai_store import SqlStore
 from repository.services import services
 
 bp = Blueprint("oai", __name__)

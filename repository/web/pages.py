@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template
 from sqlalchemy import func, select
 
-from repository.records import catalogue
-from repository.records import dc as dcmod
-from repository.records.attachments import files_of, is_public
-from repository.records.formats import FORMATS, prepare_source
-from repository.records.identifiers import oai_identifier, record_path
-from repository.records.marc import to_text
-from repository.records.models import OAISet, Record
+from repository import catalogue
+from repository.actions.files import files_of, is_public
+from repository.catalogue.models import OAISet, Record
+from repository.metadata import dc as dcmod
+from repository.metadata.formats import FORMATS, prepare_source
+from repository.metadata.identifiers import oai_identifier, record_path
+from repository.metadata.marc import to_text
 from repository.services import services
 
 bp = Blueprint("pages", __name__, template_folder="templates")

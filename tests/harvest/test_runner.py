@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import func, select
 
 from repository import create_app
-from repository.records import dc as dcmod
-from repository.records.models import HarvestSource, Record
+from repository.catalogue.models import HarvestSource, Record
+from repository.metadata import dc as dcmod
 from tests.conftest import Cli, serving
 from tests.harvest.quirks import QuirkServer, Reply, identify, list_records, record
 from tests.helpers import age, import_json, marc, write
@@ -84,7 +84,7 @@ def assert_mirror(src: Source, services, name: str, prefix: str) -> None:  # noq
         if prefix == "marc21":
             assert mine.source == rec.source  # MARC stays MARC, byte for byte in canonical form
         else:
-            from repository.records.formats import prepare_source, render
+            from repository.metadata.formats import prepare_source, render
 
             expected = dcmod.parse(render(prepare_source(rec.flavour, rec.source), rec.local_id, "http://source.test")
                                    ["oai_dc"].decode())  # fmt: skip
@@ -113,7 +113,7 @@ def test_harvested_records_are_re_exposed_with_provenance(cli, services, source:
     cli("harvest", "add", "src", source.url, "--prefix", "marc21")
     cli("harvest", "run", "src")
     age(services)
-    from repository.records.identifiers import oai_identifier
+    from repository.metadata.identifiers import oai_identifier
     from tests.conftest import REPO_ID
 
     ours = oai_identifier(REPO_ID, f"src:oai:{SOURCE_ID}:KTB000001")
@@ -136,7 +136,7 @@ def etree_local(el) -> str:  # noqa: ANN001
 def test_full_reconciles_what_disappeared_without_a_deletion(cli, services, source: Source):
     cli("harvest", "add", "src", source.url, "--prefix", "oai_dc")
     cli("harvest", "run", "src")
-    from repository.records.models import RecordFormat, RecordKey, RecordSet, RecordVersion
+    from repository.catalogue.models import RecordFormat, RecordKey, RecordSet, RecordVersion
 
     with source.services.db.session() as s:  # gone without a trace, as a deletedRecord=no source does
         rid = s.scalar(select(Record.id).where(Record.local_id == "KTB000007"))

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from repository.records import crosswalk
-from repository.records.dc import to_oai_dc
-from repository.records.formats import payload, prepare_marc, render
-from repository.records.marc import ControlField, DataField, MarcRecord
-from repository.records.marcxml import normalise
+from repository.metadata import crosswalk
+from repository.metadata.dc import to_oai_dc
+from repository.metadata.formats import payload, prepare_marc, render
+from repository.metadata.marc import ControlField, DataField, MarcRecord
+from repository.metadata.marcxml import normalise
 from tests.schemas import assert_valid
 
 
@@ -119,7 +119,7 @@ def test_bad_indicators_become_blanks_so_marcxml_stays_valid():
 
 
 def test_xml_escaping_in_dc():
-    from repository.records.dc import DublinCore
+    from repository.metadata.dc import DublinCore
 
     dc = DublinCore()
     dc.add("title", 'A <b> & "c"', "uz")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from repository.records.marc import DataField, to_iso2709
+from repository.metadata.marc import DataField, to_iso2709
 from tests.helpers import age, import_json, marc, write
 
 
@@ -26,7 +26,7 @@ def test_export_reports_a_record_iso2709_cannot_hold(cli, tmp_path: Path):
     # the import file itself cannot carry it as ISO 2709, so it arrives as MARCXML
     xml = tmp_path / "long.xml"
     rec = marc("LONG", "Long", long_note)
-    from repository.records.marcxml import to_marcxml
+    from repository.metadata.marcxml import to_marcxml
 
     xml.write_text(f"<collection>{to_marcxml(rec)}</collection>", encoding="utf-8")
     import_json(cli, xml)

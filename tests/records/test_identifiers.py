@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from repository.records.identifiers import (
+from repository.metadata.identifiers import (
     OAI_ID,
     local_from_oai,
     normalise_isbn,

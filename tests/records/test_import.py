@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from repository.records.dc import DublinCore
-from repository.records.formats import prepare_dc, prepare_marc
-from repository.records.marc import ControlField, DataField, MarcRecord, to_iso2709
-from repository.records.marcxml import with_schema_location
-from repository.records.models import BatchItem, ImportBatch, Record, RecordFormat, RecordKey, RecordVersion
+from repository.actions import importing
+from repository.catalogue.models import BatchItem, ImportBatch, Record, RecordFormat, RecordKey, RecordVersion
+from repository.metadata.dc import DublinCore
+from repository.metadata.formats import prepare_dc, prepare_marc
+from repository.metadata.marc import ControlField, DataField, MarcRecord, to_iso2709
+from repository.metadata.marcxml import with_schema_location
 from tests.conftest import REPO_ID, Cli
 from tests.helpers import age, count, import_json, marc, write
 
@@ -300,7 +301,7 @@ def test_a_marc21_payload_is_stored_once_and_rerender_compacts_an_older_copy(cli
 
 
 def _oai_marc21(services, local_id: str) -> bytes:  # noqa: ANN001
-    from repository.records.oai_store import SqlStore
+    from repository.catalogue.oai_store import SqlStore
 
     with services.db.session() as s:
         return SqlStore(s).get(local_id, "marc21").payload
@@ -335,9 +336,8 @@ def test_progress_bar_on_a_terminal_only(sample_dir: Path, db_url: str, tmp_path
 
 
 def test_reported_problems_are_bounded_and_the_batch_keeps_them_all(cli: Cli, tmp_path: Path, monkeypatch, services):
-    from repository.records import importer
 
-    monkeypatch.setattr(importer, "MAX_REPORTED", 3)
+    monkeypatch.setattr(importing, "MAX_REPORTED", 3)
     no_title = MarcRecord("00000nam a2200000 i 4500", [ControlField("001", "X")])
     report = import_json(cli, write(tmp_path / "bad.mrc", *[no_title] * 5), code=1)[0]
     assert report["rejected"] == 5 and len(report["problems"]) == 3 and report["problems_omitted"] == 2

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from repository.actions.importing import Importer, ImportOptions
+from repository.catalogue.models import BatchItem, ImportBatch, Record, RecordFormat, RecordKey
 from repository.db import Base
-from repository.records import sample
-from repository.records.formats import render
-from repository.records.importer import Importer, ImportOptions
-from repository.records.marc import ControlField, DataField, MarcRecord, to_iso2709
-from repository.records.models import BatchItem, ImportBatch, Record, RecordFormat, RecordKey
-from repository.records.preparing import WorkerLost, prepared_records
+from repository.metadata import sample
+from repository.metadata.formats import render
+from repository.metadata.marc import ControlField, DataField, MarcRecord, to_iso2709
+from repository.metadata.preparing import WorkerLost, prepared_records
 from tests.helpers import marc, write
 
 

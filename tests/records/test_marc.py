@@ -6,8 +6,8 @@ import io
 
 import pytest
 
-from repository.records import encoding
-from repository.records.marc import (
+from repository.metadata import encoding
+from repository.metadata.marc import (
     ControlField,
     DataField,
     MarcError,

@@ -13,8 +13,8 @@ import warnings
 import pymarc
 import pytest
 
-from repository.records import sample
-from repository.records.marc import (
+from repository.metadata import sample
+from repository.metadata.marc import (
     DataField,
     MarcError,
     MarcRecord,

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from repository.records.models import Record, RecordFile
+from repository.catalogue.models import Record, RecordFile
 from tests.conftest import BASE_URL, REPO_ID, require
 from tests.fulltext.pages import TEXTS, page_image, text_pdf
 from tests.helpers import age, import_json, marc, write

@@ -11,8 +11,8 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import select, update
 
-from repository.records.identifiers import oai_identifier
-from repository.records.models import Record, RecordFormat
+from repository.catalogue.models import Record, RecordFormat
+from repository.metadata.identifiers import oai_identifier
 from tests.conftest import BASE_URL, REPO_ID, serving
 from tests.helpers import age, import_json, marc, write
 from tests.oai_client import OAI

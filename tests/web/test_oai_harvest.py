@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sickle import Sickle
 
-from repository.records.identifiers import oai_identifier
+from repository.metadata.identifiers import oai_identifier
 from tests.conftest import REPO_ID, serving
 from tests.helpers import age, import_json, marc, write
 from tests.oai_client import OAI
@@ -38,7 +38,7 @@ def snapshot(services) -> dict[str, dict]:  # noqa: ANN001
     """Every record as it is now: local id -> (datestamp, deleted, formats)."""
     from sqlalchemy import select
 
-    from repository.records.models import Record, RecordFormat
+    from repository.catalogue.models import Record, RecordFormat
 
     with services.db.sessions() as s:
         formats: dict[int, set[str]] = {}

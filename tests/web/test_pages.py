@@ -44,7 +44,7 @@ def test_deleted_and_unknown_records(cli, live: str, sample_dir: Path):
 
 
 def test_records_with_awkward_identifiers_have_pages(cli, live: str, sample_dir: Path, tmp_path: Path):
-    from repository.records.identifiers import record_path
+    from repository.metadata.identifiers import record_path
     from tests.helpers import marc, write
 
     import_json(cli, write(tmp_path / "a.mrc", marc("RU\\NLR\\bibl 1/2", "Slash and space")))

@@ -14,9 +14,9 @@ from typing import BinaryIO
 
 from lxml import etree
 
-from repository.records import dc as dcmod
-from repository.records import marcxml
-from repository.records.marc import (
+from repository.metadata import dc as dcmod
+from repository.metadata import marcxml
+from repository.metadata.marc import (
     NOT_CATALOGUED,
     VALID_TAG,
     MarcError,
@@ -25,7 +25,7 @@ from repository.records.marc import (
     parse_iso2709,
     split_iso2709,
 )
-from repository.records.xmltext import ITERPARSE_SAFE
+from repository.metadata.xmltext import ITERPARSE_SAFE
 
 SYNTAXES = ("auto", "iso2709", "marcxml", "dc")
 FLAVOURS = ("auto", "marc21", "unimarc")

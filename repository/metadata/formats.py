@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
-from repository.records import crosswalk, marcxml
-from repository.records import dc as dcmod
-from repository.records import keys as keymod
-from repository.records.identifiers import record_path
-from repository.records.marc import DataField, MarcRecord
+from repository.metadata import crosswalk, marcxml
+from repository.metadata import dc as dcmod
+from repository.metadata import keys as keymod
+from repository.metadata.identifiers import record_path
+from repository.metadata.marc import DataField, MarcRecord
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,10 @@ from pathlib import Path
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from repository import catalogue
+from repository.catalogue.models import FilePage, Record, RecordFile, utcnow
 from repository.fulltext import ExtractionError, extract
 from repository.fulltext.ocr import languages_for
-from repository.records import catalogue
-from repository.records.models import FilePage, Record, RecordFile, utcnow
 from repository.storage import ObjectStore, StorageError
 from repository.storage.base import CHUNK
 from repository.storage.mime import sniff

@@ -8,9 +8,9 @@ it, as its OAI header identifier is not part of its content).
 
 from __future__ import annotations
 
-from repository.records.dc import DublinCore
-from repository.records.identifiers import normalise_isbn, normalise_issn
-from repository.records.marc import MarcRecord
+from repository.metadata.dc import DublinCore
+from repository.metadata.identifiers import normalise_isbn, normalise_issn
+from repository.metadata.marc import MarcRecord
 
 ORDER = ("ctl", "035", "isbn", "issn", "dcid", "hash")
 

@@ -7,8 +7,8 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
-from repository.records.dc import DublinCore
-from repository.records.marc import DataField, MarcRecord
+from repository.metadata.dc import DublinCore
+from repository.metadata.marc import DataField, MarcRecord
 
 _TRAILING = re.compile(r"[\s/:;,=]+$")
 _FINAL_DOT = re.compile(r"(?<!\b\w)\.$")  # a full stop, but not one closing an initial ("Е. И.")

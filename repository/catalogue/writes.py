@@ -8,28 +8,18 @@ trace; the record row itself is always the newest version.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from repository.catalogue.models import Record, RecordFile, RecordFormat, RecordKey, RecordSet, RecordVersion, utcnow
+from repository.catalogue.queries import versions
 from repository.db import insert_many, select_in
-from repository.records.formats import FileLink, Payloads, Prepared, payload, prepare_source, render
-from repository.records.identifiers import local_from_oai
-from repository.records.models import (
-    OAISet,
-    Record,
-    RecordFile,
-    RecordFormat,
-    RecordKey,
-    RecordSet,
-    RecordVersion,
-    utcnow,
-)
+from repository.metadata.formats import FileLink, Payloads, Prepared, payload, prepare_source, render
 
 
 @dataclass
@@ -215,19 +205,6 @@ def _disseminated(payloads: Payloads, source: str) -> dict[str, bytes]:
     return {prefix: payload(xml, source) for prefix, xml in payloads.items()}
 
 
-# --------------------------------------------------------------------------------- one record
-
-
-def resolve(session: Session, repository_id: str, ident: str) -> Record | None:
-    """The record named by a local identifier or by its full OAI identifier."""
-    record = session.scalar(select(Record).where(Record.local_id == ident))
-    if record is None:
-        local = local_from_oai(repository_id, ident)
-        if local is not None:
-            record = session.scalar(select(Record).where(Record.local_id == local))
-    return record
-
-
 def delete_record(session: Session, record: Record, actor: str = "") -> bool:
     """Make ``record`` a tombstone (kept forever, with its sets); False if it already was one."""
     if record.deleted:
@@ -243,31 +220,6 @@ def delete_record(session: Session, record: Record, actor: str = "") -> bool:
     return True
 
 
-@dataclass(frozen=True)
-class Version:
-    """One version of a record, as ``kutubxona history`` lists it."""
-
-    number: int
-    action: str
-    flavour: str
-    source: str
-    batch_id: int | None
-    actor: str
-    created: datetime
-
-
-def versions(session: Session, record: Record) -> list[Version]:
-    """Every version of a record, oldest first; the last is the record as it is now."""
-    rows = session.scalars(
-        select(RecordVersion).where(RecordVersion.record_id == record.id).order_by(RecordVersion.number)
-    )
-    out = [Version(v.number, v.action, v.flavour, v.source, v.batch_id, v.actor, v.created) for v in rows]
-    current = Version(
-        record.version, record.action, record.flavour, record.source, record.batch_id, record.actor, record.changed
-    )
-    return [*out, current]
-
-
 def restore_version(session: Session, record: Record, number: int, base_url: str, actor: str = "") -> bool:
     """Bring version ``number`` back as a new version; False when there is no such version."""
     version = next((v for v in versions(session, record) if v.number == number), None)
@@ -278,89 +230,6 @@ def restore_version(session: Session, record: Record, number: int, base_url: str
     apply(session, [Change("restore", record.local_id, prepared, state, actor=actor)], base_url)
     session.expire(record)
     return True
-
-
-def set_specs(session: Session, record_id: int) -> list[str]:
-    """The specs of the sets a record belongs to directly."""
-    return list(
-        session.scalars(
-            select(OAISet.spec)
-            .join(RecordSet, RecordSet.set_id == OAISet.id)
-            .where(RecordSet.record_id == record_id)
-            .order_by(OAISet.spec)
-        )
-    )
-
-
-# --------------------------------------------------------------------------------- sets
-
-
-class SetError(ValueError):
-    """A set spec that is not valid or a set that does not exist."""
-
-
-def _check_spec(spec: str) -> None:
-    # OAI-PMH 2.6: setSpec is a colon-separated list of unreserved-character parts
-    if not re.fullmatch(r"[A-Za-z0-9\-_.!~*'()]+(:[A-Za-z0-9\-_.!~*'()]+)*", spec):
-        raise SetError(f"invalid set spec {spec!r}: use letters, digits and -_.!~*'() parts joined by ':'")
-
-
-def add_set(session: Session, spec: str, name: str, description: str | None = None) -> OAISet:
-    """Create set ``spec`` (and any missing ancestor: ``a`` and ``a:b`` for ``a:b:c``)."""
-    _check_spec(spec)
-    parts = spec.split(":")
-    created = None
-    for depth in range(1, len(parts) + 1):
-        current = ":".join(parts[:depth])
-        existing = session.scalar(select(OAISet).where(OAISet.spec == current))
-        if current == spec:
-            if existing is not None:
-                existing.name = name
-                if description is not None:
-                    existing.description = description
-                created = existing
-            else:
-                created = OAISet(spec=spec, name=name, description=description)
-                session.add(created)
-        elif existing is None:
-            session.add(OAISet(spec=current, name=current))
-        session.flush()
-    assert created is not None
-    return created
-
-
-def in_set(spec: str) -> ColumnElement[bool]:
-    """Records in set ``spec`` or any set below it (OAI-PMH 2.7.2: membership is inherited upwards)."""
-    prefix = spec + ":"
-    return Record.id.in_(
-        select(RecordSet.record_id)
-        .join(OAISet, OAISet.id == RecordSet.set_id)
-        .where(or_(OAISet.spec == spec, func.substr(OAISet.spec, 1, len(prefix)) == prefix))
-    )
-
-
-def set_ids(session: Session, specs: Iterable[str]) -> dict[str, int]:
-    """The ids of the sets ``specs``; raise ``SetError`` naming any that do not exist."""
-    specs = list(dict.fromkeys(specs))
-    found = {spec: sid for spec, sid in session.execute(select(OAISet.spec, OAISet.id).where(OAISet.spec.in_(specs)))}
-    missing = [s for s in specs if s not in found]
-    if missing:
-        raise SetError(f"no such set: {', '.join(missing)} (create it with `kutubxona sets add`)")
-    return found
-
-
-def set_counts(session: Session) -> dict[int, int]:
-    """Number of live records directly in each set."""
-    rows = session.execute(
-        select(RecordSet.set_id, func.count())
-        .join(Record, Record.id == RecordSet.record_id)
-        .where(Record.deleted.is_(False))
-        .group_by(RecordSet.set_id)
-    )
-    counts: dict[int, int] = defaultdict(int)
-    for sid, n in rows:
-        counts[sid] = n
-    return counts
 
 
 # --------------------------------------------------------------------------------- re-rendering

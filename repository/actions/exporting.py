@@ -14,10 +14,10 @@ from typing import BinaryIO
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
-from repository.records import marcxml
-from repository.records.catalogue import in_set
-from repository.records.marc import TooLongForISO2709, to_iso2709
-from repository.records.models import Record, RecordFormat
+from repository.catalogue import in_set
+from repository.catalogue.models import Record, RecordFormat
+from repository.metadata import marcxml
+from repository.metadata.marc import TooLongForISO2709, to_iso2709
 
 EXPORT_FORMATS = ("iso2709", "marcxml", "oai_dc")
 

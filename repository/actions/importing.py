@@ -17,13 +17,13 @@ from typing import Any, BinaryIO
 from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
+from repository import catalogue
+from repository.catalogue.models import BatchItem, ImportBatch, utcnow
 from repository.db import Database
-from repository.records import catalogue
-from repository.records.formats import Prepared
-from repository.records.keys import ORDER as KEY_ORDER
-from repository.records.models import BatchItem, ImportBatch, utcnow
-from repository.records.preparing import Pair, collecting_less, prepared_records
-from repository.records.reading import Incoming, UnreadableFile, read
+from repository.metadata.formats import Prepared
+from repository.metadata.keys import ORDER as KEY_ORDER
+from repository.metadata.preparing import Pair, collecting_less, prepared_records
+from repository.metadata.reading import Incoming, UnreadableFile, read
 from repository.storage import ObjectStore
 
 ON_MATCH = ("update", "skip", "new")

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from repository.records import dc as dcmod
-from repository.records.marc import ControlField, DataField, MarcRecord, to_iso2709
+from repository.metadata import dc as dcmod
+from repository.metadata.marc import ControlField, DataField, MarcRecord, to_iso2709
 
 ORG = "UzNL"
 

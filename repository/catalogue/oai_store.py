@@ -12,10 +12,10 @@ from datetime import datetime
 from sqlalchemy import and_, case, func, select, tuple_
 from sqlalchemy.orm import Session
 
+from repository.catalogue import in_set
+from repository.catalogue.models import OAISet, Record, RecordFormat, RecordSet
+from repository.metadata import formats
 from repository.oai.store import Criteria, Item, SetInfo
-from repository.records import formats
-from repository.records.catalogue import in_set
-from repository.records.models import OAISet, Record, RecordFormat, RecordSet
 
 # the record's source, read only for a payload stored as NULL (see ``formats.render``)
 _SOURCE_IF_NEEDED = case((RecordFormat.xml.is_(None), Record.source)).label("source")

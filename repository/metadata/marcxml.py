@@ -6,7 +6,7 @@ from functools import lru_cache
 
 from lxml import etree
 
-from repository.records.marc import (
+from repository.metadata.marc import (
     CODE_CHARS,
     INDICATOR_CHARS,
     ControlField,
@@ -15,7 +15,7 @@ from repository.records.marc import (
     MarcError,
     MarcRecord,
 )
-from repository.records.xmltext import clean, escape, safe_parser
+from repository.metadata.xmltext import clean, escape, safe_parser
 
 SLIM_NS = "http://www.loc.gov/MARC21/slim"
 SLIM_XSD = "http://www.loc.gov/standards/marcxml/schema/MARC21slim.xsd"

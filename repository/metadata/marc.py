@@ -20,8 +20,8 @@ from typing import BinaryIO, NamedTuple
 from pymarc import marc8_mapping
 from pymarc.marc8 import MARC8ToUnicode
 
-from repository.records import encoding as enc
-from repository.records.xmltext import ILLEGAL_BUT_SUBFIELD_MARK, clean, forbidden_chars
+from repository.metadata import encoding as enc
+from repository.metadata.xmltext import ILLEGAL_BUT_SUBFIELD_MARK, clean, forbidden_chars
 
 FIELD_END = b"\x1e"
 RECORD_END = b"\x1d"

@@ -23,9 +23,9 @@ from itertools import islice
 from operator import attrgetter
 from typing import Any, BinaryIO
 
-from repository.records.formats import Prepared, prepare_dc, prepare_marc, render
-from repository.records.marc import RawRecord, split_iso2709
-from repository.records.reading import Incoming, incoming_iso2709, read, sniff
+from repository.metadata.formats import Prepared, prepare_dc, prepare_marc, render
+from repository.metadata.marc import RawRecord, split_iso2709
+from repository.metadata.reading import Incoming, incoming_iso2709, read, sniff
 
 BATCH = 500  # records per batch sent to a worker
 WINDOW = 4  # batches in flight per worker

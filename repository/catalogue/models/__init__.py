@@ -1,0 +1,22 @@
+"""The catalogue's tables, one module per subject; importing this package registers them all."""
+
+from repository.catalogue.models.batches import BatchItem, ImportBatch
+from repository.catalogue.models.files import FilePage, RecordFile
+from repository.catalogue.models.harvest import HarvestSource
+from repository.catalogue.models.records import Record, RecordFormat, RecordKey, RecordVersion, utcnow
+from repository.catalogue.models.sets import OAISet, RecordSet
+
+__all__ = [
+    "BatchItem",
+    "FilePage",
+    "HarvestSource",
+    "ImportBatch",
+    "OAISet",
+    "Record",
+    "RecordFile",
+    "RecordFormat",
+    "RecordKey",
+    "RecordSet",
+    "RecordVersion",
+    "utcnow",
+]

@@ -1,0 +1,30 @@
+"""OAI-PMH sets and the records' membership of them."""
+
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from repository.db import Base
+
+
+class OAISet(Base):
+    """A set of records; ``a:b:c`` is a child of ``a:b`` (OAI-PMH 2.6)."""
+
+    __tablename__ = "oai_set"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    spec: Mapped[str] = mapped_column(String(255), unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+
+
+class RecordSet(Base):
+    """Direct membership of a record in a set (ancestors are implied, OAI-PMH 2.7.2)."""
+
+    __tablename__ = "record_set"
+
+    record_id: Mapped[int] = mapped_column(ForeignKey("record.id"), primary_key=True)
+    set_id: Mapped[int] = mapped_column(ForeignKey("oai_set.id"), primary_key=True)
+
+    __table_args__ = (Index("ix_record_set_set_record", "set_id", "record_id"),)
