@@ -74,7 +74,7 @@ def main() -> None:
             target = create_app({"DATABASE_URL": f"sqlite:///{work / f'target-{prefix}.sqlite3'}",
                                  "VAR_DIR": str(work / f"target-{prefix}"), "AUTO_MIGRATE": "yes"})  # fmt: skip
             services = target.extensions["kutubxona"]
-            with services.db.session() as session:
+            with services.db.transaction() as session:
                 add_source(session, "src", f"http://127.0.0.1:{port}/oai", prefix, [])
             TimedClient.waiting = 0.0
             start = time.perf_counter()

@@ -109,7 +109,7 @@ class Runner:
         started = time.monotonic()
         report = RunReport(name, problems=[])
         db = self.services.db
-        with db.session() as session:
+        with db.transaction() as session:
             source = get_source(session, name)
             base_url, prefix, sets = source.base_url, source.prefix, json.loads(source.sets) or [None]
             report.resumed = source.status == "running" and not full
@@ -119,14 +119,14 @@ class Runner:
             if not report.resumed:
                 self._begin(name, client, full)
             self._harvest(name, client, prefix, sets, set_id, report, progress)
-            with db.sessions() as session:
+            with db.reading() as session:
                 is_full = get_source(session, name).run_full
             if is_full:
                 self._reconcile(name, client, prefix, sets, report)
             self._finish(name, report)
         except errors.HarvestError as exc:
             report.error = f"{type(exc).__name__}: {exc}"
-            with db.session() as session:
+            with db.transaction() as session:
                 source = get_source(session, name)
                 source.message = report.error  # the position stays: the next run goes on from it
         finally:
@@ -136,7 +136,7 @@ class Runner:
 
     def _begin(self, name: str, client: Client, full: bool) -> None:
         identify = client.identify()
-        with self.services.db.session() as session:
+        with self.services.db.transaction() as session:
             source = get_source(session, name)
             source.granularity = str(identify.get("granularity", ""))
             source.run_from = None if full else incremental_from(source)
@@ -161,7 +161,7 @@ class Runner:
         progress: Progress | None,
     ) -> None:
         db, site = self.services.db, self.services.base_url
-        with db.sessions() as session:
+        with db.reading() as session:
             source = get_source(session, name)
             index, token, window_from = source.run_set_index, source.run_token, source.run_from
         for set_index in range(index, len(sets)):
@@ -183,14 +183,14 @@ class Runner:
                         raise
                     token = None  # expired while we were away: the same window again, from its start
             token = None
-            with db.session() as session:
+            with db.transaction() as session:
                 source = get_source(session, name)
                 source.run_set_index, source.run_token = set_index + 1, None
 
     def _page(self, name: str, page: Page, set_id: int, site: str, report: RunReport) -> None:
         """Write one page and the position after it in one transaction."""
         now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-        with self.services.db.session() as session:
+        with self.services.db.transaction() as session:
             source = get_source(session, name)
             written = write(session, name, source.base_url, set_id, page.records, site, now)
             set_aside = len(page.set_aside) + len(written.set_aside)
@@ -217,7 +217,7 @@ class Runner:
             args = {"metadataPrefix": prefix, **({"set": spec} if spec else {})}
             alive.update(h.identifier for h in client.list_identifiers(**args) if not h.deleted)
         ours = {local_id(name, i) for i in alive}
-        with self.services.db.session() as session:
+        with self.services.db.transaction() as session:
             rows = session.scalars(
                 select(Record).where(Record.local_id.startswith(f"{name}:", autoescape=True), Record.deleted.is_(False))
             ).all()
@@ -227,7 +227,7 @@ class Runner:
                     report.deleted += 1
 
     def _finish(self, name: str, report: RunReport) -> None:
-        with self.services.db.session() as session:
+        with self.services.db.transaction() as session:
             source = get_source(session, name)
             if source.run_response_date:
                 source.last_response_date = source.run_response_date

@@ -60,23 +60,37 @@ def make_engine(url: str) -> Engine:
 
 
 class Database:
-    """The engine and session factory of one app (``app.extensions['kutubxona.db']``)."""
+    """The engine and session factory of one app or command.
+
+    Call sites say what they do: ``with db.transaction() as s:`` writes and commits (or rolls
+    back on any error); ``with db.reading() as s:`` reads and never commits.
+    """
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
+    def transaction(self) -> Iterator[Session]:
         """A session that commits on success and rolls back on any error."""
-        with self.sessions() as session:
+        with self.sessionmaker() as session:
             try:
                 yield session
                 session.commit()
             except BaseException:
                 session.rollback()
                 raise
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for reading: it is closed, never committed, when the block ends.
+
+        Closing ends its transaction without expiring what it loaded, so rows read in the block
+        stay usable after it.
+        """
+        with self.sessionmaker() as session:
+            yield session
 
     def alembic_config(self) -> Any:
         """The Alembic configuration pointing at our migrations and this database."""

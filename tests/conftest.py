@@ -1,11 +1,16 @@
 """Shared fixtures: a migrated database (SQLite by default, PostgreSQL when
-``KUTUBXONA_TEST_DATABASE_URL`` is set), an app on it, the CLI, and the sample collection."""
+``KUTUBXONA_TEST_DATABASE_URL`` is set), an app on it, the CLI, the sample collection, and
+moto_server: a real S3 API over HTTP on a free loopback port."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import socket
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,12 +18,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from flask import Flask
-from repository.catalogue import models  # noqa: F401  (registers the tables)
 from sqlalchemy import text
 from werkzeug.serving import make_server
 
 from repository import cli as cli_module
 from repository import create_app
+from repository.catalogue import models  # noqa: F401  (registers the tables)
 from repository.db import Base, Database
 from repository.metadata.sample import build as build_sample
 
@@ -159,3 +164,31 @@ def live(app: Flask) -> Iterator[str]:
     """The test app served over real HTTP on a loopback port."""
     with serving(app) as url:
         yield url
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """The endpoint URL of a moto_server started for the session."""
+    exe = shutil.which("moto_server") or str(Path(sys.executable).parent / "moto_server")
+    require(Path(exe).exists(), "moto_server (pip install 'moto[server]')")
+    port = free_port()
+    proc = subprocess.Popen([exe, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)  # fmt: skip
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(timeout=10)

@@ -38,12 +38,12 @@ def write(path: Path, *records: MarcRecord | bytes) -> Path:
 
 
 def count(services, *where) -> int:  # noqa: ANN001
-    with services.db.sessions() as s:
+    with services.db.reading() as s:
         return s.scalar(select(func.count()).select_from(Record).where(*where))
 
 
 def age(services, hours: float = 1) -> None:  # noqa: ANN001
     """Move every datestamp ``hours`` into the past, as if the records had been stored earlier."""
-    with services.db.session() as s:
+    with services.db.transaction() as s:
         for rid, stamp in s.execute(select(Record.id, Record.datestamp)).all():
             s.execute(update(Record).where(Record.id == rid).values(datestamp=stamp - timedelta(hours=hours)))

@@ -27,7 +27,7 @@ def test_the_migrated_schema_is_the_models_schema(db_url: str):
 def test_stepping_below_0004_writes_out_each_marc21_payload_kept_as_the_source(cli: Cli, tmp_path: Path, services):
     import_json(cli, write(tmp_path / "a.mrc", marc("M1", "One"), marc("M2", "Two")))
     db = services.db
-    with db.session() as s:
+    with db.transaction() as s:
         expected = {
             rid: with_schema_location(source).encode() for rid, source in s.execute(select(Record.id, Record.source))
         }

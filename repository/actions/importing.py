@@ -115,7 +115,7 @@ class Importer:
         report = Report(str(path))
         if options.on_match not in ON_MATCH:
             raise ImportRefused(f"--on-match must be one of {', '.join(ON_MATCH)}")
-        with self.db.session() as session:
+        with self.db.transaction() as session:
             set_ids = set(catalogue.set_ids(session, options.sets).values()) if options.sets else set()
         try:
             stream = open(path, "rb")  # noqa: SIM115 - closed below, after the generator is done
@@ -133,7 +133,7 @@ class Importer:
             stream.seek(0)
             run = _Run(self, options, set_ids, report, size=path.stat().st_size)
             if options.dry_run:
-                with self.db.sessions() as session:
+                with self.db.reading() as session:
                     run.dry_session = session
                     run.read(stream, progress)
                     session.rollback()
@@ -152,7 +152,7 @@ class Importer:
     def _open_batch(self, path: Path, key: str, size: int, options: ImportOptions) -> int:
         recorded = {"flavour": options.flavour, "encoding": options.encoding, "sets": list(options.sets),
                     "on_match": options.on_match, "actor": options.actor}  # fmt: skip
-        with self.db.session() as session:
+        with self.db.transaction() as session:
             batch = ImportBatch(
                 file_name=path.name, object_key=key, size=size, syntax=options.syntax,
                 options=json.dumps(recorded), status="running", started=utcnow(),
@@ -162,7 +162,7 @@ class Importer:
             return batch.id
 
     def _close_batch(self, batch_id: int | None, status: str, message: str) -> None:
-        with self.db.session() as session:
+        with self.db.transaction() as session:
             session.execute(
                 update(ImportBatch)
                 .where(ImportBatch.id == batch_id)
@@ -208,7 +208,7 @@ class _Run:
             return
         counts, problems, omitted = dict(self.report.counts), len(self.report.problems), self.report.omitted
         try:
-            with self.importer.db.session() as session:
+            with self.importer.db.transaction() as session:
                 self.write(session, chunk)
         except BaseException:
             self.report.counts = counts  # the transaction was rolled back: so is the report

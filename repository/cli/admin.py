@@ -36,7 +36,7 @@ def rerender_cmd() -> None:
     Run it after an upgrade that changes a crosswalk, or after changing KUTUBXONA_BASE_URL.
     """
     svc = services()
-    with svc.db.session() as session:
+    with svc.db.transaction() as session:
         seen, changed = catalogue.rerender(session, svc.base_url)
     click.echo(f"{seen} records rendered, {changed} changed")
 
@@ -64,7 +64,7 @@ def sample_load() -> None:
     svc = services()
     folder = Path(svc.conf["VAR_DIR"]) / "sample"
     files = build(folder)
-    with svc.db.session() as session:
+    with svc.db.transaction() as session:
         for spec, (name, description) in SETS.items():
             catalogue.add_set(session, spec, name, description)
     importer = svc.importer()

@@ -37,14 +37,14 @@ def attach_cmd(ident: str, files: tuple[Path, ...], access: str, ocr_mode: str, 
     failed = 0
     for path in files:
         try:
-            with svc.db.session() as session:
+            with svc.db.transaction() as session:
                 rec = find_record(session, ident)
                 done = attach(session, svc.store, svc.base_url, rec, path, access)
         except (AttachError, StorageError) as exc:
             click.echo(f"error: {path}: {exc}", err=True)
             failed += 1
             continue
-        with svc.db.session() as session:
+        with svc.db.transaction() as session:
             row = session.get(RecordFile, done.file_id)
             if row.extraction == "pending":
                 run_extraction(session, svc.store, row, ocr_mode, lang)
@@ -67,7 +67,7 @@ def ocr_cmd(ident: str | None, every: bool, redo: bool, lang: str | None) -> Non
     svc = services()
     if bool(ident) == every:
         raise Fatal("give an ID or --all")
-    with svc.db.sessions() as session:
+    with svc.db.reading() as session:
         stmt = select(RecordFile.id).order_by(RecordFile.id)
         if ident:
             stmt = stmt.where(RecordFile.record_id == find_record(session, ident).id)
@@ -77,7 +77,7 @@ def ocr_cmd(ident: str | None, every: bool, redo: bool, lang: str | None) -> Non
     failed = 0
     with click.progressbar(ids, label="text", file=sys.stderr if interactive() else open(os.devnull, "w")) as bar:
         for file_id in bar:
-            with svc.db.session() as session:  # one commit per file: an interrupted run resumes
+            with svc.db.transaction() as session:  # one commit per file: an interrupted run resumes
                 row = session.get(RecordFile, file_id)
                 run_extraction(session, svc.store, row, "auto", lang)
                 failed += row.extraction == "failed"
@@ -94,7 +94,7 @@ def fixity_cmd(as_json: bool) -> None:
 
     svc = services()
     bad = 0
-    with svc.db.sessions() as session:
+    with svc.db.reading() as session:
         results = list(check_fixity(session, svc.store))
     for r in results:
         bad += r.status != "ok"
@@ -126,7 +126,7 @@ def storage_copy(target_url: str) -> None:
         target = open_store(target_url, endpoint=svc.conf["S3_ENDPOINT"])
     except StorageError as exc:
         raise Fatal(str(exc)) from None
-    with svc.db.sessions() as session:
+    with svc.db.reading() as session:
         keys = sorted(set(session.scalars(select(RecordFile.object_key))) | {
             k for k in session.scalars(select(ImportBatch.object_key)) if k})  # fmt: skip
     counts = {"copied": 0, "present": 0}
@@ -149,7 +149,7 @@ def embargo_release() -> None:
     from repository.actions.files import release_embargoes
 
     svc = services()
-    with svc.db.session() as session:
+    with svc.db.transaction() as session:
         released = release_embargoes(session, svc.base_url)
     for name in released:
         click.echo(f"opened {name}")

@@ -33,7 +33,7 @@ def harvest_add(name: str, base_url: str, prefix: str, sets: tuple[str, ...]) ->
 
     svc = services()
     try:
-        with svc.db.session() as session:
+        with svc.db.transaction() as session:
             add_source(session, name, base_url, prefix, list(sets))
     except (SourceError, catalogue.SetError) as exc:
         raise Fatal(str(exc)) from None
@@ -49,7 +49,7 @@ def harvest_run(name: str | None, full: bool, as_json: bool) -> None:
     from harvest.runner import Runner, SourceError, get_source
 
     svc = services()
-    with svc.db.sessions() as session:
+    with svc.db.reading() as session:
         try:
             names = [get_source(session, name).name] if name else list(session.scalars(select(HarvestSource.name)))
         except SourceError as exc:
@@ -99,7 +99,7 @@ def _harvest_one(runner: Any, name: str, full: bool) -> Any:
 def harvest_status(as_json: bool) -> None:
     """Each source: where its harvest stands."""
     svc = services()
-    with svc.db.sessions() as session:
+    with svc.db.reading() as session:
         sources = session.scalars(select(HarvestSource).order_by(HarvestSource.name)).all()
     rows = [
         {"name": s.name, "base_url": s.base_url, "prefix": s.prefix, "sets": json.loads(s.sets), "status": s.status,
@@ -127,7 +127,7 @@ def harvest_remove(name: str) -> None:
 
     svc = services()
     try:
-        with svc.db.session() as session:
+        with svc.db.transaction() as session:
             session.delete(get_source(session, name))
     except SourceError as exc:
         raise Fatal(str(exc)) from None

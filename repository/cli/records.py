@@ -148,7 +148,7 @@ def export_cmd(fmt: str, since: str | None, spec: str | None, out: Path) -> None
     """Export live records as ISO 2709 (UTF-8), MARCXML or oai_dc."""
     svc = services()
     since_dt = _parse_date(since)
-    with svc.db.sessions() as session:
+    with svc.db.reading() as session:
         if spec:
             try:
                 catalogue.set_ids(session, [spec])
@@ -181,7 +181,7 @@ def sets_add(spec: str, name: str, description: str | None) -> None:
     """Create (or rename) set SPEC, creating its missing ancestors."""
     svc = services()
     try:
-        with svc.db.session() as session:
+        with svc.db.transaction() as session:
             catalogue.add_set(session, spec, name, description)
     except catalogue.SetError as exc:
         raise Fatal(str(exc)) from None
@@ -193,7 +193,7 @@ def sets_add(spec: str, name: str, description: str | None) -> None:
 def sets_list(as_json: bool) -> None:
     """List the sets with the number of records directly in each."""
     svc = services()
-    with svc.db.sessions() as session:
+    with svc.db.reading() as session:
         sets = session.scalars(select(OAISet).order_by(OAISet.spec)).all()
         counts = catalogue.set_counts(session)
     if as_json:
@@ -224,7 +224,7 @@ def sets_list(as_json: bool) -> None:
 def delete_cmd(ident: str) -> None:
     """Delete record ID, leaving a tombstone (its sets are kept; OAI-PMH deletedRecord=persistent)."""
     svc = services()
-    with svc.db.session() as session:
+    with svc.db.transaction() as session:
         rec = find_record(session, ident)
         changed = catalogue.delete_record(session, rec, actor="cli")
     click.echo(f"deleted {rec.local_id}" if changed else f"{rec.local_id} was already deleted")
@@ -242,7 +242,7 @@ def delete_cmd(ident: str) -> None:
 def show_cmd(ident: str, fmt: str) -> None:
     """Print record ID (local or OAI identifier)."""
     svc = services()
-    with svc.db.sessions() as session:
+    with svc.db.reading() as session:
         rec = find_record(session, ident)
         specs = catalogue.set_specs(session, rec.id)
         formats = {
@@ -334,7 +334,7 @@ def _files_json(session: Any, base_url: str, rec: Record) -> list[dict]:
 def history_cmd(ident: str, restore: int | None) -> None:
     """List the versions of record ID, or restore one."""
     svc = services()
-    with svc.db.session() as session:
+    with svc.db.transaction() as session:
         rec = find_record(session, ident)
         if restore is not None:
             if not catalogue.restore_version(session, rec, restore, svc.base_url, actor="cli"):
@@ -364,7 +364,7 @@ def batches_group() -> None:
 def batches_list() -> None:
     """List import batches, newest first."""
     svc = services()
-    with svc.db.sessions() as session:
+    with svc.db.reading() as session:
         for b in session.scalars(select(ImportBatch).order_by(ImportBatch.id.desc())):
             click.echo(
                 f"{b.id}\t{utc_text(b.started)}\t{b.status}\t{b.file_name}\t{b.records} records: "
@@ -386,7 +386,7 @@ def _batch(session: Any, batch_id: int) -> ImportBatch:
 def batches_show(batch_id: int, as_json: bool) -> None:
     """Show one batch: its counts and every problem found."""
     svc = services()
-    with svc.db.sessions() as session:
+    with svc.db.reading() as session:
         b = _batch(session, batch_id)
         items = session.scalars(select(BatchItem).where(BatchItem.batch_id == b.id).order_by(BatchItem.id)).all()
     data = {
@@ -441,7 +441,7 @@ def batches_show(batch_id: int, as_json: bool) -> None:
 def batches_rejected(batch_id: int, out: Path) -> None:
     """Write the rejected and skipped records of BATCH to a file, to fix and re-import."""
     svc = services()
-    with svc.db.sessions() as session:
+    with svc.db.reading() as session:
         b = _batch(session, batch_id)
         raws = [
             raw

@@ -2,8 +2,8 @@
 
 from alembic import context
 
-from repository.db import Base
 from repository.catalogue import models  # noqa: F401  (registers the tables)
+from repository.db import Base
 
 engine = context.config.attributes["engine"]
 with engine.begin() as connection:

@@ -25,7 +25,7 @@ _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 def download(local_id: str, name: str) -> Response:
     """Stream one file (RFC 9110 14: a single byte range answers 206)."""
     svc = services()
-    with svc.db.sessions() as session:
+    with svc.db.reading() as session:
         row = session.scalar(
             select(RecordFile)
             .join(Record, Record.id == RecordFile.record_id)

@@ -67,7 +67,7 @@ def endpoint() -> Response:
     if gate is not None and not gate.acquire(blocking=False):
         return _unavailable("too many harvests at once")
     try:
-        with services().db.sessions() as session:
+        with services().db.reading() as session:
             body = respond(pairs, SqlStore(session), settings())
     except OperationalError:
         log.exception("database unavailable while answering OAI-PMH")

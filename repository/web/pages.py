@@ -27,7 +27,7 @@ def record_url(local_id: str) -> str:
 def home() -> str:
     """The collection: its sets with their sizes and the newest records."""
     svc = services()
-    with svc.db.sessions() as session:
+    with svc.db.reading() as session:
         sets = session.scalars(select(OAISet).order_by(OAISet.spec)).all()
         counts = catalogue.set_counts(session)
         total = session.scalar(select(func.count()).select_from(Record).where(Record.deleted.is_(False)))
@@ -44,7 +44,7 @@ def home() -> str:
 def record(local_id: str) -> tuple[str, int] | str:
     """One record: its description, identifiers, sets and the MARC or Dublin Core behind it."""
     svc = services()
-    with svc.db.sessions() as session:
+    with svc.db.reading() as session:
         rec = session.scalar(select(Record).where(Record.local_id == local_id))
         if rec is None:
             abort(404)

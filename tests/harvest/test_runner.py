@@ -44,7 +44,7 @@ class Source:
         self.url = ""
 
     def records(self) -> dict[str, Record]:
-        with self.services.db.sessions() as s:
+        with self.services.db.reading() as s:
             return {r.local_id: r for r in s.scalars(select(Record))}
 
     def settle(self) -> None:
@@ -64,7 +64,7 @@ def source(tmp_path: Path, sample_dir: Path) -> Iterator[Source]:
 
 
 def harvested(services, name: str) -> dict[str, Record]:  # noqa: ANN001
-    with services.db.sessions() as s:
+    with services.db.reading() as s:
         rows = s.scalars(select(Record).where(Record.local_id.startswith(f"{name}:")))
         return {r.local_id.split(":", 1)[1]: r for r in rows}
 
@@ -138,7 +138,7 @@ def test_full_reconciles_what_disappeared_without_a_deletion(cli, services, sour
     cli("harvest", "run", "src")
     from repository.catalogue.models import RecordFormat, RecordKey, RecordSet, RecordVersion
 
-    with source.services.db.session() as s:  # gone without a trace, as a deletedRecord=no source does
+    with source.services.db.transaction() as s:  # gone without a trace, as a deletedRecord=no source does
         rid = s.scalar(select(Record.id).where(Record.local_id == "KTB000007"))
         for model in (RecordFormat, RecordKey, RecordSet, RecordVersion):
             s.query(model).filter_by(record_id=rid).delete()
@@ -156,14 +156,14 @@ def test_killed_harvest_is_finished_by_the_next_run(cli, services, source: Sourc
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        with services.db.sessions() as s:
+        with services.db.reading() as s:
             pages = s.scalar(select(HarvestSource.run_pages))
         if pages and pages >= 3:
             break
         time.sleep(0.02)
     os.kill(proc.pid, signal.SIGKILL)  # kill -9, mid-harvest
     proc.wait()
-    with services.db.sessions() as s:
+    with services.db.reading() as s:
         state = s.scalar(select(HarvestSource))
         assert state.status == "running" and state.run_token  # the position survived
         partial = s.scalar(select(func.count()).select_from(Record))
@@ -171,7 +171,7 @@ def test_killed_harvest_is_finished_by_the_next_run(cli, services, source: Sourc
     report = json.loads(cli("harvest", "run", "src", "--json").output)
     assert report["resumed"] is True
     assert_mirror(source, services, "src", "marc21")
-    with services.db.sessions() as s:  # nothing twice
+    with services.db.reading() as s:  # nothing twice
         rows = s.execute(select(Record.local_id, func.count()).group_by(Record.local_id)).all()
     assert all(n == 1 for _, n in rows)
 
@@ -193,7 +193,7 @@ def test_expired_token_restarts_the_window(cli, services, tmp_path: Path):
 
     with QuirkServer(script).running() as server:
         cli("harvest", "add", "q", server.url)
-        with services.db.session() as s:  # as if a run died holding a token that has since expired
+        with services.db.transaction() as s:  # as if a run died holding a token that has since expired
             src = s.scalar(select(HarvestSource))
             src.status, src.run_token, src.run_from, src.granularity = "running", "stale", "2024-05-01", "YYYY-MM-DD"
         report = json.loads(cli("harvest", "run", "q", "--json").output)

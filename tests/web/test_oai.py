@@ -194,7 +194,7 @@ def etree_local(el) -> str:  # noqa: ANN001
 
 
 def test_27_forbidden_characters_in_old_data_are_stripped(oai: OAI, repo):  # noqa: ANN001
-    with repo.db.session() as s:
+    with repo.db.transaction() as s:
         rid = s.scalar(select(Record.id).where(Record.local_id == "KTB000002"))
         xml = s.scalar(select(RecordFormat.xml).where(RecordFormat.record_id == rid, RecordFormat.prefix == "oai_dc"))
         broken = xml.replace(b"<dc:title>", b"<dc:title>\x01\x0b\xef\xbf\xbf")
@@ -216,7 +216,7 @@ def test_65_to_70_identify(make_app, repo):  # noqa: ANN001
     assert reply.text("//o:protocolVersion") == "2.0"
     assert reply.text("//o:deletedRecord") == "persistent"
     assert reply.text("//o:granularity") == "YYYY-MM-DDThh:mm:ssZ"
-    with repo.db.sessions() as s:
+    with repo.db.reading() as s:
         earliest = min(s.scalars(select(Record.datestamp)))  # tombstones included
     assert reply.text("//o:earliestDatestamp") == earliest.strftime("%Y-%m-%dT%H:%M:%SZ")
     sample = reply.text("//id:sampleIdentifier")
@@ -227,7 +227,7 @@ def test_65_to_70_identify(make_app, repo):  # noqa: ANN001
 
 
 def test_60_earliest_datestamp_counts_tombstones(oai: OAI, repo):  # noqa: ANN001
-    with repo.db.session() as s:
+    with repo.db.transaction() as s:
         s.execute(update(Record).where(Record.local_id == "UZM000003").values(datestamp=datetime(2001, 2, 3, 4, 5, 6)))
     assert oai(verb="Identify").text("//o:earliestDatestamp") == "2001-02-03T04:05:06Z"
 
@@ -298,7 +298,7 @@ def test_97_to_107_paging_with_tokens(make_app, repo):  # noqa: ANN001
         records, pages = client.harvest("ListRecords", metadataPrefix="oai_dc")
         whole = client.harvest("ListIdentifiers", metadataPrefix="oai_dc")[0]
     ids = [r.find("{*}header").findtext("{*}identifier") for r in records]
-    with repo.db.sessions() as s:
+    with repo.db.reading() as s:
         assert len(ids) == len(set(ids)) == s.query(Record).count() == len(whole)  # 107: no gaps, no duplicates
     size = len(ids)
     for n, page in enumerate(pages):

@@ -17,7 +17,7 @@ import pytest
 from sickle import Sickle
 
 from repository.metadata.identifiers import oai_identifier
-from tests.conftest import REPO_ID, serving
+from tests.conftest import REPO_ID, free_port, serving
 from tests.helpers import age, import_json, marc, write
 from tests.oai_client import OAI
 
@@ -40,7 +40,7 @@ def snapshot(services) -> dict[str, dict]:  # noqa: ANN001
 
     from repository.catalogue.models import Record, RecordFormat
 
-    with services.db.sessions() as s:
+    with services.db.reading() as s:
         formats: dict[int, set[str]] = {}
         for rid, prefix in s.execute(select(RecordFormat.record_id, RecordFormat.prefix)):
             formats.setdefault(rid, set()).add(prefix)
@@ -138,12 +138,6 @@ def test_scythe_harvest_while_records_change(make_app, catalogue, cli, tmp_path:
 # ------------------------------------------------------------------------------- gunicorn
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _gunicorn(env: dict[str, str], port: int) -> subprocess.Popen:
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}", "repository.wsgi:app"],
@@ -171,7 +165,7 @@ def test_tokens_work_across_gunicorn_workers_and_a_restart(db_url: str, catalogu
         "KUTUBXONA_OAI_PAGE_SIZE": "7",
         "KUTUBXONA_AUTO_MIGRATE": "no",
     }
-    port = _free_port()
+    port = free_port()
     server = _gunicorn(env, port)
     try:
         client = OAI(f"http://127.0.0.1:{port}")
@@ -196,7 +190,7 @@ def test_tokens_work_across_gunicorn_workers_and_a_restart(db_url: str, catalogu
 
 
 def test_kutubxona_serve_runs_gunicorn_with_threads(db_url: str, catalogue, tmp_path: Path):  # noqa: ANN001
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "KUTUBXONA_DATABASE_URL": db_url, "KUTUBXONA_VAR_DIR": str(tmp_path / "var"),
            "KUTUBXONA_AUTO_MIGRATE": "no"}  # fmt: skip
     proc = subprocess.Popen(

@@ -26,7 +26,7 @@ from repository.metadata.marc import (
     split_iso2709,
     to_iso2709,
 )
-from tests.records.test_real_files import DATA, FILES
+from tests.actions.test_real_files import DATA, FILES
 
 logging.getLogger("pymarc").setLevel(logging.ERROR)  # it logs every odd indicator
 ISO_FILES = [p for p in FILES if p.read_bytes()[:5].lstrip(b"\x00 ").isdigit() or p.suffix in (".mrc", ".marc")]

@@ -35,13 +35,13 @@ def test_sample_collection_imports_cleanly_and_reimports_unchanged(cli: Cli, sam
 
 
 def _all(services) -> list[Record]:  # noqa: ANN001
-    with services.db.sessions() as s:
+    with services.db.reading() as s:
         return list(s.scalars(select(Record)))
 
 
 def test_encodings_of_the_sample_are_decoded(cli: Cli, sample_dir: Path, services):
     import_json(cli, *sorted(sample_dir.iterdir()))
-    with services.db.sessions() as s:
+    with services.db.reading() as s:
         titles = {r.local_id: r.title for r in s.scalars(select(Record))}
     cp1251 = [t for lid, t in titles.items() if lid.startswith("RU")]
     assert cp1251 and all(any("а" <= c <= "я" for c in t) for t in cp1251)  # Cyrillic, not mojibake
@@ -98,7 +98,7 @@ def test_unknown_set_stops_before_anything_is_imported(cli: Cli, tmp_path: Path,
     result = cli("import", write(tmp_path / "a.mrc", marc("X1", "T")), "--set", "nosuch", code=2)
     assert "no such set: nosuch" in result.output
     assert count(services) == 0
-    with services.db.sessions() as s:
+    with services.db.reading() as s:
         assert s.scalar(select(func.count()).select_from(ImportBatch)) == 0
 
 
@@ -137,7 +137,7 @@ def test_dry_run_stores_nothing(cli: Cli, sample_dir: Path, services):
 def test_original_file_is_stored_byte_for_byte(cli: Cli, sample_dir: Path, services):
     path = sample_dir / "rusmarc-unimarc-cp1251.mrc"
     batch_id = import_json(cli, path)[0]["batch"]
-    with services.db.sessions() as s:
+    with services.db.reading() as s:
         batch = s.get(ImportBatch, batch_id)
     with services.store.open(batch.object_key) as fh:
         assert fh.read() == path.read_bytes()
@@ -252,7 +252,7 @@ def test_xml_external_entities_are_not_resolved(cli: Cli, tmp_path: Path, servic
 def test_versions_record_the_batch(cli: Cli, tmp_path: Path, services):
     batch = import_json(cli, write(tmp_path / "a.mrc", marc("V1", "T")))[0]["batch"]
     second = import_json(cli, write(tmp_path / "b.mrc", marc("V1", "T2")))[0]["batch"]
-    with services.db.sessions() as s:
+    with services.db.reading() as s:
         archived = s.scalar(select(RecordVersion))
         assert (archived.batch_id, archived.action, archived.number) == (batch, "create", 1)
         record = s.scalar(select(Record))
@@ -284,7 +284,7 @@ def test_rerender_bumps_only_records_whose_bytes_change(cli: Cli, make_app, tmp_
 
 def test_a_marc21_payload_is_stored_once_and_rerender_compacts_an_older_copy(cli: Cli, tmp_path: Path, services):
     import_json(cli, write(tmp_path / "a.mrc", marc("P1", "One")))
-    with services.db.session() as s:
+    with services.db.transaction() as s:
         rec = s.scalar(select(Record))
         stored = s.get(RecordFormat, (rec.id, "marc21"))
         assert stored.xml is None  # the record's source is the payload
@@ -294,7 +294,7 @@ def test_a_marc21_payload_is_stored_once_and_rerender_compacts_an_older_copy(cli
     age(services)
     before = _all(services)[0].datestamp
     assert "0 changed" in cli("rerender").output  # stored anew, disseminated the same: no new datestamp
-    with services.db.session() as s:
+    with services.db.transaction() as s:
         assert s.scalar(select(RecordFormat.xml).where(RecordFormat.prefix == "marc21")) is None
     assert _all(services)[0].datestamp == before
     assert _oai_marc21(services, "P1") == expected
@@ -303,7 +303,7 @@ def test_a_marc21_payload_is_stored_once_and_rerender_compacts_an_older_copy(cli
 def _oai_marc21(services, local_id: str) -> bytes:  # noqa: ANN001
     from repository.catalogue.oai_store import SqlStore
 
-    with services.db.session() as s:
+    with services.db.transaction() as s:
         return SqlStore(s).get(local_id, "marc21").payload
 
 
@@ -367,7 +367,7 @@ def test_a_record_without_identifiers_is_matched_by_its_content(cli: Cli, tmp_pa
     first = import_json(cli, write(tmp_path / "a.mrc", bare))[0]
     again = import_json(cli, write(tmp_path / "b.mrc", bare))[0]
     assert (first["created"], again["unchanged"], count(services)) == (1, 1, 1)
-    with services.db.sessions() as s:
+    with services.db.reading() as s:
         assert [k.kind for k in s.scalars(select(RecordKey))] == ["hash"]
 
 

@@ -41,7 +41,7 @@ def _mixed_file(sample_dir: Path, path: Path) -> Path:
 
 def _catalogue(services) -> dict:  # noqa: ANN001
     """What an import left behind, by local identifier (row ids aside)."""
-    with services.db.sessions() as s:
+    with services.db.reading() as s:
         ids = dict(s.execute(select(Record.id, Record.local_id)).all())
         records = {
             r.local_id: (r.flavour, r.source, r.content_hash, r.title, r.author, r.year, r.kind, r.language, r.version)
@@ -56,7 +56,7 @@ def _catalogue(services) -> dict:  # noqa: ANN001
 
 
 def _empty(services) -> None:  # noqa: ANN001
-    with services.db.session() as s:
+    with services.db.transaction() as s:
         for table in reversed(Base.metadata.sorted_tables):
             s.execute(table.delete())
 
@@ -111,7 +111,7 @@ def test_a_lost_worker_fails_the_batch_cleanly_and_importing_again_finishes(serv
 
     with pytest.raises(WorkerLost, match="import the file again"):
         importer.import_file(path, ImportOptions(), progress=kill_the_workers)
-    with services.db.sessions() as s:
+    with services.db.reading() as s:
         batch = s.scalars(select(ImportBatch)).one()
         stored = s.scalar(select(func.count()).select_from(Record))
     assert batch.status == "failed" and batch.records == batch.created == stored  # whole chunks, counted

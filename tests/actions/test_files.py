@@ -107,7 +107,7 @@ def test_embargo_is_released_on_its_day(cli, book: Path, tmp_path: Path, live: s
     assert fetch(f"{live}/records/F1/files/kitob.pdf")[0] == 403
     assert "kitob.pdf" not in cli("show", "F1", "--format", "dc").output  # not linked while embargoed
     assert "0 files released" in cli("embargo", "release").output
-    with services.db.session() as s:
+    with services.db.transaction() as s:
         s.execute(update(RecordFile).values(embargo_until=date.today()))
     age(services)
     before = shown(cli, "F1")["datestamp"]
@@ -136,7 +136,7 @@ def test_fixity_finds_missing_and_corrupt_objects(cli, book: Path, services, tmp
     other.write_bytes(text_pdf([["Other"]]))
     cli("attach", "F1", other)
     assert "2 objects checked, 0 missing or corrupt" in cli("fixity").output
-    with services.db.sessions() as s:
+    with services.db.reading() as s:
         keys = list(s.scalars(select(RecordFile.object_key).order_by(RecordFile.id)))
     objects = Path(services.store.root)
     (objects / keys[0][:2] / keys[0][2:4] / keys[0]).write_bytes(b"bit rot")
@@ -158,7 +158,7 @@ def test_storage_copy_to_s3_and_back_resumes(cli, book: Path, services, moto_ser
     s3 = open_store("s3://kx-copy", endpoint=moto_server)
     monkeypatch.setattr(services, "store", s3)
     assert "3 copied" in cli("storage", "copy", "--to", back).output
-    with services.db.sessions() as s:
+    with services.db.reading() as s:
         assert s.scalar(select(func.count()).select_from(Record)) == 2
 
 
@@ -169,7 +169,7 @@ def test_s3_down_leaves_no_row(cli, book: Path, services, monkeypatch):
     monkeypatch.setattr(services, "store", dead)
     result = cli("attach", "F1", book, code=2)
     assert "cannot" in result.output and "Traceback" not in result.output
-    with services.db.sessions() as s:
+    with services.db.reading() as s:
         assert s.scalar(select(func.count()).select_from(RecordFile)) == 0
 
 
@@ -178,7 +178,7 @@ def test_ocr_command_redoes_and_resumes(cli, book: Path, tmp_path: Path, service
     cli("attach", "F1", scan, "--ocr", "never")
     files = {f["name"]: f for f in shown(cli, "F1")["files"]}
     assert files["skan.png"]["extraction"] == "none"
-    with services.db.session() as s:  # as if a run had died before this file
+    with services.db.transaction() as s:  # as if a run had died before this file
         s.execute(update(RecordFile).where(RecordFile.name == "skan.png").values(extraction="pending"))
     assert "1 files, 0 failed" in cli("ocr", "--all", "--lang", "rus").output  # only what is left
     files = {f["name"]: f for f in shown(cli, "F1")["files"]}
