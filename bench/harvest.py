@@ -56,8 +56,9 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=100_000)
     args = parser.parse_args()
     bench_import, bench_oai = _module("import"), _module("oai")
-    from harvest.runner import Runner, add_source
-    from repository import create_app
+    from repository import config
+    from repository.actions import harvesting
+    from repository.services import open_services
 
     work = Path(tempfile.mkdtemp(prefix="kx-harvest-"))
     data = work / "records.mrc"
@@ -71,14 +72,19 @@ def main() -> None:
     TimedClient = timed_client()  # noqa: N806
     try:
         for prefix in ("oai_dc", "marc21"):
-            target = create_app({"DATABASE_URL": f"sqlite:///{work / f'target-{prefix}.sqlite3'}",
-                                 "VAR_DIR": str(work / f"target-{prefix}"), "AUTO_MIGRATE": "yes"})  # fmt: skip
-            services = target.extensions["kutubxona"]
-            with services.db.transaction() as session:
-                add_source(session, "src", f"http://127.0.0.1:{port}/oai", prefix, [])
+            services = open_services(
+                config.load(
+                    {
+                        "DATABASE_URL": f"sqlite:///{work / f'target-{prefix}.sqlite3'}",
+                        "VAR_DIR": str(work / f"target-{prefix}"),
+                        "AUTO_MIGRATE": "yes",
+                    }
+                )
+            )
+            harvesting.add_source(services, "src", f"http://127.0.0.1:{port}/oai", prefix, [])
             TimedClient.waiting = 0.0
             start = time.perf_counter()
-            report = Runner(services, TimedClient).run("src")
+            report = harvesting.run(services, "src", client_factory=TimedClient)
             waited = TimedClient.waiting
             seconds = time.perf_counter() - start
             if report.error:

@@ -15,19 +15,17 @@ if TYPE_CHECKING:  # Flask is imported when an app is built: import workers neve
     from flask import Flask
 
 
-def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the Flask app: configuration from ``KUTUBXONA_*`` (then ``config``), database, storage, web."""
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build the Flask app: settings from ``KUTUBXONA_*`` (then ``overrides``), its services, the web."""
     from flask import Flask
 
-    from repository import config as settings
-    from repository.services import init_app
+    from repository import config
+    from repository.services import open_services
     from repository.web import register
 
     app = Flask(__name__)
-    conf = settings.load(config)
-    app.config.update({f"KUTUBXONA_{k}": v for k, v in conf.items()})
-    app.config["SECRET_KEY"] = conf["SECRET_KEY"]
+    settings = config.load(overrides)
+    app.config["SECRET_KEY"] = settings.secret_key
     app.config["JSON_AS_ASCII"] = False
-    init_app(app, conf)
-    register(app)
+    register(app, open_services(settings))
     return app

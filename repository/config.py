@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from repository.errors import KutubxonaError
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -47,50 +49,94 @@ _DNS_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]*(\.[A-Za-z][A-Za-z0-9-]*)+$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-class ConfigError(ValueError):
+class ConfigError(KutubxonaError, ValueError):
     """A setting has a value the service cannot run with."""
 
 
-def load(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Build the configuration: defaults, then ``KUTUBXONA_*`` variables, then ``overrides``."""
+@dataclass(frozen=True)
+class Settings:
+    """The settings of one app or command, typed and checked once, when they are loaded."""
+
+    var_dir: Path
+    database_url: str
+    storage_url: str
+    s3_endpoint: str
+    search_url: str
+    base_url: str
+    repository_id: str
+    repository_name: str
+    admin_email: str
+    secret_key: str
+    auto_migrate: str
+    oai_page_size: int
+    oai_token_ttl_hours: int
+    oai_max_concurrent: int
+    oai_friends: tuple[str, ...]
+    import_chunk: int
+    import_workers: int
+
+    @property
+    def is_embedded_sqlite(self) -> bool:
+        """True when the database is a SQLite file."""
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def migrate_at_start(self) -> bool:
+        """Whether pending migrations are applied when the service opens its database."""
+        auto = self.auto_migrate.lower()
+        return auto in ("yes", "true", "1") or (auto == "auto" and self.is_embedded_sqlite)
+
+
+def load(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Build the settings: defaults, then ``KUTUBXONA_*`` variables, then ``overrides`` (same names)."""
     environ = os.environ if environ is None else environ
-    conf: dict[str, Any] = {}
+    raw: dict[str, Any] = {name: environ.get(f"KUTUBXONA_{name}", s.default) for name, s in SETTINGS.items()}
+    unknown = set(overrides or {}) - set(SETTINGS)
+    if unknown:
+        raise ConfigError(f"unknown settings: {', '.join(sorted(unknown))}")
+    raw.update(overrides or {})
     for name, setting in SETTINGS.items():
-        raw = environ.get(f"KUTUBXONA_{name}")
-        if raw is None:
-            conf[name] = setting.default
-        elif isinstance(setting.default, int):
+        if isinstance(setting.default, int):
             try:
-                conf[name] = int(raw)
-            except ValueError as exc:
-                raise ConfigError(f"KUTUBXONA_{name} must be a whole number, not {raw!r}") from exc
+                raw[name] = int(raw[name])
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(f"KUTUBXONA_{name} must be a whole number, not {raw[name]!r}") from exc
         else:
-            conf[name] = raw
-    conf.update(overrides or {})
-    return _complete(conf)
+            raw[name] = str(raw[name])
+    return _complete(raw)
 
 
-def _complete(conf: dict[str, Any]) -> dict[str, Any]:
+def _complete(conf: dict[str, Any]) -> Settings:
     var = Path(conf["VAR_DIR"]).resolve()
-    conf["VAR_DIR"] = str(var)
-    if not conf["DATABASE_URL"]:
-        conf["DATABASE_URL"] = f"sqlite:///{var / 'kutubxona.sqlite3'}"
-    if not conf["STORAGE_URL"]:
-        conf["STORAGE_URL"] = (var / "objects").as_uri()
-    conf["BASE_URL"] = str(conf["BASE_URL"]).rstrip("/")
     if not _DNS_NAME.match(conf["REPOSITORY_ID"]):
         raise ConfigError(f"KUTUBXONA_REPOSITORY_ID must be a DNS-style name with a dot, not {conf['REPOSITORY_ID']!r}")
     email = conf["ADMIN_EMAIL"]
     if not _EMAIL.match(email) or email.lower().endswith("@localhost"):
         raise ConfigError(f"KUTUBXONA_ADMIN_EMAIL must be a valid address (not @localhost), not {email!r}")
-    if not conf["SECRET_KEY"]:
-        conf["SECRET_KEY"] = _stored_secret(var)
     for name in ("OAI_PAGE_SIZE", "OAI_TOKEN_TTL_HOURS", "OAI_MAX_CONCURRENT", "IMPORT_CHUNK"):
-        if int(conf[name]) < 1:
+        if conf[name] < 1:
             raise ConfigError(f"KUTUBXONA_{name} must be at least 1")
-    if int(conf["IMPORT_WORKERS"]) < 0:
+    if conf["IMPORT_WORKERS"] < 0:
         raise ConfigError("KUTUBXONA_IMPORT_WORKERS must be 0 or more")
-    return conf
+    return Settings(
+        var_dir=var,
+        database_url=conf["DATABASE_URL"] or f"sqlite:///{var / 'kutubxona.sqlite3'}",
+        storage_url=conf["STORAGE_URL"] or (var / "objects").as_uri(),
+        s3_endpoint=conf["S3_ENDPOINT"],
+        search_url=conf["SEARCH_URL"],
+        base_url=conf["BASE_URL"].rstrip("/"),
+        repository_id=conf["REPOSITORY_ID"],
+        repository_name=conf["REPOSITORY_NAME"],
+        admin_email=email,
+        secret_key=conf["SECRET_KEY"] or _stored_secret(var),
+        auto_migrate=conf["AUTO_MIGRATE"],
+        oai_page_size=conf["OAI_PAGE_SIZE"],
+        oai_token_ttl_hours=conf["OAI_TOKEN_TTL_HOURS"],
+        oai_max_concurrent=conf["OAI_MAX_CONCURRENT"],
+        oai_friends=tuple(conf["OAI_FRIENDS"].split()),
+        import_chunk=conf["IMPORT_CHUNK"],
+        import_workers=conf["IMPORT_WORKERS"],
+    )
 
 
 def _stored_secret(var: Path) -> str:
@@ -110,8 +156,3 @@ def _stored_secret(var: Path) -> str:
     finally:
         tmp.unlink(missing_ok=True)
     return path.read_text().strip()
-
-
-def is_embedded_sqlite(conf: Mapping[str, Any]) -> bool:
-    """True when the database is the embedded SQLite file."""
-    return str(conf["DATABASE_URL"]).startswith("sqlite")

@@ -1,58 +1,58 @@
-"""The resources one app holds (database, object store, importer) and how code reaches them."""
+"""The resources one app or command holds: settings, database, object store, change feed.
+
+No Flask here: the command line, the web app and background work open the same services.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
-from flask import Flask, current_app
-
-from repository import config as settings
-from repository.actions.importing import Importer
+from repository.catalogue.feed import ChangeFeed
+from repository.config import Settings
 from repository.db import Database
 from repository.storage import ObjectStore, open_store
 
-KEY = "kutubxona"
+if TYPE_CHECKING:
+    from repository.actions.importing import Importer
 
 
 @dataclass
 class Services:
-    """Everything a request or a command needs besides Flask itself."""
+    """Everything an action needs: the settings and the resources opened from them."""
 
-    conf: dict[str, Any]
+    settings: Settings
     db: Database
     store: ObjectStore
+    feed: ChangeFeed
 
     @property
     def base_url(self) -> str:
         """The public root of the site."""
-        return self.conf["BASE_URL"]
+        return self.settings.base_url
 
     @property
     def repository_id(self) -> str:
         """The namespace part of our OAI identifiers."""
-        return self.conf["REPOSITORY_ID"]
+        return self.settings.repository_id
 
     def importer(self) -> Importer:
-        """An importer writing into this app's database and store."""
-        return Importer(
-            self.db, self.store, self.base_url, self.conf["IMPORT_CHUNK"], workers=self.conf["IMPORT_WORKERS"]
-        )
+        """An importer writing into this database and store."""
+        from repository.actions.importing import Importer
+
+        s = self.settings
+        return Importer(self.db, self.store, s.base_url, s.import_chunk, workers=s.import_workers)
+
+    def close(self) -> None:
+        """Close every pooled database connection."""
+        self.db.dispose()
 
 
-def init_app(app: Flask, conf: dict[str, Any]) -> Services:
-    """Open the database and the object store; on the embedded default, apply pending migrations."""
-    db = Database(conf["DATABASE_URL"])
-    auto = str(conf["AUTO_MIGRATE"]).lower()
-    wanted = auto in ("yes", "true", "1") or (auto == "auto" and settings.is_embedded_sqlite(conf))
-    if wanted and db.pending_migrations():
+def open_services(settings: Settings) -> Services:
+    """Open the database and the object store; apply pending migrations when the settings ask."""
+    db = Database(settings.database_url)
+    if settings.migrate_at_start and db.pending_migrations():
         db.upgrade()
-    store = open_store(conf["STORAGE_URL"], endpoint=conf["S3_ENDPOINT"])
-    services = Services(conf, db, store)
-    app.extensions[KEY] = services
-    return services
-
-
-def services() -> Services:
-    """The services of the current app."""
-    return current_app.extensions[KEY]
+    store = open_store(settings.storage_url, endpoint=settings.s3_endpoint)
+    feed = ChangeFeed(db)
+    return Services(settings, db, store, feed)

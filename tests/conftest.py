@@ -117,9 +117,8 @@ class Cli:
 
     def __call__(self, *args: str, code: int | None = 0) -> Result:
         """Run a command; check its exit status unless ``code`` is None."""
-        cli_module._APP = self.app
-        with self.app.app_context():
-            result = self.runner.invoke(cli_module.main, [str(a) for a in args], catch_exceptions=False)
+        cli_module._SERVICES = self.app.extensions["kutubxona"]
+        result = self.runner.invoke(cli_module.main, [str(a) for a in args], catch_exceptions=False)
         if code is not None:
             assert result.exit_code == code, result.output
         return result
@@ -129,7 +128,7 @@ class Cli:
 def cli(app: Flask) -> Iterator[Cli]:
     """The ``kutubxona`` command bound to the test app."""
     yield Cli(app)
-    cli_module._APP = None
+    cli_module._SERVICES = None
 
 
 @pytest.fixture(scope="session")

@@ -11,19 +11,19 @@ from repository import config
 
 def test_embedded_defaults(tmp_path: Path):
     conf = config.load(environ={"KUTUBXONA_VAR_DIR": str(tmp_path / "var")})
-    assert conf["DATABASE_URL"] == f"sqlite:///{tmp_path / 'var' / 'kutubxona.sqlite3'}"
-    assert conf["STORAGE_URL"] == (tmp_path / "var" / "objects").as_uri()
-    assert conf["BASE_URL"] == "http://127.0.0.1:5000"
-    assert conf["REPOSITORY_ID"] == "demo.kutubxona.uz"
-    assert conf["OAI_PAGE_SIZE"] == 100 and conf["OAI_TOKEN_TTL_HOURS"] == 48
+    assert conf.database_url == f"sqlite:///{tmp_path / 'var' / 'kutubxona.sqlite3'}"
+    assert conf.storage_url == (tmp_path / "var" / "objects").as_uri()
+    assert conf.base_url == "http://127.0.0.1:5000"
+    assert conf.repository_id == "demo.kutubxona.uz"
+    assert conf.oai_page_size == 100 and conf.oai_token_ttl_hours == 48
 
 
 def test_secret_key_is_generated_once_and_kept(tmp_path: Path):
     env = {"KUTUBXONA_VAR_DIR": str(tmp_path)}
-    first = config.load(environ=env)["SECRET_KEY"]
+    first = config.load(environ=env).secret_key
     assert len(first) > 40
-    assert config.load(environ=env)["SECRET_KEY"] == first
-    assert config.load(environ={**env, "KUTUBXONA_SECRET_KEY": "given"})["SECRET_KEY"] == "given"
+    assert config.load(environ=env).secret_key == first
+    assert config.load(environ={**env, "KUTUBXONA_SECRET_KEY": "given"}).secret_key == "given"
 
 
 @pytest.mark.parametrize(
@@ -49,7 +49,7 @@ def test_environment_values_are_read(tmp_path: Path):
             "KUTUBXONA_OAI_PAGE_SIZE": "7",
         }
     )
-    assert conf["BASE_URL"] == "https://lib.example.uz" and conf["OAI_PAGE_SIZE"] == 7
+    assert conf.base_url == "https://lib.example.uz" and conf.oai_page_size == 7
 
 
 def cli_with_env(tmp_path: Path, monkeypatch, **env: str):  # noqa: ANN001, ANN201
@@ -61,9 +61,9 @@ def cli_with_env(tmp_path: Path, monkeypatch, **env: str):  # noqa: ANN001, ANN2
     monkeypatch.setenv("KUTUBXONA_VAR_DIR", str(tmp_path))
     for name, value in env.items():
         monkeypatch.setenv(f"KUTUBXONA_{name}", value)
-    monkeypatch.setattr(cli, "_APP", None)
+    monkeypatch.setattr(cli, "_SERVICES", None)
     result = CliRunner().invoke(cli.main, ["sets", "list"])
-    monkeypatch.setattr(cli, "_APP", None)
+    monkeypatch.setattr(cli, "_SERVICES", None)
     return result
 
 

@@ -6,18 +6,24 @@ never silently truncated or dropped.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import BinaryIO
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
-from repository.catalogue import in_set
+from repository.catalogue import in_set, queries, set_ids
 from repository.catalogue.models import Record, RecordFormat
+from repository.errors import NotFound
 from repository.metadata import marcxml
 from repository.metadata.marc import TooLongForISO2709, to_iso2709
+
+if TYPE_CHECKING:
+    from repository.services import Services
 
 EXPORT_FORMATS = ("iso2709", "marcxml", "oai_dc")
 
@@ -84,3 +90,34 @@ def export(
     elif fmt == "oai_dc":
         out.write(b"</records>\n")
     return report
+
+
+def export_file(
+    services: Services, fmt: str, out: Path, since: datetime | None = None, spec: str | None = None
+) -> ExportReport:
+    """Export to the file ``out``, which appears only when complete (written as ``out.part`` first)."""
+    with services.db.reading() as session:
+        if spec:
+            set_ids(session, [spec])  # an unknown set is an error, not an empty file
+        tmp = out.with_name(out.name + ".part")
+        with open(tmp, "wb") as fh:
+            report = export(session, fmt, fh, since, spec)
+        os.replace(tmp, out)
+    return report
+
+
+def write_rejected(services: Services, batch_id: int, out: Path) -> int:
+    """Write the rejected and skipped records of a batch to ``out``, to fix and import again."""
+    with services.db.reading() as session:
+        if queries.batch(session, batch_id) is None:
+            raise NotFound(f"no batch {batch_id}")
+        raws = queries.rejected_raw(session, batch_id)
+    xml = any(raw.lstrip()[:1] == b"<" for raw in raws)
+    with open(out, "wb") as fh:
+        if xml:
+            fh.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<collection xmlns="{marcxml.SLIM_NS}">\n'.encode())
+        for raw in raws:
+            fh.write(raw + (b"\n" if xml else b""))
+        if xml:
+            fh.write(b"</collection>\n")
+    return len(raws)

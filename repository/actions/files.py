@@ -11,26 +11,33 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from repository import catalogue
+from repository.actions.records import find
+from repository.catalogue import feed, queries
 from repository.catalogue.models import FilePage, Record, RecordFile, utcnow
+from repository.errors import KutubxonaError
 from repository.fulltext import ExtractionError, extract
 from repository.fulltext.ocr import languages_for
-from repository.storage import ObjectStore, StorageError
+from repository.storage import ObjectStore, StorageError, open_store
 from repository.storage.base import CHUNK
 from repository.storage.mime import sniff
+
+if TYPE_CHECKING:
+    from repository.services import Services
 
 ACCESS = ("open", "restricted")
 
 
-class AttachError(ValueError):
+class AttachError(KutubxonaError, ValueError):
     """A file that cannot be attached as asked (bad access level, unreadable file)."""
 
 
@@ -115,16 +122,7 @@ def run_extraction(session: Session, store: ObjectStore, row: RecordFile, ocr_mo
                     for n, (text, conf) in enumerate(result.pages, 1))  # fmt: skip
     row.extraction = "done" if result.method != "none" else "none"
     row.method, row.languages, row.confidence, row.message = result.method, result.languages, result.confidence, ""
-
-
-def files_of(session: Session, record_id: int) -> list[RecordFile]:
-    """A record's files, in the order they were attached."""
-    return list(session.scalars(select(RecordFile).where(RecordFile.record_id == record_id).order_by(RecordFile.id)))
-
-
-def pages_of(session: Session, file_id: int) -> list[FilePage]:
-    """A file's pages of text."""
-    return list(session.scalars(select(FilePage).where(FilePage.file_id == file_id).order_by(FilePage.page)))
+    feed.note(session, [row.record_id], "text")
 
 
 def release_embargoes(session: Session, base_url: str, today: date | None = None) -> list[str]:
@@ -143,13 +141,6 @@ def release_embargoes(session: Session, base_url: str, today: date | None = None
         dict(session.execute(select(Record.id, Record.local_id).where(Record.id.in_(records))).all()) if records else {}
     )
     return [f"{names[row.record_id]}/{row.name}" for row in rows]
-
-
-def is_public(row: RecordFile, today: date | None = None) -> bool:
-    """True when the web may serve the file (open, or an embargo that has ended)."""
-    if row.access == "open":
-        return True
-    return row.access == "embargo" and row.embargo_until is not None and row.embargo_until <= (today or date.today())
 
 
 @dataclass
@@ -190,3 +181,76 @@ def copy_objects(source: ObjectStore, target: ObjectStore, keys: list[str]) -> I
         if stored.key != key or verify(target, key) != key:
             raise StorageError(f"object {key} changed on its way to {target.url}")
         yield key, "copied"
+
+
+# --------------------------------------------------------------------------------- actions
+
+
+def attach_file(
+    services: Services, ident: str, path: Path, access: str, ocr_mode: str = "auto", languages: str | None = None
+) -> tuple[str, Attached, RecordFile]:
+    """Attach one file to record ``ident`` and extract its text; returns (local id, what was stored, the row).
+
+    The file is committed before its text is extracted, so a failing extraction keeps the file.
+    """
+    parse_access(access)
+    with services.db.transaction() as session:
+        rec = find(session, services, ident)
+        local_id = rec.local_id
+        done = attach(session, services.store, services.base_url, rec, path, access)
+    with services.db.transaction() as session:
+        row = session.get(RecordFile, done.file_id)
+        if row.extraction == "pending":
+            run_extraction(session, services.store, row, ocr_mode, languages)
+    return local_id, done, row
+
+
+def files_to_extract(services: Services, ident: str | None, redo: bool = False) -> list[int]:
+    """The files of record ``ident`` (None: of every record) whose text is pending or failed (or all)."""
+    with services.db.reading() as session:
+        record_id = find(session, services, ident).id if ident else None
+        return queries.files_needing_text(session, record_id, redo)
+
+
+def extract_texts(
+    services: Services,
+    file_ids: list[int],
+    languages: str | None = None,
+    each: Callable[[RecordFile], None] | None = None,
+) -> int:
+    """Extract the text of each file, one commit per file (an interrupted run resumes); how many failed."""
+    failed = 0
+    for file_id in file_ids:
+        with services.db.transaction() as session:
+            row = session.get(RecordFile, file_id)
+            run_extraction(session, services.store, row, "auto", languages)
+            failed += row.extraction == "failed"
+        if each is not None:
+            each(row)
+    return failed
+
+
+def fixity(services: Services) -> list[Fixity]:
+    """Check every stored object of every file against its sha256."""
+    with services.db.reading() as session:
+        return list(check_fixity(session, services.store))
+
+
+def copy_storage(services: Services, target_url: str) -> dict[str, int]:
+    """Copy every stored object to another store, verified; counts of copied and already present."""
+    target = open_store(target_url, endpoint=services.settings.s3_endpoint)
+    with services.db.reading() as session:
+        keys = queries.object_keys(session)
+    counts = {"objects": len(keys), "copied": 0, "present": 0}
+    try:
+        for _key, outcome in copy_objects(services.store, target, keys):
+            counts[outcome] += 1
+    except StorageError as exc:
+        raise StorageError(f"{exc} (copied {counts['copied']} so far; run again to go on)") from None
+    return counts
+
+
+def release(services: Services) -> list[str]:
+    """Open every file whose embargo has ended; returns ``record/file`` names."""
+    with services.db.transaction() as session:
+        return release_embargoes(session, services.base_url)

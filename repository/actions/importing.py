@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from repository import catalogue
 from repository.catalogue.models import BatchItem, ImportBatch, utcnow
 from repository.db import Database
+from repository.errors import KutubxonaError
 from repository.metadata.formats import Prepared
 from repository.metadata.keys import ORDER as KEY_ORDER
 from repository.metadata.preparing import Pair, collecting_less, prepared_records
@@ -84,7 +85,7 @@ class Report:
         return 1 if self.counts["rejected"] else 0
 
 
-class ImportRefused(ValueError):
+class ImportRefused(KutubxonaError, ValueError):
     """The import cannot start (an unknown set, a bad option); nothing was read or stored."""
 
 

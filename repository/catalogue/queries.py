@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from repository.catalogue.models import Record, RecordVersion
+from repository.catalogue.models import (
+    BatchItem,
+    FilePage,
+    HarvestSource,
+    ImportBatch,
+    OAISet,
+    Record,
+    RecordFile,
+    RecordFormat,
+    RecordVersion,
+)
 from repository.metadata.identifiers import local_from_oai
 
 
@@ -45,3 +55,112 @@ def versions(session: Session, record: Record) -> list[Version]:
         record.version, record.action, record.flavour, record.source, record.batch_id, record.actor, record.changed
     )
     return [*out, current]
+
+
+# --------------------------------------------------------------------------------- records
+
+
+def record(session: Session, local_id: str) -> Record | None:
+    """The record with this local identifier, alive or a tombstone."""
+    return session.scalar(select(Record).where(Record.local_id == local_id))
+
+
+def live_count(session: Session) -> int:
+    """How many records are not deleted."""
+    return session.scalar(select(func.count()).select_from(Record).where(Record.deleted.is_(False))) or 0
+
+
+def recent(session: Session, limit: int) -> list[Record]:
+    """The live records changed last, newest first."""
+    stmt = select(Record).where(Record.deleted.is_(False)).order_by(Record.datestamp.desc(), Record.id.desc())
+    return list(session.scalars(stmt.limit(limit)))
+
+
+def stored_formats(session: Session, record_id: int) -> dict[str, bytes | None]:
+    """A record's payloads as stored, by metadata prefix (None: made from the source when read)."""
+    rows = session.execute(select(RecordFormat.prefix, RecordFormat.xml).where(RecordFormat.record_id == record_id))
+    return {prefix: xml for prefix, xml in rows}
+
+
+def all_sets(session: Session) -> list[OAISet]:
+    """Every set, by spec."""
+    return list(session.scalars(select(OAISet).order_by(OAISet.spec)))
+
+
+# --------------------------------------------------------------------------------- files
+
+
+def files_of(session: Session, record_id: int) -> list[RecordFile]:
+    """A record's files, in the order they were attached."""
+    return list(session.scalars(select(RecordFile).where(RecordFile.record_id == record_id).order_by(RecordFile.id)))
+
+
+def pages_of(session: Session, file_id: int) -> list[FilePage]:
+    """A file's pages of text."""
+    return list(session.scalars(select(FilePage).where(FilePage.file_id == file_id).order_by(FilePage.page)))
+
+
+def file_of(session: Session, local_id: str, name: str) -> RecordFile | None:
+    """File ``name`` of the live record ``local_id``."""
+    return session.scalar(
+        select(RecordFile)
+        .join(Record, Record.id == RecordFile.record_id)
+        .where(Record.local_id == local_id, RecordFile.name == name, Record.deleted.is_(False))
+    )
+
+
+def is_public(row: RecordFile, today: date | None = None) -> bool:
+    """True when the web may serve the file (open, or an embargo that has ended)."""
+    if row.access == "open":
+        return True
+    return row.access == "embargo" and row.embargo_until is not None and row.embargo_until <= (today or date.today())
+
+
+def files_needing_text(session: Session, record_id: int | None, redo: bool) -> list[int]:
+    """Ids of the files (of one record, or all) whose text is to be extracted: pending or failed, or all."""
+    stmt = select(RecordFile.id).order_by(RecordFile.id)
+    if record_id is not None:
+        stmt = stmt.where(RecordFile.record_id == record_id)
+    if not redo:
+        stmt = stmt.where(RecordFile.extraction.in_(("pending", "failed")))
+    return list(session.scalars(stmt))
+
+
+def object_keys(session: Session) -> list[str]:
+    """Every stored object the database points at: attached files and imported originals."""
+    files = set(session.scalars(select(RecordFile.object_key)))
+    originals = {k for k in session.scalars(select(ImportBatch.object_key)) if k}
+    return sorted(files | originals)
+
+
+# --------------------------------------------------------------------------------- batches and sources
+
+
+def batches(session: Session) -> list[ImportBatch]:
+    """Every import batch, newest first."""
+    return list(session.scalars(select(ImportBatch).order_by(ImportBatch.id.desc())))
+
+
+def batch(session: Session, batch_id: int) -> ImportBatch | None:
+    """One import batch."""
+    return session.get(ImportBatch, batch_id)
+
+
+def batch_items(session: Session, batch_id: int) -> list[BatchItem]:
+    """A batch's findings (rejected, skipped, warnings), in the order they were found."""
+    return list(session.scalars(select(BatchItem).where(BatchItem.batch_id == batch_id).order_by(BatchItem.id)))
+
+
+def rejected_raw(session: Session, batch_id: int) -> list[bytes]:
+    """The raw bytes of a batch's rejected and skipped records, in file order."""
+    stmt = (
+        select(BatchItem.raw)
+        .where(BatchItem.batch_id == batch_id, BatchItem.outcome.in_(("rejected", "skipped")))
+        .order_by(BatchItem.position)
+    )
+    return [raw for raw in session.scalars(stmt) if raw]
+
+
+def harvest_sources(session: Session) -> list[HarvestSource]:
+    """Every harvest source, by name."""
+    return list(session.scalars(select(HarvestSource).order_by(HarvestSource.name)))

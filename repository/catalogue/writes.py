@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from repository.catalogue import feed
 from repository.catalogue.models import Record, RecordFile, RecordFormat, RecordKey, RecordSet, RecordVersion, utcnow
 from repository.catalogue.queries import versions
 from repository.db import insert_many, select_in
@@ -142,7 +143,10 @@ def apply(session: Session, changes: Sequence[Change], base_url: str, now: datet
     ]
     for model, rows in ((RecordFormat, formats), (RecordKey, keys), (RecordSet, memberships)):
         insert_many(conn, model.__table__, rows)
-    return [rid for rid in ids if rid is not None]
+    done = [rid for rid in ids if rid is not None]
+    for action in dict.fromkeys(c.action for c in changes):
+        feed.note(session, (ids[i] for i, c in enumerate(changes) if c.action == action), action)
+    return done
 
 
 def open_files(session: Session, record_ids: Sequence[int]) -> dict[int, list[FileLink]]:
@@ -217,6 +221,7 @@ def delete_record(session: Session, record: Record, actor: str = "") -> bool:
     record.action = "delete"
     record.actor = actor
     record.batch_id = None
+    feed.note(session, [record.id], "delete")
     return True
 
 
@@ -278,6 +283,7 @@ def rerender(
             insert_many(session.connection(), RecordFormat.__table__, formats)
         if bumped:
             session.execute(update(Record).where(Record.id.in_(bumped)).values(datestamp=utcnow()))
+            feed.note(session, bumped, "rerender")
         changed += len(bumped)
         session.flush()
         last = ids[-1]

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from repository import catalogue
-from repository.catalogue.models import Record
+from repository.errors import KutubxonaError
+
+if TYPE_CHECKING:
+    from repository.services import Services
 
 
 class Fatal(click.ClickException):
@@ -30,34 +32,18 @@ class Partial(click.ClickException):
     exit_code = 1
 
 
-_APP: Any = None
+_SERVICES: Services | None = None
 
 
-def services():  # noqa: ANN201 - repository.services.Services
-    """Create the app once per process and return its services (inside an app context)."""
-    global _APP
-    if _APP is None:
-        from repository import create_app
-        from repository.config import ConfigError
-        from repository.storage import StorageError
+def services() -> Services:
+    """Open the services once per process, from the ``KUTUBXONA_*`` settings (no web app is built)."""
+    global _SERVICES
+    if _SERVICES is None:
+        from repository import config
+        from repository.services import open_services
 
-        try:
-            _APP = create_app()
-        except (ConfigError, StorageError) as exc:
-            raise Fatal(str(exc)) from None
-        _APP.app_context().push()
-    from repository.services import services as current
-
-    return current()
-
-
-def find_record(session: Any, ident: str) -> Record:
-    """The record named by a local or OAI identifier; exit 2 when there is none."""
-    svc = services()
-    rec = catalogue.resolve(session, svc.repository_id, ident)
-    if rec is None:
-        raise Fatal(f"no record {ident!r}")
-    return rec
+        _SERVICES = open_services(config.load())
+    return _SERVICES
 
 
 def utc_text(value: datetime | None) -> str | None:
@@ -71,20 +57,19 @@ def interactive() -> bool:
 
 
 class _Commands(click.Group):
-    """The command group; an unreachable database or store, or a lost worker, is one line and exit 2."""
+    """The command group: where an error a user should read becomes one line and an exit status."""
 
     def invoke(self, ctx: click.Context) -> Any:
         from sqlalchemy.exc import OperationalError
-
-        from repository.metadata.preparing import WorkerLost
-        from repository.storage import StorageError
 
         try:
             return super().invoke(ctx)
         except OperationalError as exc:
             raise Fatal(f"the database cannot be reached: {str(exc.orig).strip().splitlines()[0]}") from None
-        except (StorageError, WorkerLost) as exc:
-            raise Fatal(str(exc)) from None
+        except KutubxonaError as exc:
+            error = click.ClickException(str(exc))
+            error.exit_code = exc.exit_code
+            raise error from None
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})

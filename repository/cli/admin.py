@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from repository import catalogue
+from repository.actions import records as record_actions
 from repository.actions.importing import ImportOptions
 from repository.cli import main, services
 from repository.cli.records import import_one, print_report
@@ -35,9 +35,7 @@ def rerender_cmd() -> None:
 
     Run it after an upgrade that changes a crosswalk, or after changing KUTUBXONA_BASE_URL.
     """
-    svc = services()
-    with svc.db.transaction() as session:
-        seen, changed = catalogue.rerender(session, svc.base_url)
+    seen, changed = record_actions.rerender(services())
     click.echo(f"{seen} records rendered, {changed} changed")
 
 
@@ -62,11 +60,9 @@ def sample_load() -> None:
     from repository.metadata.sample import SETS, build
 
     svc = services()
-    folder = Path(svc.conf["VAR_DIR"]) / "sample"
-    files = build(folder)
-    with svc.db.transaction() as session:
-        for spec, (name, description) in SETS.items():
-            catalogue.add_set(session, spec, name, description)
+    files = build(svc.settings.var_dir / "sample")
+    for spec, (name, description) in SETS.items():
+        record_actions.add_set(svc, spec, name, description)
     importer = svc.importer()
     worst = 0
     for f in files:

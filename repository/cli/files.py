@@ -8,11 +8,11 @@ import sys
 from pathlib import Path
 
 import click
-from sqlalchemy import select
 
-from repository.catalogue.models import ImportBatch
-from repository.cli import Fatal, Partial, find_record, interactive, main, services
+from repository.actions import files as file_actions
+from repository.cli import Fatal, Partial, interactive, main, services
 from repository.fulltext.extract import OCR_MODES
+from repository.storage import StorageError
 
 # ---------------------------------------------------------------------------- files
 
@@ -25,31 +25,18 @@ from repository.fulltext.extract import OCR_MODES
 @click.option("--lang", help="OCR languages, e.g. uzb+rus (default: the record's languages, else all four)")
 def attach_cmd(ident: str, files: tuple[Path, ...], access: str, ocr_mode: str, lang: str | None) -> None:
     """Attach FILES to record ID, extract or recognise their text."""
-    from repository.actions.files import AttachError, attach, parse_access, run_extraction
-    from repository.catalogue.models import RecordFile
-    from repository.storage import StorageError
-
     svc = services()
-    try:
-        parse_access(access)
-    except AttachError as exc:
-        raise Fatal(str(exc)) from None
+    file_actions.parse_access(access)
     failed = 0
     for path in files:
         try:
-            with svc.db.transaction() as session:
-                rec = find_record(session, ident)
-                done = attach(session, svc.store, svc.base_url, rec, path, access)
-        except (AttachError, StorageError) as exc:
+            local_id, done, row = file_actions.attach_file(svc, ident, path, access, ocr_mode, lang)
+        except (file_actions.AttachError, StorageError) as exc:
             click.echo(f"error: {path}: {exc}", err=True)
             failed += 1
             continue
-        with svc.db.transaction() as session:
-            row = session.get(RecordFile, done.file_id)
-            if row.extraction == "pending":
-                run_extraction(session, svc.store, row, ocr_mode, lang)
-            state = f"{row.extraction} ({row.method or row.message})"
-        click.echo(f"{rec.local_id}/{done.name}\t{done.mime}\t{done.size} bytes\tsha256 {done.sha256}\ttext: {state}")
+        state = f"{row.extraction} ({row.method or row.message})"
+        click.echo(f"{local_id}/{done.name}\t{done.mime}\t{done.size} bytes\tsha256 {done.sha256}\ttext: {state}")
     if failed:
         raise (Partial if failed < len(files) else Fatal)(f"{failed} of {len(files)} files could not be attached")
 
@@ -61,26 +48,13 @@ def attach_cmd(ident: str, files: tuple[Path, ...], access: str, ocr_mode: str, 
 @click.option("--lang", help="OCR languages, e.g. uzb+rus")
 def ocr_cmd(ident: str | None, every: bool, redo: bool, lang: str | None) -> None:
     """Extract or recognise the text of ID's files (or of --all); rerunning resumes where it stopped."""
-    from repository.actions.files import run_extraction
-    from repository.catalogue.models import RecordFile
-
     svc = services()
     if bool(ident) == every:
         raise Fatal("give an ID or --all")
-    with svc.db.reading() as session:
-        stmt = select(RecordFile.id).order_by(RecordFile.id)
-        if ident:
-            stmt = stmt.where(RecordFile.record_id == find_record(session, ident).id)
-        if not redo:
-            stmt = stmt.where(RecordFile.extraction.in_(("pending", "failed")))
-        ids = list(session.scalars(stmt))
-    failed = 0
-    with click.progressbar(ids, label="text", file=sys.stderr if interactive() else open(os.devnull, "w")) as bar:
-        for file_id in bar:
-            with svc.db.transaction() as session:  # one commit per file: an interrupted run resumes
-                row = session.get(RecordFile, file_id)
-                run_extraction(session, svc.store, row, "auto", lang)
-                failed += row.extraction == "failed"
+    ids = file_actions.files_to_extract(svc, ident, redo)
+    out = sys.stderr if interactive() else open(os.devnull, "w")  # noqa: SIM115 - the bar's own stream
+    with click.progressbar(length=len(ids), label="text", file=out) as bar:
+        failed = file_actions.extract_texts(svc, ids, lang, each=lambda _row: bar.update(1))
     click.echo(f"{len(ids)} files, {failed} failed")
     if failed:
         raise Partial(f"{failed} files have no text; `kutubxona show ID --format json` says why")
@@ -90,12 +64,8 @@ def ocr_cmd(ident: str | None, every: bool, redo: bool, lang: str | None) -> Non
 @click.option("--json", "as_json", is_flag=True)
 def fixity_cmd(as_json: bool) -> None:
     """Re-read every stored file and check its sha256; exit 1 when any is missing or corrupt."""
-    from repository.actions.files import check_fixity
-
-    svc = services()
+    results = file_actions.fixity(services())
     bad = 0
-    with svc.db.reading() as session:
-        results = list(check_fixity(session, svc.store))
     for r in results:
         bad += r.status != "ok"
         if as_json:
@@ -117,25 +87,8 @@ def storage_group() -> None:
 @click.option("--to", "target_url", required=True, help="file:///path or s3://bucket")
 def storage_copy(target_url: str) -> None:
     """Copy every stored object (imports and files) to another store, verifying each; rerun to resume."""
-    from repository.actions.files import copy_objects
-    from repository.catalogue.models import RecordFile
-    from repository.storage import StorageError, open_store
-
-    svc = services()
-    try:
-        target = open_store(target_url, endpoint=svc.conf["S3_ENDPOINT"])
-    except StorageError as exc:
-        raise Fatal(str(exc)) from None
-    with svc.db.reading() as session:
-        keys = sorted(set(session.scalars(select(RecordFile.object_key))) | {
-            k for k in session.scalars(select(ImportBatch.object_key)) if k})  # fmt: skip
-    counts = {"copied": 0, "present": 0}
-    try:
-        for _key, outcome in copy_objects(svc.store, target, keys):
-            counts[outcome] += 1
-    except StorageError as exc:
-        raise Fatal(f"{exc} (copied {counts['copied']} so far; run again to go on)") from None
-    click.echo(f"{len(keys)} objects: {counts['copied']} copied, {counts['present']} already there")
+    counts = file_actions.copy_storage(services(), target_url)
+    click.echo(f"{counts['objects']} objects: {counts['copied']} copied, {counts['present']} already there")
 
 
 @main.group("embargo")
@@ -146,11 +99,7 @@ def embargo_group() -> None:
 @embargo_group.command("release")
 def embargo_release() -> None:
     """Open every file whose embargo has ended (run it daily); their records get a new datestamp."""
-    from repository.actions.files import release_embargoes
-
-    svc = services()
-    with svc.db.transaction() as session:
-        released = release_embargoes(session, svc.base_url)
+    released = file_actions.release(services())
     for name in released:
         click.echo(f"opened {name}")
     click.echo(f"{len(released)} files released")

@@ -8,10 +8,9 @@ import time
 from typing import Any
 
 import click
-from sqlalchemy import select
 
-from repository import catalogue
-from repository.catalogue.models import HarvestSource
+from repository.actions import harvesting
+from repository.catalogue import queries
 from repository.cli import Fatal, interactive, main, services, utc_text
 
 # ---------------------------------------------------------------------------- harvesting
@@ -29,14 +28,7 @@ def harvest_group() -> None:
 @click.option("--set", "sets", multiple=True, metavar="SPEC", help="harvest only this set (repeatable)")
 def harvest_add(name: str, base_url: str, prefix: str, sets: tuple[str, ...]) -> None:
     """Register source NAME at BASE_URL; its records will be NAME:<identifier> in set source:NAME."""
-    from harvest.runner import SourceError, add_source
-
-    svc = services()
-    try:
-        with svc.db.transaction() as session:
-            add_source(session, name, base_url, prefix, list(sets))
-    except (SourceError, catalogue.SetError) as exc:
-        raise Fatal(str(exc)) from None
+    harvesting.add_source(services(), name, base_url, prefix, list(sets))
     click.echo(f"source {name}: {base_url} ({prefix})")
 
 
@@ -46,20 +38,13 @@ def harvest_add(name: str, base_url: str, prefix: str, sets: tuple[str, ...]) ->
 @click.option("--json", "as_json", is_flag=True, help="one JSON summary per source on stdout")
 def harvest_run(name: str | None, full: bool, as_json: bool) -> None:
     """Harvest NAME (or every source): incrementally, finishing any interrupted run first."""
-    from harvest.runner import Runner, SourceError, get_source
-
     svc = services()
-    with svc.db.reading() as session:
-        try:
-            names = [get_source(session, name).name] if name else list(session.scalars(select(HarvestSource.name)))
-        except SourceError as exc:
-            raise Fatal(str(exc)) from None
+    names = harvesting.source_names(svc, name)
     if not names:
         raise Fatal("no harvest sources (add one with `kutubxona harvest add`)")
-    runner = Runner(svc)
     worst = 0
     for source in names:
-        report = _harvest_one(runner, source, full)
+        report = _harvest_one(svc, source, full)
         if as_json:
             click.echo(json.dumps(report.as_json(), ensure_ascii=False))
         elif report.error:
@@ -78,9 +63,9 @@ def harvest_run(name: str | None, full: bool, as_json: bool) -> None:
         sys.exit(worst)
 
 
-def _harvest_one(runner: Any, name: str, full: bool) -> Any:
+def _harvest_one(svc: Any, name: str, full: bool) -> Any:
     if not interactive():
-        return runner.run(name, full)
+        return harvesting.run(svc, name, full)
     started = time.monotonic()
     with click.progressbar(length=1, label=name, file=sys.stderr, show_percent=False, show_pos=False,
                            item_show_func=lambda text: text) as bar:  # fmt: skip
@@ -91,7 +76,7 @@ def _harvest_one(runner: Any, name: str, full: bool) -> Any:
             bar.update(0, f"{report.records}{size} records, {report.pages} pages, {rate:,.0f}/s")
             bar.render_progress()
 
-        return runner.run(name, full, progress)
+        return harvesting.run(svc, name, full, progress)
 
 
 @harvest_group.command("status")
@@ -100,7 +85,7 @@ def harvest_status(as_json: bool) -> None:
     """Each source: where its harvest stands."""
     svc = services()
     with svc.db.reading() as session:
-        sources = session.scalars(select(HarvestSource).order_by(HarvestSource.name)).all()
+        sources = queries.harvest_sources(session)
     rows = [
         {"name": s.name, "base_url": s.base_url, "prefix": s.prefix, "sets": json.loads(s.sets), "status": s.status,
          "granularity": s.granularity, "last_response_date": s.last_response_date,
@@ -123,12 +108,5 @@ def harvest_status(as_json: bool) -> None:
 @click.argument("name")
 def harvest_remove(name: str) -> None:
     """Forget source NAME (the records harvested from it stay, in set source:NAME)."""
-    from harvest.runner import SourceError, get_source
-
-    svc = services()
-    try:
-        with svc.db.transaction() as session:
-            session.delete(get_source(session, name))
-    except SourceError as exc:
-        raise Fatal(str(exc)) from None
+    harvesting.remove_source(services(), name)
     click.echo(f"removed source {name}; its records stay in set source:{name}")

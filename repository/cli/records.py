@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from datetime import datetime
@@ -11,15 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy import select
 
 from repository import catalogue
-from repository.actions.exporting import EXPORT_FORMATS, export
-from repository.actions.importing import ImportOptions, ImportRefused, Report
-from repository.catalogue.models import BatchItem, ImportBatch, OAISet, Record, RecordFormat
-from repository.cli import Fatal, Partial, find_record, interactive, main, services, utc_text
+from repository.actions import records as record_actions
+from repository.actions.exporting import EXPORT_FORMATS, export_file, write_rejected
+from repository.actions.importing import ImportOptions, Report
+from repository.catalogue import queries
+from repository.catalogue.models import ImportBatch, Record
+from repository.cli import Fatal, Partial, interactive, main, services, utc_text
 from repository.metadata import dc as dcmod
-from repository.metadata import marcxml
 from repository.metadata.formats import file_url, prepare_source
 from repository.metadata.identifiers import oai_identifier, record_path
 from repository.metadata.marc import TooLongForISO2709, to_iso2709, to_text
@@ -65,10 +64,7 @@ def import_cmd(
     importer = svc.importer()
     worst = 0
     for path in files:
-        try:
-            report = import_one(importer, path, options)
-        except (ImportRefused, catalogue.SetError) as exc:
-            raise Fatal(str(exc)) from None
+        report = import_one(importer, path, options)
         if as_json:
             click.echo(json.dumps(report.as_json(), ensure_ascii=False))
         else:
@@ -146,18 +142,7 @@ def _parse_date(value: str | None) -> datetime | None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 def export_cmd(fmt: str, since: str | None, spec: str | None, out: Path) -> None:
     """Export live records as ISO 2709 (UTF-8), MARCXML or oai_dc."""
-    svc = services()
-    since_dt = _parse_date(since)
-    with svc.db.reading() as session:
-        if spec:
-            try:
-                catalogue.set_ids(session, [spec])
-            except catalogue.SetError as exc:
-                raise Fatal(str(exc)) from None
-        tmp = out.with_name(out.name + ".part")
-        with open(tmp, "wb") as fh:
-            report = export(session, fmt, fh, since_dt, spec)
-        os.replace(tmp, out)
+    report = export_file(services(), fmt, out, _parse_date(since), spec)
     click.echo(f"{report.written} records written to {out}")
     for p in report.problems:
         click.echo(f"  not exported: {p['record']}: {p['reason']}", err=True)
@@ -179,12 +164,7 @@ def sets_group() -> None:
 @click.option("--description", help="free text shown with the set")
 def sets_add(spec: str, name: str, description: str | None) -> None:
     """Create (or rename) set SPEC, creating its missing ancestors."""
-    svc = services()
-    try:
-        with svc.db.transaction() as session:
-            catalogue.add_set(session, spec, name, description)
-    except catalogue.SetError as exc:
-        raise Fatal(str(exc)) from None
+    record_actions.add_set(services(), spec, name, description)
     click.echo(f"set {spec}: {name}")
 
 
@@ -194,7 +174,7 @@ def sets_list(as_json: bool) -> None:
     """List the sets with the number of records directly in each."""
     svc = services()
     with svc.db.reading() as session:
-        sets = session.scalars(select(OAISet).order_by(OAISet.spec)).all()
+        sets = queries.all_sets(session)
         counts = catalogue.set_counts(session)
     if as_json:
         click.echo(
@@ -223,11 +203,8 @@ def sets_list(as_json: bool) -> None:
 @click.argument("ident", metavar="ID")
 def delete_cmd(ident: str) -> None:
     """Delete record ID, leaving a tombstone (its sets are kept; OAI-PMH deletedRecord=persistent)."""
-    svc = services()
-    with svc.db.transaction() as session:
-        rec = find_record(session, ident)
-        changed = catalogue.delete_record(session, rec, actor="cli")
-    click.echo(f"deleted {rec.local_id}" if changed else f"{rec.local_id} was already deleted")
+    local_id, changed = record_actions.delete(services(), ident, actor="cli")
+    click.echo(f"deleted {local_id}" if changed else f"{local_id} was already deleted")
 
 
 @main.command("show")
@@ -243,14 +220,9 @@ def show_cmd(ident: str, fmt: str) -> None:
     """Print record ID (local or OAI identifier)."""
     svc = services()
     with svc.db.reading() as session:
-        rec = find_record(session, ident)
+        rec = record_actions.find(session, svc, ident)
         specs = catalogue.set_specs(session, rec.id)
-        formats = {
-            prefix: xml
-            for prefix, xml in session.execute(
-                select(RecordFormat.prefix, RecordFormat.xml).where(RecordFormat.record_id == rec.id)
-            )
-        }
+        formats = queries.stored_formats(session, rec.id)
         versions = catalogue.versions(session, rec)
         files = _files_json(session, svc.base_url, rec) if fmt == "json" else []
     prepared = prepare_source(rec.flavour, rec.source)
@@ -315,16 +287,15 @@ def _record_json(
 
 
 def _files_json(session: Any, base_url: str, rec: Record) -> list[dict]:
-    from repository.actions.files import files_of, pages_of
-
     return [
         {"name": f.name, "url": file_url(base_url, rec.local_id, f.name), "size": f.size, "mime": f.mime,
          "sha256": f.sha256, "md5": f.md5, "access": f.access,
          "embargo_until": f.embargo_until.isoformat() if f.embargo_until else None,
          "extraction": f.extraction, "method": f.method, "message": f.message, "languages": f.languages,
          "confidence": f.confidence,
-         "pages": [{"page": p.page, "text": p.text, "confidence": p.confidence} for p in pages_of(session, f.id)]}
-        for f in files_of(session, rec.id)
+         "pages": [{"page": p.page, "text": p.text, "confidence": p.confidence}
+                   for p in queries.pages_of(session, f.id)]}
+        for f in queries.files_of(session, rec.id)
     ]  # fmt: skip
 
 
@@ -334,17 +305,14 @@ def _files_json(session: Any, base_url: str, rec: Record) -> list[dict]:
 def history_cmd(ident: str, restore: int | None) -> None:
     """List the versions of record ID, or restore one."""
     svc = services()
-    with svc.db.transaction() as session:
-        rec = find_record(session, ident)
-        if restore is not None:
-            if not catalogue.restore_version(session, rec, restore, svc.base_url, actor="cli"):
-                raise Fatal(f"{rec.local_id} has no version {restore}")
-            click.echo(f"restored version {restore} of {rec.local_id} as a new version")
-            return
-        for v in catalogue.versions(session, rec):
-            title = prepare_title(v.flavour, v.source)
-            batch = f"batch {v.batch_id}" if v.batch_id else (v.actor or "-")
-            click.echo(f"{v.number}\t{utc_text(v.created)}\t{v.action}\t{batch}\t{title}")
+    if restore is not None:
+        local_id = record_actions.restore(svc, ident, restore, actor="cli")
+        click.echo(f"restored version {restore} of {local_id} as a new version")
+        return
+    for v in record_actions.history(svc, ident):
+        title = prepare_title(v.flavour, v.source)
+        batch = f"batch {v.batch_id}" if v.batch_id else (v.actor or "-")
+        click.echo(f"{v.number}\t{utc_text(v.created)}\t{v.action}\t{batch}\t{title}")
 
 
 def prepare_title(flavour: str, source: str) -> str:
@@ -365,7 +333,7 @@ def batches_list() -> None:
     """List import batches, newest first."""
     svc = services()
     with svc.db.reading() as session:
-        for b in session.scalars(select(ImportBatch).order_by(ImportBatch.id.desc())):
+        for b in queries.batches(session):
             click.echo(
                 f"{b.id}\t{utc_text(b.started)}\t{b.status}\t{b.file_name}\t{b.records} records: "
                 f"{b.created} created, {b.updated} updated, {b.unchanged} unchanged, {b.skipped} skipped, "
@@ -374,7 +342,7 @@ def batches_list() -> None:
 
 
 def _batch(session: Any, batch_id: int) -> ImportBatch:
-    batch = session.get(ImportBatch, batch_id)
+    batch = queries.batch(session, batch_id)
     if batch is None:
         raise Fatal(f"no batch {batch_id}")
     return batch
@@ -388,7 +356,7 @@ def batches_show(batch_id: int, as_json: bool) -> None:
     svc = services()
     with svc.db.reading() as session:
         b = _batch(session, batch_id)
-        items = session.scalars(select(BatchItem).where(BatchItem.batch_id == b.id).order_by(BatchItem.id)).all()
+        items = queries.batch_items(session, b.id)
     data = {
         "batch": b.id,
         "file": b.file_name,
@@ -440,24 +408,5 @@ def batches_show(batch_id: int, as_json: bool) -> None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 def batches_rejected(batch_id: int, out: Path) -> None:
     """Write the rejected and skipped records of BATCH to a file, to fix and re-import."""
-    svc = services()
-    with svc.db.reading() as session:
-        b = _batch(session, batch_id)
-        raws = [
-            raw
-            for raw in session.scalars(
-                select(BatchItem.raw)
-                .where(BatchItem.batch_id == b.id, BatchItem.outcome.in_(("rejected", "skipped")))
-                .order_by(BatchItem.position)
-            )
-            if raw
-        ]
-    xml = any(raw.lstrip()[:1] == b"<" for raw in raws)
-    with open(out, "wb") as fh:
-        if xml:
-            fh.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<collection xmlns="{marcxml.SLIM_NS}">\n'.encode())
-        for raw in raws:
-            fh.write(raw + (b"\n" if xml else b""))
-        if xml:
-            fh.write(b"</collection>\n")
-    click.echo(f"{len(raws)} records written to {out}")
+    written = write_rejected(services(), batch_id, out)
+    click.echo(f"{written} records written to {out}")

@@ -1,5 +1,7 @@
 """The one error of text extraction."""
 
+from repository.errors import KutubxonaError
 
-class ExtractionError(Exception):
+
+class ExtractionError(KutubxonaError):
     """Text could not be extracted; the message says why, in one line."""

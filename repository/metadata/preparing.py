@@ -23,6 +23,7 @@ from itertools import islice
 from operator import attrgetter
 from typing import Any, BinaryIO
 
+from repository.errors import Unavailable
 from repository.metadata.formats import Prepared, prepare_dc, prepare_marc, render
 from repository.metadata.marc import RawRecord, split_iso2709
 from repository.metadata.reading import Incoming, incoming_iso2709, read, sniff
@@ -100,7 +101,7 @@ def _is_iso2709(stream: BinaryIO) -> bool:
         return False  # ``read`` says why, in this process
 
 
-class WorkerLost(RuntimeError):
+class WorkerLost(Unavailable, RuntimeError):
     """A worker process preparing records stopped (killed, out of memory); what was stored is kept."""
 
 

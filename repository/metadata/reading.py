@@ -14,6 +14,7 @@ from typing import BinaryIO
 
 from lxml import etree
 
+from repository.errors import KutubxonaError
 from repository.metadata import dc as dcmod
 from repository.metadata import marcxml
 from repository.metadata.marc import (
@@ -31,7 +32,7 @@ SYNTAXES = ("auto", "iso2709", "marcxml", "dc")
 FLAVOURS = ("auto", "marc21", "unimarc")
 
 
-class UnreadableFile(ValueError):
+class UnreadableFile(KutubxonaError, ValueError):
     """The file is empty or in no format we read (nothing can be imported from it)."""
 
 

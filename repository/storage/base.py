@@ -7,10 +7,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
+from repository.errors import Unavailable
+
 CHUNK = 1 << 20
 
 
-class StorageError(RuntimeError):
+class StorageError(Unavailable, RuntimeError):
     """The object store failed or holds no such object."""
 
 

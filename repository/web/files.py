@@ -10,12 +10,10 @@ import re
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, request
-from sqlalchemy import select
 
-from repository.actions.files import is_public
-from repository.catalogue.models import Record, RecordFile
-from repository.services import services
+from repository.catalogue import queries
 from repository.storage import StorageError
+from repository.web import services
 
 bp = Blueprint("files", __name__)
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -26,14 +24,10 @@ def download(local_id: str, name: str) -> Response:
     """Stream one file (RFC 9110 14: a single byte range answers 206)."""
     svc = services()
     with svc.db.reading() as session:
-        row = session.scalar(
-            select(RecordFile)
-            .join(Record, Record.id == RecordFile.record_id)
-            .where(Record.local_id == local_id, RecordFile.name == name, Record.deleted.is_(False))
-        )
+        row = queries.file_of(session, local_id, name)
     if row is None:
         abort(404)
-    if not is_public(row):
+    if not queries.is_public(row):
         abort(403)
     size = row.size
     headers = {

@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 from repository.catalogue.oai_store import SqlStore
 from repository.metadata.formats import FORMATS
 from repository.oai import LIST_VERBS, OAISettings, respond
-from repository.services import services
+from repository.web import services
 
 bp = Blueprint("oai", __name__)
 log = logging.getLogger(__name__)
@@ -26,16 +26,16 @@ def settings() -> OAISettings:
     """The OAI settings of the current app (built once per app)."""
     cached = current_app.extensions.get("kutubxona.oai")
     if cached is None:
-        conf = services().conf
+        s = services().settings
         cached = OAISettings(
-            base_url=conf["BASE_URL"] + "/oai",
-            repository_name=conf["REPOSITORY_NAME"],
-            repository_id=conf["REPOSITORY_ID"],
-            admin_emails=(conf["ADMIN_EMAIL"],),
-            secret_key=conf["SECRET_KEY"],
-            page_size=int(conf["OAI_PAGE_SIZE"]),
-            token_ttl_hours=int(conf["OAI_TOKEN_TTL_HOURS"]),
-            friends=tuple(conf["OAI_FRIENDS"].split()),
+            base_url=s.base_url + "/oai",
+            repository_name=s.repository_name,
+            repository_id=s.repository_id,
+            admin_emails=(s.admin_email,),
+            secret_key=s.secret_key,
+            page_size=s.oai_page_size,
+            token_ttl_hours=s.oai_token_ttl_hours,
+            friends=s.oai_friends,
             formats=tuple(FORMATS.values()),
         )
         current_app.extensions["kutubxona.oai"] = cached
@@ -46,7 +46,7 @@ def _gate() -> threading.BoundedSemaphore:
     with _gate_lock:
         gate = current_app.extensions.get("kutubxona.oai.gate")
         if gate is None:
-            gate = threading.BoundedSemaphore(int(services().conf["OAI_MAX_CONCURRENT"]))
+            gate = threading.BoundedSemaphore(services().settings.oai_max_concurrent)
             current_app.extensions["kutubxona.oai.gate"] = gate
     return gate
 

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template
-from sqlalchemy import func, select
 
 from repository import catalogue
-from repository.actions.files import files_of, is_public
-from repository.catalogue.models import OAISet, Record
+from repository.catalogue import queries
 from repository.metadata import dc as dcmod
 from repository.metadata.formats import FORMATS, prepare_source
 from repository.metadata.identifiers import oai_identifier, record_path
 from repository.metadata.marc import to_text
-from repository.services import services
+from repository.web import services
 
 bp = Blueprint("pages", __name__, template_folder="templates")
 
@@ -28,16 +26,11 @@ def home() -> str:
     """The collection: its sets with their sizes and the newest records."""
     svc = services()
     with svc.db.reading() as session:
-        sets = session.scalars(select(OAISet).order_by(OAISet.spec)).all()
+        sets = queries.all_sets(session)
         counts = catalogue.set_counts(session)
-        total = session.scalar(select(func.count()).select_from(Record).where(Record.deleted.is_(False)))
-        recent = session.scalars(
-            select(Record)
-            .where(Record.deleted.is_(False))
-            .order_by(Record.datestamp.desc(), Record.id.desc())
-            .limit(25)
-        ).all()
-    return render_template("home.html", sets=sets, counts=counts, total=total, recent=recent, conf=svc.conf)
+        total = queries.live_count(session)
+        recent = queries.recent(session, 25)
+    return render_template("home.html", sets=sets, counts=counts, total=total, recent=recent)
 
 
 @bp.get("/records/<path:local_id>")
@@ -45,14 +38,14 @@ def record(local_id: str) -> tuple[str, int] | str:
     """One record: its description, identifiers, sets and the MARC or Dublin Core behind it."""
     svc = services()
     with svc.db.reading() as session:
-        rec = session.scalar(select(Record).where(Record.local_id == local_id))
+        rec = queries.record(session, local_id)
         if rec is None:
             abort(404)
         specs = catalogue.set_specs(session, rec.id)
-        files = files_of(session, rec.id)
+        files = queries.files_of(session, rec.id)
     oai_id = oai_identifier(svc.repository_id, rec.local_id)
     if rec.deleted:
-        return render_template("deleted.html", rec=rec, oai_id=oai_id, conf=svc.conf), 410
+        return render_template("deleted.html", rec=rec, oai_id=oai_id), 410
     prepared = prepare_source(rec.flavour, rec.source)
     marc_text = to_text(prepared.marc) if prepared.marc is not None else None
     formats = [f for f in FORMATS.values() if rec.flavour in f.flavours]
@@ -64,9 +57,8 @@ def record(local_id: str) -> tuple[str, int] | str:
         specs=specs,
         oai_id=oai_id,
         formats=formats,
-        conf=svc.conf,
         elements=dcmod.ELEMENTS,
-        files=[(f, is_public(f)) for f in files],
+        files=[(f, queries.is_public(f)) for f in files],
     )
 
 

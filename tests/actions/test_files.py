@@ -6,6 +6,7 @@ import json
 import shutil
 import urllib.error
 import urllib.request
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -148,7 +149,7 @@ def test_fixity_finds_missing_and_corrupt_objects(cli, book: Path, services, tmp
 def test_storage_copy_to_s3_and_back_resumes(cli, book: Path, services, moto_server: str, tmp_path: Path, monkeypatch):
     import_json(cli, write(tmp_path / "more.mrc", marc("F2", "More")))
     cli("attach", "F1", book)
-    monkeypatch.setitem(services.conf, "S3_ENDPOINT", moto_server)
+    monkeypatch.setattr(services, "settings", replace(services.settings, s3_endpoint=moto_server))
     first = cli("storage", "copy", "--to", "s3://kx-copy").output
     assert "3 objects: 3 copied, 0 already there" in first  # two imported files and the PDF
     assert "3 objects: 0 copied, 3 already there" in cli("storage", "copy", "--to", "s3://kx-copy").output

@@ -3,11 +3,12 @@
 from repository.catalogue.models.batches import BatchItem, ImportBatch
 from repository.catalogue.models.files import FilePage, RecordFile
 from repository.catalogue.models.harvest import HarvestSource
-from repository.catalogue.models.records import Record, RecordFormat, RecordKey, RecordVersion, utcnow
+from repository.catalogue.models.records import ChangeBacklog, Record, RecordFormat, RecordKey, RecordVersion, utcnow
 from repository.catalogue.models.sets import OAISet, RecordSet
 
 __all__ = [
     "BatchItem",
+    "ChangeBacklog",
     "FilePage",
     "HarvestSource",
     "ImportBatch",

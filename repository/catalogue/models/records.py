@@ -85,3 +85,17 @@ class RecordVersion(Base):
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
     actor: Mapped[str] = mapped_column(String(255), default="")
     created: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ChangeBacklog(Base):
+    """A change a subscriber of the change feed failed to take, kept to be sent again."""
+
+    __tablename__ = "change_backlog"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber: Mapped[str] = mapped_column(String(64))
+    record_id: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(16))
+    noted: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_change_backlog_subscriber_id", "subscriber", "id"),)

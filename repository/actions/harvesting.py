@@ -1,0 +1,213 @@
+"""Harvesting other OAI-PMH repositories into this one: sources, runs, and the catalogue side of a run.
+
+``harvest.Runner`` drives a run; ``CatalogueTarget`` is where it keeps its position and stores its
+pages.  A harvested record's local identifier is ``NAME:<source identifier>``, it belongs to the
+set ``source:NAME`` and is matched only by that identifier; deletions become tombstones.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from harvest.client import Client
+from harvest.pages import Page
+from harvest.runner import Position, Progress, Runner, RunReport, Written
+from harvest.sink import altered, local_id, prepare, provenance
+from repository import catalogue
+from repository.catalogue.models import HarvestSource, Record, utcnow
+from repository.errors import KutubxonaError, NotFound
+from repository.metadata.formats import render
+
+if TYPE_CHECKING:
+    from repository.services import Services
+
+
+class SourceError(KutubxonaError, ValueError):
+    """A source that cannot be added as asked."""
+
+
+def source_set(name: str) -> str:
+    """The set every record harvested from ``name`` belongs to."""
+    return f"source:{name}"
+
+
+def get_source(session: Session, name: str) -> HarvestSource:
+    """The source called ``name``; ``NotFound`` when there is none."""
+    source = session.scalar(select(HarvestSource).where(HarvestSource.name == name))
+    if source is None:
+        raise NotFound(f"no harvest source {name!r}")
+    return source
+
+
+def add_source(services: Services, name: str, base_url: str, prefix: str, sets: list[str]) -> None:
+    """Register a source and create its set."""
+    if not name or ":" in name or len(name) > 64 or not name.replace("-", "").replace("_", "").isalnum():
+        raise SourceError(f"a source name is letters, digits, - and _ (at most 64), not {name!r}")
+    if not base_url.startswith(("http://", "https://")):
+        raise SourceError(f"the base URL must be http(s), not {base_url!r}")
+    with services.db.transaction() as session:
+        if session.scalar(select(HarvestSource).where(HarvestSource.name == name)) is not None:
+            raise SourceError(f"there is already a source {name!r}")
+        session.add(HarvestSource(name=name, base_url=base_url, prefix=prefix, sets=json.dumps(sets)))
+        catalogue.add_set(session, source_set(name), f"Harvested from {base_url}")
+
+
+def remove_source(services: Services, name: str) -> None:
+    """Forget source ``name``; the records harvested from it stay, in its set."""
+    with services.db.transaction() as session:
+        session.delete(get_source(session, name))
+
+
+def source_names(services: Services, name: str | None = None) -> list[str]:
+    """``[name]`` when that source exists (else ``NotFound``), or every source's name."""
+    with services.db.reading() as session:
+        if name:
+            return [get_source(session, name).name]
+        return list(session.scalars(select(HarvestSource.name).order_by(HarvestSource.name)))
+
+
+def run(
+    services: Services,
+    name: str,
+    full: bool = False,
+    progress: Progress | None = None,
+    client_factory: Callable[[str], Client] = Client,
+) -> RunReport:
+    """Harvest source ``name``: finish an interrupted run, else an incremental (or ``full``) one."""
+    return Runner(CatalogueTarget(services), client_factory).run(name, full, progress)
+
+
+class CatalogueTarget:
+    """Keeps each source's position in ``harvest_source`` and stores harvested pages in the catalogue."""
+
+    def __init__(self, services: Services) -> None:
+        self.db = services.db
+        self.site = services.base_url
+
+    def position(self, name: str) -> Position:
+        """Where the harvest of ``name`` stands."""
+        with self.db.reading() as session:
+            s = get_source(session, name)
+            return Position(
+                s.base_url, s.prefix, json.loads(s.sets) or [None], s.status == "running", s.run_full,
+                s.run_set_index, s.run_token, s.run_from, s.last_response_date, s.granularity,
+            )  # fmt: skip
+
+    def begin(
+        self, name: str, granularity: str, window_from: str | None, full: bool, response_date: str | None
+    ) -> None:
+        """Start a new run: a clean position from ``window_from``."""
+        with self.db.transaction() as session:
+            source = get_source(session, name)
+            source.granularity = granularity
+            source.run_from = window_from
+            source.run_full = full
+            source.run_set_index = 0
+            source.run_token = None
+            source.run_response_date = response_date
+            source.run_started = utcnow()
+            source.run_records = source.run_deleted = source.run_set_aside = source.run_pages = 0
+            source.status = "running"
+            source.message = ""
+
+    def store_page(self, name: str, page: Page, now: datetime) -> Written:
+        """One page's records and the position after it, in one transaction."""
+        with self.db.transaction() as session:
+            source = get_source(session, name)
+            set_id = catalogue.set_ids(session, [source_set(name)])[source_set(name)]
+            written = _write(session, name, source.base_url, set_id, page, self.site, now)
+            source.run_token = page.token or None
+            source.run_pages += 1
+            source.run_records += len(page.records)
+            source.run_deleted += written.deleted
+            source.run_set_aside += len(page.set_aside) + len(written.set_aside)
+        return written
+
+    def set_done(self, name: str, set_index: int) -> None:
+        """Move on to the set after ``set_index``."""
+        with self.db.transaction() as session:
+            source = get_source(session, name)
+            source.run_set_index, source.run_token = set_index + 1, None
+
+    def reconcile(self, name: str, alive: set[str]) -> int:
+        """Tombstone the source's live records whose identifiers are not in ``alive``."""
+        ours = {local_id(name, i) for i in alive}
+        deleted = 0
+        with self.db.transaction() as session:
+            rows = session.scalars(
+                select(Record).where(Record.local_id.startswith(f"{name}:", autoescape=True), Record.deleted.is_(False))
+            ).all()
+            for rec in rows:
+                if rec.local_id not in ours:
+                    catalogue.delete_record(session, rec, actor=f"harvest:{name}")
+                    deleted += 1
+        return deleted
+
+    def finish(self, name: str) -> None:
+        """Close the run: its first responseDate is the next incremental run's base."""
+        with self.db.transaction() as session:
+            source = get_source(session, name)
+            if source.run_response_date:
+                source.last_response_date = source.run_response_date
+            source.last_finished = utcnow()
+            source.status = "done"
+            source.message = ""
+            source.run_token = None
+
+    def failed(self, name: str, message: str) -> None:
+        """Keep the position and say why the run stopped."""
+        with self.db.transaction() as session:
+            get_source(session, name).message = message
+
+
+def _write(session: Session, source: str, base_url: str, set_id: int, page: Page, site: str, now: datetime) -> Written:
+    """Apply one page of harvested records; deletions become tombstones."""
+    out = Written()
+    records = page.records
+    ids = {local_id(source, r.identifier): r for r in records}
+    found = catalogue.ids_of(session, ids)
+    states = catalogue.load_states(session, found.values())
+    changes: list[catalogue.Change] = []
+    seen: set[str] = set()
+    for record in records:
+        local = local_id(source, record.identifier)
+        if local in seen:
+            continue  # a source that repeats a record in one page: the first one stands
+        seen.add(local)
+        if len(local) > 255:
+            out.set_aside.append((record.identifier, "identifier longer than 255 characters"))
+            continue
+        state = states.get(found.get(local, -1))
+        if record.deleted:
+            if state is not None and not state.deleted:
+                catalogue.delete_record(session, session.get(Record, state.id), actor=f"harvest:{source}")
+                out.deleted += 1
+            continue
+        try:
+            prepared = prepare(record)
+        except ValueError as exc:
+            out.set_aside.append((record.identifier, str(exc)))
+            continue
+        prepared.keys = []  # matched by the source identifier only
+        if state is not None and state.content_hash == prepared.content_hash and not state.deleted:
+            if set_id not in state.set_ids:
+                changes.append(catalogue.Change("sets", local, None, state, {set_id}, actor=f"harvest:{source}"))
+            out.unchanged += 1
+            continue
+        about = provenance(record, base_url, now, altered(record, prepared, render(prepared, local, site)))
+        action = "create" if state is None else ("undelete" if state.deleted else "update")
+        changes.append(catalogue.Change(action, local, prepared, state, {set_id}, actor=f"harvest:{source}",
+                                        about=about))  # fmt: skip
+        if state is None:
+            out.created += 1
+        else:
+            out.updated += 1
+    session.flush()
+    catalogue.apply(session, changes, site, now)
+    return out
