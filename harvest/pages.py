@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from repository.metadata.xmltext import safe_parser
-
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
-_PARSER = safe_parser()
+# loads no DTD, resolves no entity and never touches the network: a harvested page is untrusted input
+# (the same settings as repository.metadata.xmltext.safe_parser; this client imports nothing of ours)
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=True)
 _ROOT_OPEN = re.compile(rb"<(?:[\w.-]+:)?OAI-PMH\b[^>]*>")
 _TAG = re.compile(rb"<(/?)((?:[\w.-]+:)?)(record|header)\b[^>]*?(/?)>")
 _ENVELOPE_TEXT = {

@@ -1,0 +1,226 @@
+"""The six verbs, resumption tokens and errors over an in-memory store: no HTTP, no database.
+
+Every response is validated against the project's schemas (and the official ones beside the
+project, as in CI); the end-to-end tests in tests/web run the same protocol over HTTP and SQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+import pytest
+from lxml import etree
+
+from repository.metadata.formats import FORMATS
+from repository.oai import OAISettings, respond
+from tests.oai.memory_store import MemoryStore
+from tests.oai_client import NS, validate
+
+NOW = datetime(2026, 3, 1, 12, 0, 0)
+T0 = datetime(2026, 1, 1, 8, 0, 0)
+REPO = "test.kutubxona.uz"
+SETTINGS = OAISettings(
+    base_url="http://kutubxona.test/oai",
+    repository_name="Sinov kutubxonasi",
+    repository_id=REPO,
+    admin_emails=("admin@kutubxona.uz",),
+    secret_key="memory-secret",
+    page_size=3,
+    formats=tuple(FORMATS.values()),
+)
+
+
+@pytest.fixture
+def store() -> MemoryStore:
+    """Seven records a minute apart (R4 a tombstone), in a small set hierarchy, and five sets."""
+    s = MemoryStore()
+    for spec, name in (("fond", "Fond"), ("fond:asosiy", "Asosiy"), ("fond:noyob", "Noyob"), ("fondx", "X"),
+                       ("jurnal", "Jurnallar")):  # fmt: skip
+        s.add_set(spec, name, f"{name} toʻplami")
+    for n in range(1, 8):
+        sets = ("fond:asosiy",) if n <= 3 else ("fond:noyob",) if n <= 5 else ("fondx",)
+        s.add(f"R{n}", T0 + timedelta(minutes=n), sets, deleted=n == 4)
+    return s
+
+
+def ask(store: MemoryStore, settings: OAISettings = SETTINGS, now: datetime = NOW, **args: str) -> etree._Element:
+    """Answer one request (``from_`` stands for ``from``) and validate the response."""
+    pairs = [("from" if k == "from_" else k, v) for k, v in args.items()]
+    doc = etree.fromstring(respond(pairs, store, settings, now))
+    validate(doc)
+    return doc
+
+
+def xp(doc: etree._Element, path: str) -> list:
+    return doc.xpath(path, namespaces=NS)
+
+
+def error(doc: etree._Element) -> str | None:
+    found = xp(doc, "/o:OAI-PMH/o:error/@code")
+    return found[0] if found else None
+
+
+def ident(local: str) -> str:
+    return f"oai:{REPO}:{local}"
+
+
+def harvest(store: MemoryStore, verb: str, **args: str) -> tuple[list[str], list[etree._Element]]:
+    """Follow a list's tokens to the end; the identifiers in order and each page's token element."""
+    ids, tokens = [], []
+    doc = ask(store, verb=verb, **args)
+    while True:
+        assert error(doc) is None, etree.tostring(doc)
+        ids += xp(doc, "//o:header/o:identifier/text()") or xp(doc, "//o:set/o:setSpec/text()")
+        token = xp(doc, "//o:resumptionToken")
+        if not token:
+            return ids, tokens
+        tokens.append(token[0])
+        if not token[0].text:
+            return ids, tokens
+        doc = ask(store, verb=verb, resumptionToken=token[0].text)
+
+
+def test_identify_describes_the_repository(store: MemoryStore):
+    doc = ask(store, verb="Identify")
+    assert xp(doc, "//o:repositoryName/text()") == ["Sinov kutubxonasi"]
+    assert xp(doc, "//o:earliestDatestamp/text()") == ["2026-01-01T08:01:00Z"]
+    assert xp(doc, "//o:deletedRecord/text()") == ["persistent"]
+    assert xp(doc, "//o:granularity/text()") == ["YYYY-MM-DDThh:mm:ssZ"]
+    assert xp(doc, "//id:sampleIdentifier/text()") == [ident("R1")]
+    assert xp(doc, "/o:OAI-PMH/o:responseDate/text()") == ["2026-03-01T12:00:00Z"]
+
+
+def test_identify_of_an_empty_repository_still_has_an_earliest_datestamp():
+    doc = ask(MemoryStore(), verb="Identify")
+    assert xp(doc, "//o:earliestDatestamp/text()") == ["2026-03-01T12:00:00Z"]
+
+
+def test_list_metadata_formats_for_the_repository_and_for_one_record(store: MemoryStore):
+    every = ask(store, verb="ListMetadataFormats")
+    assert set(xp(every, "//o:metadataPrefix/text()")) == set(FORMATS)
+    one = ask(store, verb="ListMetadataFormats", identifier=ident("R2"))
+    assert xp(one, "//o:metadataPrefix/text()") == ["oai_dc"]
+    assert error(ask(store, verb="ListMetadataFormats", identifier=ident("nowhere"))) == "idDoesNotExist"
+
+
+def test_get_record_live_and_deleted(store: MemoryStore):
+    live = ask(store, verb="GetRecord", identifier=ident("R2"), metadataPrefix="oai_dc")
+    assert xp(live, "//o:header/o:datestamp/text()") == ["2026-01-01T08:02:00Z"]
+    assert xp(live, "//o:header/o:setSpec/text()") == ["fond:asosiy"]
+    assert xp(live, "//dc:title/text()") == ["Kitob R2"]
+    gone = ask(store, verb="GetRecord", identifier=ident("R4"), metadataPrefix="oai_dc")
+    assert xp(gone, "//o:header/@status") == ["deleted"] and not xp(gone, "//o:metadata")
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        ({"identifier": ident("R2"), "metadataPrefix": "marc21"}, "cannotDisseminateFormat"),
+        ({"identifier": ident("R2"), "metadataPrefix": "mods"}, "cannotDisseminateFormat"),
+        ({"identifier": ident("R99"), "metadataPrefix": "oai_dc"}, "idDoesNotExist"),
+        ({"identifier": "oai:elsewhere.uz:R2", "metadataPrefix": "oai_dc"}, "idDoesNotExist"),
+        ({"metadataPrefix": "oai_dc"}, "badArgument"),
+        ({"identifier": ident("R2")}, "badArgument"),
+    ],
+)
+def test_get_record_errors(store: MemoryStore, args: dict[str, str], code: str):
+    assert error(ask(store, verb="GetRecord", **args)) == code
+
+
+def test_list_records_walks_every_page_once_in_datestamp_order(store: MemoryStore):
+    ids, tokens = harvest(store, "ListRecords", metadataPrefix="oai_dc")
+    assert ids == [ident(f"R{n}") for n in range(1, 8)]
+    # OAI-PMH 3.5: completeListSize and cursor on every token; the last one is empty
+    assert [(t.get("cursor"), t.get("completeListSize")) for t in tokens] == [("0", "7"), ("3", "7"), ("6", "7")]
+    assert tokens[-1].text is None and tokens[0].text
+
+
+def test_list_identifiers_has_headers_only_and_the_tombstone(store: MemoryStore):
+    doc = ask(store, verb="ListIdentifiers", metadataPrefix="oai_dc", from_="2026-01-01T08:04:00Z")
+    assert xp(doc, "//o:header/o:identifier/text()") == [ident("R4"), ident("R5"), ident("R6")]
+    assert xp(doc, "//o:header[@status='deleted']/o:identifier/text()") == [ident("R4")]
+    assert not xp(doc, "//o:metadata")
+
+
+def test_from_and_until_are_inclusive_and_sets_include_their_children(store: MemoryStore):
+    ids, _ = harvest(store, "ListIdentifiers", metadataPrefix="oai_dc", from_="2026-01-01T08:02:00Z",
+                     until="2026-01-01T08:03:00Z")  # fmt: skip
+    assert ids == [ident("R2"), ident("R3")]
+    ids, _ = harvest(store, "ListIdentifiers", metadataPrefix="oai_dc", set="fond")
+    assert ids == [ident(f"R{n}") for n in range(1, 6)]  # fond:asosiy and fond:noyob, not fondx
+    ids, _ = harvest(store, "ListIdentifiers", metadataPrefix="oai_dc", from_="2026-01-01")
+    assert len(ids) == 7  # day granularity is accepted for from/until
+
+
+def test_a_record_changed_during_a_harvest_does_not_shift_the_list(store: MemoryStore):
+    first = ask(store, verb="ListIdentifiers", metadataPrefix="oai_dc")
+    token = xp(first, "//o:resumptionToken/text()")[0]
+    store.items[0] = replace(store.items[0], datestamp=NOW - timedelta(minutes=1))  # R1 changes: it moves last
+    rest, _ = harvest(store, "ListIdentifiers", resumptionToken=token)
+    assert rest[:4] == [ident(f"R{n}") for n in range(4, 8)]  # keyset: nothing skipped, nothing repeated
+    assert rest[4:] == [ident("R1")]  # and the change itself comes at the end
+
+
+def test_list_sets_pages_in_spec_order(store: MemoryStore):
+    specs, tokens = harvest(store, "ListSets")
+    assert specs == ["fond", "fond:asosiy", "fond:noyob", "fondx", "jurnal"]
+    assert [t.get("completeListSize") for t in tokens] == ["5", "5"]
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "set": "nowhere"}, "noRecordsMatch"),
+        ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "from_": "2027-01-01"}, "noRecordsMatch"),
+        ({"verb": "ListRecords", "metadataPrefix": "marc21"}, "noRecordsMatch"),
+        ({"verb": "ListRecords", "metadataPrefix": "mods"}, "cannotDisseminateFormat"),
+        ({"verb": "ListRecords"}, "badArgument"),
+        ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "from_": "2026-01-01T08:00"}, "badArgument"),
+        ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "from_": "2026-02-01", "until": "2026-01-01"},
+         "badArgument"),
+        ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "from_": "2026-01-01", "until": "2026-02-01T00:00:00Z"},
+         "badArgument"),
+        ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "colour": "blue"}, "badArgument"),
+        ({"verb": "ListRecords", "resumptionToken": "not-a-token"}, "badResumptionToken"),
+        ({"verb": "Identify", "metadataPrefix": "oai_dc"}, "badArgument"),
+        ({"verb": "Frobnicate"}, "badVerb"),
+        ({}, "badVerb"),
+    ],
+)  # fmt: skip
+def test_list_and_request_errors(store: MemoryStore, args: dict[str, str], code: str):
+    assert error(ask(store, **args)) == code
+
+
+def test_no_sets_is_no_set_hierarchy():
+    empty = MemoryStore()
+    empty.add("R1", T0)
+    assert error(ask(empty, verb="ListSets")) == "noSetHierarchy"
+    assert error(ask(empty, verb="ListIdentifiers", metadataPrefix="oai_dc", set="fond")) == "noSetHierarchy"
+
+
+def test_a_repeated_argument_is_bad_and_echoes_no_request_attributes(store: MemoryStore):
+    pairs = [("verb", "ListRecords"), ("metadataPrefix", "oai_dc"), ("metadataPrefix", "oai_dc")]
+    doc = etree.fromstring(respond(pairs, store, SETTINGS, NOW))
+    validate(doc)
+    assert error(doc) == "badArgument"
+    assert dict(xp(doc, "/o:OAI-PMH/o:request")[0].attrib) == {}  # OAI-PMH 3.2: no attributes on error
+
+
+def test_the_resumption_token_is_an_exclusive_argument_and_belongs_to_its_verb(store: MemoryStore):
+    token = xp(ask(store, verb="ListRecords", metadataPrefix="oai_dc"), "//o:resumptionToken/text()")[0]
+    # OAI-PMH 3.5: the token is exclusive
+    assert error(ask(store, verb="ListRecords", resumptionToken=token, metadataPrefix="oai_dc")) == "badArgument"
+    assert error(ask(store, verb="ListIdentifiers", resumptionToken=token)) == "badResumptionToken"
+    other_key = replace(SETTINGS, secret_key="another repository")
+    assert error(ask(store, other_key, verb="ListRecords", resumptionToken=token)) == "badResumptionToken"
+
+
+def test_a_token_expires(store: MemoryStore):
+    doc = ask(store, verb="ListRecords", metadataPrefix="oai_dc")
+    token = xp(doc, "//o:resumptionToken")[0]
+    expiry = datetime.strptime(token.get("expirationDate"), "%Y-%m-%dT%H:%M:%SZ")
+    assert expiry == NOW + timedelta(hours=SETTINGS.token_ttl_hours)
+    assert error(ask(store, now=expiry - timedelta(seconds=1), verb="ListRecords", resumptionToken=token.text)) is None
+    late = ask(store, now=expiry + timedelta(seconds=1), verb="ListRecords", resumptionToken=token.text)
+    assert error(late) == "badResumptionToken"
