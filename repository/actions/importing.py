@@ -44,6 +44,7 @@ class ImportOptions:
     on_match: str = "update"
     dry_run: bool = False
     actor: str = "cli"
+    match: tuple[str, ...] = tuple(KEY_ORDER)  # key kinds to match by, strongest first (keys.parse_match)
 
 
 @dataclass
@@ -152,7 +153,7 @@ class Importer:
 
     def _open_batch(self, path: Path, key: str, size: int, options: ImportOptions) -> int:
         recorded = {"flavour": options.flavour, "encoding": options.encoding, "sets": list(options.sets),
-                    "on_match": options.on_match, "actor": options.actor}  # fmt: skip
+                    "on_match": options.on_match, "actor": options.actor, "match": list(options.match)}  # fmt: skip
         with self.db.transaction() as session:
             batch = ImportBatch(
                 file_name=path.name, object_key=key, size=size, syntax=options.syntax,
@@ -218,13 +219,14 @@ class _Run:
             raise
 
     def write(self, session: Session, chunk: list[Pair]) -> None:
-        """Decide and write one chunk; a record matching one earlier in the chunk starts a new chunk."""
+        """Decide and write one chunk, in parts where a record matches one earlier in the chunk."""
+        while chunk:
+            split = _first_repeat([prep for _, prep in chunk], self.options.match)
+            part, chunk = (chunk[:split], chunk[split:]) if split else (chunk, [])
+            self._write_part(session, part)
+
+    def _write_part(self, session: Session, chunk: list[Pair]) -> None:
         prepared = [prep for _, prep in chunk]
-        split = _first_repeat(prepared)
-        if split:
-            self.write(session, chunk[:split])
-            self.write(session, chunk[split:])
-            return
         found = catalogue.lookup_keys(session, (k for p in prepared if p for k in p.keys))
         states = catalogue.load_states(session, found.values())
         taken = catalogue.taken_local_ids(session, [c for p in prepared if p for c in p.local_ids()])
@@ -242,7 +244,7 @@ class _Run:
                 counts[outcome] += 1
                 findings.append(_finding(batch, item, outcome, item.rejected or item.skipped or "", item.raw))
                 continue
-            state = _match(prep, found, states)
+            state = _match(prep, found, states, opts.match)
             if state is not None and opts.on_match == "skip":
                 counts["skipped"] += 1
                 reason = f"matches record {state.local_id} (--on-match skip)"
@@ -281,24 +283,30 @@ class _Run:
 
 
 def _match(
-    prep: Prepared, found: dict[tuple[str, str], int], states: dict[int, catalogue.State]
+    prep: Prepared, found: dict[tuple[str, str], int], states: dict[int, catalogue.State], kinds: tuple[str, ...]
 ) -> catalogue.State | None:
-    """The record an incoming one is, by its strongest key held by some record.
+    """The record an incoming one is, by the first of ``kinds`` (strongest first) held by some record.
 
-    A weaker key (035, ISBN, ISSN) never merges two records whose control numbers from the same
-    organisation differ: the cataloguing system has told us they are different records.
+    While control numbers are matched on, a weaker key (035, ISBN, ISSN, identifier, content) never
+    merges two records whose control numbers (001 with 003) differ: the cataloguing systems have
+    said they are different records (a copy each, the issues of one serial).  Matching without
+    ``control`` lets the weaker keys merge them.
     """
-    ctl = next((v for k, v in prep.keys if k == "ctl"), None)
-    for kind in KEY_ORDER:
+    ctl = _control(prep)
+    guarded = ctl is not None and "ctl" in kinds
+    for kind in kinds:
         for key in prep.keys:
             if key[0] != kind or key not in found:
                 continue
             state = states[found[key]]
-            same_org = ctl and state.ctl and state.ctl.split("|", 1)[0] == ctl.split("|", 1)[0]
-            if kind != "ctl" and same_org and state.ctl != ctl:
+            if guarded and kind != "ctl" and state.ctl is not None and state.ctl != ctl:
                 continue
             return state
     return None
+
+
+def _control(prep: Prepared | None) -> str | None:
+    return next((v for k, v in prep.keys if k == "ctl"), None) if prep is not None else None
 
 
 def _read_up_to(item: Incoming, stream: BinaryIO) -> int:
@@ -306,15 +314,25 @@ def _read_up_to(item: Incoming, stream: BinaryIO) -> int:
     return item.offset + len(item.raw) if item.offset is not None else stream.tell()
 
 
-def _first_repeat(prepared: list[Prepared | None]) -> int | None:
-    """Index of the first record sharing a match key with an earlier one in the same chunk."""
-    seen: set[tuple[str, str]] = set()
+def _first_repeat(prepared: list[Prepared | None], kinds: tuple[str, ...]) -> int | None:
+    """Index of the first record that would match an earlier one of the same chunk (see ``_match``).
+
+    Such a record must see the earlier one stored first, so the chunk is written in two parts.
+    Records that only share a weak key but carry different control numbers stay in one part.
+    """
+    guard = "ctl" in kinds
+    holders: dict[tuple[str, str], set[str | None]] = {}
     for i, p in enumerate(prepared):
         if p is None:
             continue
-        if any(k in seen for k in p.keys):
-            return i
-        seen.update(p.keys)
+        ctl = _control(p)
+        for key in p.keys:
+            if key[0] not in kinds or key not in holders:
+                continue
+            if key[0] == "ctl" or not guard or ctl is None or None in holders[key] or ctl in holders[key]:
+                return i
+        for key in p.keys:
+            holders.setdefault(key, set()).add(ctl)
     return None
 
 

@@ -21,6 +21,7 @@ from repository.cli import Fatal, Partial, interactive, main, services, utc_text
 from repository.metadata import dc as dcmod
 from repository.metadata.formats import file_url, prepare_source
 from repository.metadata.identifiers import oai_identifier, record_path
+from repository.metadata.keys import MATCH_DEFAULT, parse_match
 from repository.metadata.marc import TooLongForISO2709, to_iso2709, to_text
 from repository.metadata.reading import FLAVOURS, SYNTAXES
 
@@ -45,6 +46,15 @@ from repository.metadata.reading import FLAVOURS, SYNTAXES
     show_default=True,
     help="what to do with a record we already hold",
 )
+@click.option(
+    "--match",
+    "match",
+    default=",".join(MATCH_DEFAULT),
+    show_default=True,
+    metavar="KINDS",
+    help="keys that tell a record we already hold, strongest first; while 'control' is among them, "
+    "records whose control numbers (001+003) differ are never merged by a weaker key",
+)
 @click.option("--dry-run", is_flag=True, help="report what would happen; store nothing")
 @click.option("--json", "as_json", is_flag=True, help="one JSON object per file on stdout")
 def import_cmd(
@@ -54,13 +64,18 @@ def import_cmd(
     encoding: str,
     sets: tuple[str, ...],
     on_match: str,
+    match: str,
     dry_run: bool,
     as_json: bool,
 ) -> None:
     """Import ISO 2709, MARCXML or Dublin Core FILES; every record is created, updated, unchanged,
     skipped or rejected with its reason."""
     svc = services()
-    options = ImportOptions(syntax, flavour, encoding, sets, on_match, dry_run)
+    try:
+        kinds = parse_match(match)
+    except ValueError as exc:
+        raise Fatal(str(exc)) from None
+    options = ImportOptions(syntax, flavour, encoding, sets, on_match, dry_run, match=kinds)
     importer = svc.importer()
     worst = 0
     for path in files:

@@ -14,6 +14,19 @@ from repository.metadata.marc import MarcRecord
 
 ORDER = ("ctl", "035", "isbn", "issn", "dcid", "hash")
 
+#: ``--match`` names of the kinds, strongest first; the default uses them all
+MATCH_KINDS = {"control": "ctl", "035": "035", "isbn": "isbn", "issn": "issn", "identifier": "dcid", "content": "hash"}
+MATCH_DEFAULT = tuple(MATCH_KINDS)
+
+
+def parse_match(value: str) -> tuple[str, ...]:
+    """``control,035,isbn`` -> the key kinds to match by, in the order given; ValueError names a bad one."""
+    names = [n.strip().lower() for n in value.split(",") if n.strip()]
+    unknown = [n for n in names if n not in MATCH_KINDS]
+    if unknown or not names:
+        raise ValueError(f"--match takes {', '.join(MATCH_KINDS)} (comma-separated), not {value!r}")
+    return tuple(dict.fromkeys(MATCH_KINDS[n] for n in names))
+
 
 def marc_keys(rec: MarcRecord, flavour: str) -> list[tuple[str, str]]:
     """Match keys of a MARC 21 or UNIMARC record."""

@@ -112,7 +112,7 @@ def test_on_match_skip_and_new(cli: Cli, tmp_path: Path, services):
     assert sorted(r.local_id for r in _all(services)) == ["M1", "UzNL-M1"]  # 003 prefixes a taken 001
 
 
-def test_matching_by_isbn_but_not_across_control_numbers_of_one_system(cli: Cli, tmp_path: Path, services):
+def test_isbn_never_merges_records_with_different_control_numbers_unless_asked(cli: Cli, tmp_path: Path, services):
     isbn = DataField("020", " ", " ", (("a", "978-9943-00001-8"),))
     import_json(cli, write(tmp_path / "a.mrc", marc("I1", "Book", isbn)))
     same_org = marc("I2", "Another book, same ISBN", isbn)  # UzNL says: a different record
@@ -122,9 +122,40 @@ def test_matching_by_isbn_but_not_across_control_numbers_of_one_system(cli: Cli,
         [ControlField("001", "99"), ControlField("003", "Other"), DataField("020", " ", " ", (("a", "9943000015"),)),
          DataField("245", "1", "0", (("a", "Book, their copy"),))],
     )  # fmt: skip
-    assert import_json(cli, write(tmp_path / "c.mrc", other_system))[0]["updated"] == 1  # ISBN-10 = ISBN-13
+    theirs = write(tmp_path / "c.mrc", other_system)
+    assert import_json(cli, theirs)[0]["created"] == 1  # another control number: another record
+    no_control = MarcRecord("00000nam a2200000 i 4500", [isbn, DataField("245", "1", "0", (("a", "Book, bare"),))])
+    assert import_json(cli, write(tmp_path / "d.mrc", no_control))[0]["updated"] == 1  # nothing says otherwise
+    # asked to match by ISBN alone, the other system's copy is one of ours (ISBN-10 = ISBN-13)
+    assert import_json(cli, theirs, "--match", "isbn")[0]["updated"] == 1
     titles = {r.local_id: r.title for r in _all(services)}
-    assert titles == {"I1": "Book, their copy", "I2": "Another book, same ISBN"}
+    assert titles == {"I1": "Book, their copy", "I2": "Another book, same ISBN", "99": "Book, their copy"}
+
+
+@pytest.mark.parametrize("chunk", [50, 20_000])
+def test_ten_thousand_copies_sharing_one_isbn_import_in_one_run(make_app, tmp_path: Path, chunk: int):
+    cli = Cli(make_app(IMPORT_CHUNK=chunk))
+    isbn = DataField("020", " ", " ", (("a", "978-9943-00001-8"),))
+    copies = [marc(f"N{n:05}", f"Nusxa {n}", isbn) for n in range(10_000)]
+    report = import_json(cli, write(tmp_path / "copies.mrc", *copies))[0]
+    assert (report["records"], report["created"], report["rejected"]) == (10_000, 10_000, 0)
+    assert import_json(cli, tmp_path / "copies.mrc")[0]["unchanged"] == 10_000
+
+
+def test_records_without_control_numbers_sharing_an_isbn_merge_without_recursion(make_app, tmp_path: Path):
+    app = make_app(IMPORT_CHUNK=2_000)  # one chunk: each record must see the one before it stored
+    cli, services = Cli(app), app.extensions["kutubxona"]
+    isbn = DataField("020", " ", " ", (("a", "978-9943-00001-8"),))
+    bare = [MarcRecord("00000nam a2200000 i 4500", [isbn, DataField("245", "1", "0", (("a", f"Nashr {n}"),))])
+            for n in range(1_000)]  # fmt: skip
+    report = import_json(cli, write(tmp_path / "bare.mrc", *bare))[0]
+    assert (report["created"], report["updated"]) == (1, 999)
+    assert [r.title for r in _all(services)] == ["Nashr 999"]
+
+
+def test_match_names_are_checked(cli: Cli, tmp_path: Path):
+    result = cli("import", "--match", "isbn,colour", write(tmp_path / "a.mrc", marc("M1", "Bir")), code=2)
+    assert "--match takes control, 035, isbn, issn, identifier, content" in result.stderr
 
 
 def test_dry_run_stores_nothing(cli: Cli, sample_dir: Path, services):
