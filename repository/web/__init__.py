@@ -5,12 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, render_template
+from flask import Flask, Response, current_app, render_template
 
 from repository.errors import KutubxonaError
 from repository.services import Services
 
 KEY = "kutubxona"
+MAX_BODY = 1 << 20  # no page takes an upload yet: a request body over 1 MiB is refused with 413
+# HTML pages load nothing from elsewhere; the inline <style> of base.html is the one exception
+CSP = (
+    "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; "
+    "base-uri 'none'; frame-ancestors 'self'; form-action 'self'"
+)
 
 
 def register(app: Flask, services: Services) -> None:
@@ -23,8 +29,10 @@ def register(app: Flask, services: Services) -> None:
     app.register_blueprint(files)
     app.register_blueprint(oai)
     app.register_blueprint(pages)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.context_processor(lambda: {"settings": services.settings})
     app.register_error_handler(KutubxonaError, _error_page)
+    app.after_request(_safety_headers)
 
 
 def services() -> Services:
@@ -35,3 +43,12 @@ def services() -> Services:
 def _error_page(exc: KutubxonaError) -> tuple[Any, int]:
     # the one mapping of user-facing errors to HTTP: each kind carries its status
     return render_template("error.html", code=exc.http_status, message=str(exc)), exc.http_status
+
+
+def _safety_headers(response: Response) -> Response:
+    # a browser must never guess a type (an uploaded file read as HTML would run as our page)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response

@@ -16,6 +16,17 @@ from repository.storage import StorageError
 from repository.web import services
 
 bp = Blueprint("files", __name__)
+# what a browser may show in place: anything else (HTML, SVG, XML, unknown) is a download, so a
+# file attached to a record can never run as a page of this site
+_INLINE_TYPES = {"application/pdf", "text/plain", "image/png", "image/jpeg", "image/gif", "image/webp",
+                 "image/tiff", "image/bmp"}  # fmt: skip
+
+
+def shown_inline(mime: str) -> bool:
+    """True for the types a download may show in the browser: PDF, raster images, plain text, audio, video."""
+    return mime in _INLINE_TYPES or mime.startswith(("audio/", "video/"))
+
+
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
@@ -28,13 +39,17 @@ def download(local_id: str, name: str) -> Response:
     if row is None:
         abort(404)
     if not queries.is_public(row):
-        abort(403)
+        return Response("403 Forbidden: this file is not open to the public\n", 403, mimetype="text/plain",
+                        headers={"Cache-Control": "private, no-store"})  # fmt: skip
     size = row.size
+    disposition = "inline" if shown_inline(row.mime) else "attachment"
     headers = {
         "Accept-Ranges": "bytes",
-        "Content-Disposition": f"inline; filename*=UTF-8''{quote(name, safe='')}",
+        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(name, safe='')}",
         "ETag": f'"{row.sha256}"',
-        "Cache-Control": "public, max-age=86400",
+        # a file that is not open to all (an embargo just over) stays out of shared caches
+        "Cache-Control": "public, max-age=86400" if row.access == "open" else "private, no-store",
+        "X-Content-Type-Options": "nosniff",
     }
     start, end, status = 0, size - 1, 200
     wanted = request.headers.get("Range")

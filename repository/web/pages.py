@@ -58,7 +58,8 @@ def record(local_id: str) -> tuple[str, int] | str:
         oai_id=oai_id,
         formats=formats,
         elements=dcmod.ELEMENTS,
-        files=[(f, queries.is_public(f)) for f in files],
+        files=[f for f in files if queries.is_public(f)],
+        closed_files=sum(1 for f in files if not queries.is_public(f)),
     )
 
 
