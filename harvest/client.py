@@ -11,9 +11,10 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 import requests
+import urllib3
 
 from harvest import errors
-from harvest.pages import Page, Record, looks_like_oai, parse_page, unwrap
+from harvest.pages import MAX_BODY, Page, Record, looks_like_oai, parse_page, unwrap
 
 log = logging.getLogger("kutubxona.harvest")
 _ITEM = {"ListRecords": "records", "ListIdentifiers": "records", "ListSets": "sets"}
@@ -56,6 +57,8 @@ class Client:
         method: str = "GET",
         retry: RetryPolicy | None = None,
         timeout: float = 60.0,
+        response_seconds: float = 600.0,
+        max_bytes: int = MAX_BODY,
         max_pages: int = 1_000_000,
         sleep: Callable[[float], None] = time.sleep,
         user_agent: str = "Kutubxona-harvester/0.1",
@@ -65,7 +68,9 @@ class Client:
         self.base_url = base_url
         self.method = method
         self.retry = retry or RetryPolicy()
-        self.timeout = timeout
+        self.timeout = timeout  # seconds for connecting and for each read
+        self.response_seconds = response_seconds  # seconds for a whole response
+        self.max_bytes = max_bytes  # bytes of a response, decompressed
         self.max_pages = max_pages
         self.sleep = sleep
         self.http = requests.Session()
@@ -105,9 +110,30 @@ class Client:
             self.sleep(wait)
 
     def _send(self, args: dict[str, str]) -> requests.Response:
+        """Send one request and read its body, bounded in size (decompressed) and in total time."""
         if self.method == "POST":
-            return self.http.post(self.base_url, data=args, timeout=self.timeout)
-        return self.http.get(self.base_url, params=args, timeout=self.timeout)
+            response = self.http.post(self.base_url, data=args, timeout=self.timeout, stream=True)
+        else:
+            response = self.http.get(self.base_url, params=args, timeout=self.timeout, stream=True)
+        # the timeout bounds each read; a server that drips one byte a minute must still end
+        deadline = time.monotonic() + self.response_seconds
+        body = bytearray()
+        try:
+            # read1 returns what has arrived (decompressed), so the deadline is checked as bytes come
+            while chunk := response.raw.read1(1 << 16, decode_content=True):
+                body += chunk
+                if len(body) > self.max_bytes:
+                    raise errors.TooLarge(
+                        f"{self.base_url}: the response is over {self.max_bytes // (1024 * 1024)} MB once decompressed"
+                    )
+                if time.monotonic() > deadline:
+                    raise requests.Timeout(f"the response took over {self.response_seconds:.0f} s")
+        except urllib3.exceptions.HTTPError as exc:  # what requests' own reading would have wrapped
+            raise requests.exceptions.ChunkedEncodingError(str(exc)) from exc
+        finally:
+            response.close()
+        response._content = bytes(body)  # what .content would have read, now bounded
+        return response
 
     def _backoff(self, attempt: int, reason: str, wait: float | None = None) -> float:
         if attempt >= self.retry.max_retries:
@@ -119,7 +145,10 @@ class Client:
 
     def _page(self, response: requests.Response) -> Page:
         """The page in a response of any status: OAI errors are read from the body (Zenodo sends 422)."""
-        body = unwrap(response.content)
+        try:
+            body = unwrap(response.content, self.max_bytes)
+        except ValueError as exc:
+            raise errors.TooLarge(f"{self.base_url}: {exc}") from None
         if not looks_like_oai(body):
             raise errors.NotOAI(f"{self.base_url}: HTTP {response.status_code}, and the body is not OAI-PMH")
         try:

@@ -13,6 +13,10 @@ class TransportError(HarvestError):
     """The source did not answer usefully (HTTP errors, dropped connections) after the retries."""
 
 
+class TooLarge(HarvestError):
+    """A response grew past the size a page may have (a gzip bomb, a runaway server)."""
+
+
 class TokenLoop(HarvestError):
     """The source sent a resumption token it had sent before, or more pages than any list can have."""
 

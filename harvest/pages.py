@@ -8,7 +8,6 @@ good ones are kept, the bad ones set aside with the reason, and the rest of the 
 from __future__ import annotations
 
 import contextlib
-import gzip
 import re
 import zlib
 from dataclasses import dataclass, field
@@ -64,16 +63,30 @@ class Page:
     root: etree._Element | None = None  # the whole document, when it parsed in one piece
 
 
-def unwrap(body: bytes) -> bytes:
-    """Undo compression the server did not announce, and drop a byte order mark."""
+MAX_BODY = 100 * 1024 * 1024  # bytes of one response after decompression
+
+
+def unwrap(body: bytes, limit: int = MAX_BODY) -> bytes:
+    """Undo compression the server did not announce, and drop a byte order mark.
+
+    Decompression stops at ``limit`` bytes: a larger body raises ``ValueError`` (a gzip bomb
+    would otherwise fill the memory).
+    """
     if body[:2] == b"\x1f\x8b":
-        body = gzip.decompress(body)
+        body = _inflate(zlib.decompressobj(16 + zlib.MAX_WBITS), body, limit)
     elif body[:1] == b"\x78" and body[1:2] in (b"\x01", b"\x5e", b"\x9c", b"\xda"):
         with contextlib.suppress(zlib.error):  # not zlib after all: leave the bytes as they are
-            body = zlib.decompress(body)
+            body = _inflate(zlib.decompressobj(), body, limit)
     if body.startswith(b"\xef\xbb\xbf"):
         body = body[3:]
     return body
+
+
+def _inflate(inflater: zlib._Decompress, body: bytes, limit: int) -> bytes:
+    out = inflater.decompress(body, limit + 1)
+    if len(out) > limit:
+        raise ValueError(f"the response is over {limit // (1024 * 1024)} MB once decompressed")
+    return out
 
 
 def _local(el: etree._Element) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -63,6 +64,7 @@ class Reply:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     cut_after: int | None = None  # close the connection after this many body bytes
+    drip: float = 0.0  # seconds between the body's bytes: a server that never quite stops
 
     @classmethod
     def gzip_undeclared(cls, body: bytes) -> Reply:
@@ -116,7 +118,18 @@ class QuirkServer:
         hdrs["Content-Length"] = str(len(reply.body))
         out = f"HTTP/1.1 {reply.status} X\r\n" + "".join(f"{k}: {v}\r\n" for k, v in hdrs.items()) + "\r\n"
         body = reply.body if reply.cut_after is None else reply.body[: reply.cut_after]
-        conn.sendall(out.encode() + body)
+        if not reply.drip:
+            conn.sendall(out.encode() + body)
+            return
+        conn.sendall(out.encode())
+        for i in range(len(body)):
+            if self.stopping:
+                return
+            try:
+                conn.sendall(body[i : i + 1])
+            except OSError:  # the client gave up
+                return
+            time.sleep(reply.drip)
 
     @contextmanager
     def running(self) -> Iterator[QuirkServer]:

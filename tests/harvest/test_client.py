@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -159,3 +161,31 @@ def test_retry_after_parsing():
     assert retry_after_seconds("Mon, 01 Jan 2024 00:01:00 GMT", now) == 60
     assert retry_after_seconds("Sun, 31 Dec 2023 00:00:00 GMT", now) == 0
     assert retry_after_seconds("soon", now) is None
+
+
+def test_a_gzip_bomb_is_refused_declared_or_not():
+    page = list_records([record("oai:x:1")])
+    bomb = gzip.compress(page[:-30] + b" " * (120 * 1024 * 1024) + page[-30:], 9)  # 120 MB of spaces
+    declared = Reply(bomb, headers={"Content-Encoding": "gzip"})
+    with QuirkServer(lambda a: declared).running() as server, pytest.raises(errors.TooLarge, match="over 100 MB"):
+        list(client(server).list_records(metadataPrefix="oai_dc"))
+    undeclared = Reply(bomb, headers={"Content-Type": "application/xml"})
+    with QuirkServer(lambda a: undeclared).running() as server, pytest.raises(errors.TooLarge, match="over 100 MB"):
+        list(client(server).list_records(metadataPrefix="oai_dc"))
+
+
+def test_a_small_limit_and_a_plain_body_over_it():
+    page = list_records([record(f"oai:x:{n}", title="x" * 1000) for n in range(50)])
+    with QuirkServer(lambda a: Reply(page)).running() as server:
+        with pytest.raises(errors.TooLarge):
+            list(client(server, max_bytes=len(page) // 2).list_records(metadataPrefix="oai_dc"))
+        assert len(list(client(server, max_bytes=len(page)).list_records(metadataPrefix="oai_dc"))) == 50
+
+
+def test_a_response_that_drips_is_cut_after_its_total_time():
+    slow = Reply(list_records([record("oai:x:1")]), drip=0.02)  # about 8 s for the whole page
+    once = RetryPolicy(max_retries=0)
+    started = time.monotonic()
+    with QuirkServer(lambda a: slow).running() as server, pytest.raises(errors.TransportError, match="took over 1 s"):
+        list(client(server, retry=once, timeout=5, response_seconds=1).list_records(metadataPrefix="oai_dc"))
+    assert time.monotonic() - started < 4  # each read was quick: only the total time could stop it
