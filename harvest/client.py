@@ -101,7 +101,8 @@ class Client:
                 if status == 503:
                     asked = retry_after_seconds(response.headers.get("Retry-After"))
                     reason = f"HTTP 503 (Retry-After {response.headers.get('Retry-After')!r})"
-                    wait = self._backoff(attempt, reason, min(asked, self.retry.retry_after_cap) if asked else None)
+                    capped = None if asked is None else min(asked, self.retry.retry_after_cap)  # "0" means now
+                    wait = self._backoff(attempt, reason, capped)
                 elif status >= 500:
                     wait = self._backoff(attempt, f"HTTP {status}")  # Retry-After counts on 503 only
                 else:

@@ -21,7 +21,7 @@ from typing import Protocol
 
 from harvest import errors
 from harvest.client import Client
-from harvest.pages import Page
+from harvest.pages import Page, Record
 
 OVERLAP = timedelta(seconds=60)
 Progress = Callable[["RunReport", Page | None], None]
@@ -41,7 +41,9 @@ class RunReport:
     pages: int = 0
     seconds: float = 0.0
     resumed: bool = False
+    retried: int = 0  # records set aside by earlier runs, read again and stored
     error: str | None = None
+    refused: str | None = None  # a reconciliation that would have deleted too much, and did nothing
     problems: list[dict[str, str]] | None = None
 
     def as_json(self) -> dict:
@@ -93,8 +95,17 @@ class Target(Protocol):
     def set_done(self, name: str, set_index: int) -> None:
         """The set at ``set_index`` is harvested: the next one starts without a token."""
 
-    def reconcile(self, name: str, alive: set[str]) -> int:
-        """Tombstone every record of the source whose identifier is not in ``alive``; how many."""
+    def live_identifiers(self, name: str) -> set[str]:
+        """The source identifiers of the records we hold from ``name`` that are not deleted."""
+
+    def tombstone(self, name: str, identifiers: set[str]) -> int:
+        """Delete (as tombstones) the records of ``name`` with these source identifiers; how many."""
+
+    def set_aside(self, name: str) -> list[str]:
+        """Identifiers of records earlier runs could not read, to be read again."""
+
+    def store_record(self, name: str, record: Record, now: datetime) -> Written:
+        """Store one record read again; what it did (its ``set_aside`` says if it failed again)."""
 
     def finish(self, name: str) -> None:
         """The run is complete: its first responseDate becomes the next incremental run's base."""
@@ -117,12 +128,29 @@ def incremental_from(last_response_date: str | None, granularity: str) -> str | 
     return (last - OVERLAP).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class Runner:
-    """Runs harvests of sources into one target."""
+MAX_DELETE = 10.0  # percent of a source's live records a reconciliation may tombstone unasked
 
-    def __init__(self, target: Target, client_factory: Callable[[str], Client] = Client) -> None:
+
+class Runner:
+    """Runs harvests of sources into one target.
+
+    A full run reconciles: it tombstones what the source no longer lists.  It never deletes
+    because of an error or an empty list, and it refuses to tombstone more than ``max_delete``
+    percent of the source's live records unless ``allow_mass_delete``: a source that lost its
+    database must not empty everyone's catalogue downstream.
+    """
+
+    def __init__(
+        self,
+        target: Target,
+        client_factory: Callable[[str], Client] = Client,
+        max_delete: float = MAX_DELETE,
+        allow_mass_delete: bool = False,
+    ) -> None:
         self.target = target
         self.client_factory = client_factory
+        self.max_delete = max_delete
+        self.allow_mass_delete = allow_mass_delete
 
     def run(self, name: str, full: bool = False, progress: Progress | None = None) -> RunReport:
         """Harvest one source: finish an interrupted run, else start a new incremental (or full) one."""
@@ -134,6 +162,7 @@ class Runner:
         try:
             if not report.resumed:
                 self._begin(name, where, client, full)
+            self._retry_set_aside(name, client, where.prefix, report)
             self._harvest(name, client, report, progress)
             if self.target.position(name).full:
                 self._reconcile(name, client, where, report)
@@ -193,10 +222,48 @@ class Runner:
         report.problems += [{"identifier": "", "reason": s.reason} for s in page.set_aside]
         report.problems += [{"identifier": i, "reason": r} for i, r in written.set_aside]
 
+    def _retry_set_aside(self, name: str, client: Client, prefix: str, report: RunReport) -> None:
+        """Read again, one by one, the records earlier runs set aside."""
+        for identifier in self.target.set_aside(name):
+            try:
+                record = client.get_record(identifier, prefix)
+            except errors.IdDoesNotExist:
+                record = Record(identifier, "", deleted=True)  # gone from the source: a tombstone here too
+            except (errors.TransportError, errors.TooLarge):
+                raise  # the source itself fails: the run stops, its position kept
+            except errors.HarvestError as exc:  # this record only
+                self._unreadable(report, identifier, f"{type(exc).__name__}: {exc}")
+                continue
+            written = self.target.store_record(name, record, datetime.now(UTC).replace(tzinfo=None, microsecond=0))
+            if written.set_aside:
+                self._unreadable(report, identifier, written.set_aside[0][1])
+            else:
+                report.retried += 1
+
+    @staticmethod
+    def _unreadable(report: RunReport, identifier: str, reason: str) -> None:
+        report.set_aside += 1
+        assert report.problems is not None
+        report.problems.append({"identifier": identifier, "reason": f"still unreadable: {reason}"})
+
     def _reconcile(self, name: str, client: Client, where: Position, report: RunReport) -> None:
         """Tombstone what the source no longer has: it may not report deletions, or they left our sets."""
         alive: set[str] = set()
         for spec in where.sets:
             args = {"metadataPrefix": where.prefix, **({"set": spec} if spec else {})}
             alive.update(h.identifier for h in client.list_identifiers(**args) if not h.deleted)
-        report.deleted += self.target.reconcile(name, alive)
+        held = self.target.live_identifiers(name)
+        gone = held - alive
+        if not gone:
+            return
+        if not alive:  # noRecordsMatch, or an empty list: no evidence that anything was deleted
+            report.refused = f"the source listed no identifiers; none of our {len(held)} records tombstoned"
+            return
+        share = 100.0 * len(gone) / len(held)
+        if share > self.max_delete and not self.allow_mass_delete:
+            report.refused = (
+                f"reconciliation would tombstone {len(gone)} of {len(held)} records ({share:.0f}%), over the "
+                f"{self.max_delete:g}% allowed; nothing tombstoned (--allow-mass-delete to do it)"
+            )
+            return
+        report.deleted += self.target.tombstone(name, gone)

@@ -12,15 +12,17 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from lxml import etree
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from harvest.client import Client
 from harvest.pages import Page
-from harvest.runner import Position, Progress, Runner, RunReport, Written
+from harvest.pages import Record as Harvested
+from harvest.runner import MAX_DELETE, Position, Progress, Runner, RunReport, Written
 from harvest.sink import altered, local_id, prepare, provenance
 from repository import catalogue
-from repository.catalogue.models import HarvestSource, Record, utcnow
+from repository.catalogue.models import HarvestProblem, HarvestSource, Record, utcnow
 from repository.errors import KutubxonaError, NotFound
 from repository.metadata.formats import render
 
@@ -61,7 +63,9 @@ def add_source(services: Services, name: str, base_url: str, prefix: str, sets: 
 def remove_source(services: Services, name: str) -> None:
     """Forget source ``name``; the records harvested from it stay, in its set."""
     with services.db.transaction() as session:
-        session.delete(get_source(session, name))
+        source = get_source(session, name)
+        session.execute(delete(HarvestProblem).where(HarvestProblem.source_id == source.id))
+        session.delete(source)
 
 
 def source_names(services: Services, name: str | None = None) -> list[str]:
@@ -78,9 +82,16 @@ def run(
     full: bool = False,
     progress: Progress | None = None,
     client_factory: Callable[[str], Client] = Client,
+    max_delete: float = MAX_DELETE,
+    allow_mass_delete: bool = False,
 ) -> RunReport:
-    """Harvest source ``name``: finish an interrupted run, else an incremental (or ``full``) one."""
-    return Runner(CatalogueTarget(services), client_factory).run(name, full, progress)
+    """Harvest source ``name``: finish an interrupted run, else an incremental (or ``full``) one.
+
+    A full run's reconciliation tombstones at most ``max_delete`` percent of the source's live
+    records unless ``allow_mass_delete`` (see ``harvest.runner.Runner``).
+    """
+    runner = Runner(CatalogueTarget(services), client_factory, max_delete, allow_mass_delete)
+    return runner.run(name, full, progress)
 
 
 class CatalogueTarget:
@@ -117,11 +128,12 @@ class CatalogueTarget:
             source.message = ""
 
     def store_page(self, name: str, page: Page, now: datetime) -> Written:
-        """One page's records and the position after it, in one transaction."""
+        """One page's records, what could not be read of it, and the position after it, in one transaction."""
         with self.db.transaction() as session:
             source = get_source(session, name)
-            set_id = catalogue.set_ids(session, [source_set(name)])[source_set(name)]
-            written = _write(session, name, source.base_url, set_id, page, self.site, now)
+            written = self._store(session, source, page.records, now)
+            for unreadable in page.set_aside:  # not even an identifier: kept to be looked at, not retried
+                _keep_problem(session, source.id, "", unreadable.reason, unreadable.raw, now)
             source.run_token = page.token or None
             source.run_pages += 1
             source.run_records += len(page.records)
@@ -129,25 +141,64 @@ class CatalogueTarget:
             source.run_set_aside += len(page.set_aside) + len(written.set_aside)
         return written
 
+    def store_record(self, name: str, record: Harvested, now: datetime) -> Written:
+        """One record read again."""
+        with self.db.transaction() as session:
+            return self._store(session, get_source(session, name), [record], now)
+
+    def _store(self, session: Session, source: HarvestSource, records: list[Harvested], now: datetime) -> Written:
+        """Write records; keep those that cannot be read, forget the problems of those that now can."""
+        name = source.name
+        set_id = catalogue.set_ids(session, [source_set(name)])[source_set(name)]
+        written = _write(session, name, source.base_url, set_id, records, self.site, now)
+        failed = dict(written.set_aside)
+        raw = {r.identifier: _raw(r) for r in records if r.identifier in failed}
+        for identifier, reason in failed.items():
+            _keep_problem(session, source.id, identifier, reason, raw.get(identifier), now)
+        read = [r.identifier for r in records if r.identifier not in failed]
+        for start in range(0, len(read), 500):
+            session.execute(
+                delete(HarvestProblem).where(
+                    HarvestProblem.source_id == source.id, HarvestProblem.identifier.in_(read[start : start + 500])
+                )
+            )
+        return written
+
+    def set_aside(self, name: str) -> list[str]:
+        """The identifiers of the records earlier runs could not read."""
+        with self.db.reading() as session:
+            source = get_source(session, name)
+            stmt = select(HarvestProblem.identifier).where(
+                HarvestProblem.source_id == source.id, HarvestProblem.identifier != ""
+            )
+            return list(dict.fromkeys(session.scalars(stmt.order_by(HarvestProblem.id))))
+
+    def live_identifiers(self, name: str) -> set[str]:
+        """Source identifiers of the live records harvested from ``name``."""
+        with self.db.reading() as session:
+            rows = session.scalars(
+                select(Record.local_id).where(
+                    Record.local_id.startswith(f"{name}:", autoescape=True), Record.deleted.is_(False)
+                )
+            )
+            return {local.split(":", 1)[1] for local in rows}
+
+    def tombstone(self, name: str, identifiers: set[str]) -> int:
+        """Make tombstones of the records of ``name`` with these source identifiers."""
+        wanted = sorted(local_id(name, i) for i in identifiers)
+        deleted = 0
+        with self.db.transaction() as session:
+            for start in range(0, len(wanted), 500):
+                rows = session.scalars(select(Record).where(Record.local_id.in_(wanted[start : start + 500])))
+                for rec in rows.all():
+                    deleted += catalogue.delete_record(session, rec, actor=f"harvest:{name}")
+        return deleted
+
     def set_done(self, name: str, set_index: int) -> None:
         """Move on to the set after ``set_index``."""
         with self.db.transaction() as session:
             source = get_source(session, name)
             source.run_set_index, source.run_token = set_index + 1, None
-
-    def reconcile(self, name: str, alive: set[str]) -> int:
-        """Tombstone the source's live records whose identifiers are not in ``alive``."""
-        ours = {local_id(name, i) for i in alive}
-        deleted = 0
-        with self.db.transaction() as session:
-            rows = session.scalars(
-                select(Record).where(Record.local_id.startswith(f"{name}:", autoescape=True), Record.deleted.is_(False))
-            ).all()
-            for rec in rows:
-                if rec.local_id not in ours:
-                    catalogue.delete_record(session, rec, actor=f"harvest:{name}")
-                    deleted += 1
-        return deleted
 
     def finish(self, name: str) -> None:
         """Close the run: its first responseDate is the next incremental run's base."""
@@ -166,10 +217,32 @@ class CatalogueTarget:
             get_source(session, name).message = message
 
 
-def _write(session: Session, source: str, base_url: str, set_id: int, page: Page, site: str, now: datetime) -> Written:
-    """Apply one page of harvested records; deletions become tombstones."""
+def _keep_problem(session: Session, source_id: int, identifier: str, reason: str, raw: bytes | None,
+                  now: datetime) -> None:  # fmt: skip
+    """Keep (or count again) a record that could not be read."""
+    # one row per record: by its identifier, or for an unreadable one without any, by its bytes
+    same = HarvestProblem.identifier == identifier if identifier else HarvestProblem.raw == raw
+    row = session.scalar(
+        select(HarvestProblem)
+        .where(HarvestProblem.source_id == source_id, HarvestProblem.identifier == identifier, same)
+        .limit(1)  # fmt: skip
+    )
+    if row is None:
+        session.add(HarvestProblem(source_id=source_id, identifier=identifier, reason=reason, raw=raw,
+                                   first_seen=now, last_seen=now, attempts=1))  # fmt: skip
+    else:
+        row.reason, row.raw, row.last_seen, row.attempts = reason, raw, now, row.attempts + 1
+
+
+def _raw(record: Harvested) -> bytes | None:
+    return etree.tostring(record.metadata) if record.metadata is not None else None
+
+
+def _write(
+    session: Session, source: str, base_url: str, set_id: int, records: list[Harvested], site: str, now: datetime
+) -> Written:
+    """Apply harvested records; deletions become tombstones."""
     out = Written()
-    records = page.records
     ids = {local_id(source, r.identifier): r for r in records}
     found = catalogue.ids_of(session, ids)
     states = catalogue.load_states(session, found.values())
@@ -211,3 +284,11 @@ def _write(session: Session, source: str, base_url: str, set_id: int, page: Page
     session.flush()
     catalogue.apply(session, changes, site, now)
     return out
+
+
+def problems(services: Services, name: str) -> list[HarvestProblem]:
+    """The records of source ``name`` that could not be read, oldest first."""
+    with services.db.reading() as session:
+        source = get_source(session, name)
+        stmt = select(HarvestProblem).where(HarvestProblem.source_id == source.id).order_by(HarvestProblem.id)
+        return list(session.scalars(stmt))

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from harvest.runner import MAX_DELETE
 from repository.actions import harvesting
 from repository.catalogue import queries
 from repository.cli import Fatal, interactive, main, services, utc_text
@@ -36,15 +37,27 @@ def harvest_add(name: str, base_url: str, prefix: str, sets: tuple[str, ...]) ->
 @click.argument("name", required=False)
 @click.option("--full", is_flag=True, help="harvest everything again and tombstone what the source no longer has")
 @click.option("--json", "as_json", is_flag=True, help="one JSON summary per source on stdout")
-def harvest_run(name: str | None, full: bool, as_json: bool) -> None:
-    """Harvest NAME (or every source): incrementally, finishing any interrupted run first."""
+@click.option(
+    "--max-delete",
+    type=click.FloatRange(0, 100),
+    default=MAX_DELETE,
+    show_default=True,
+    metavar="PERCENT",
+    help="with --full: tombstone at most this share of the source's live records",
+)
+@click.option("--allow-mass-delete", is_flag=True, help="with --full: tombstone past --max-delete")  # fmt: skip
+def harvest_run(name: str | None, full: bool, as_json: bool, max_delete: float, allow_mass_delete: bool) -> None:
+    """Harvest NAME (or every source): incrementally, finishing any interrupted run first.
+
+    Exit status 1 when records were set aside or a reconciliation was refused, 2 when a source failed.
+    """
     svc = services()
     names = harvesting.source_names(svc, name)
     if not names:
         raise Fatal("no harvest sources (add one with `kutubxona harvest add`)")
     worst = 0
     for source in names:
-        report = _harvest_one(svc, source, full)
+        report = _harvest_one(svc, source, full, max_delete, allow_mass_delete)
         if as_json:
             click.echo(json.dumps(report.as_json(), ensure_ascii=False))
         elif report.error:
@@ -58,14 +71,17 @@ def harvest_run(name: str | None, full: bool, as_json: bool) -> None:
             )
             for problem in report.problems or []:
                 click.echo(f"  set aside: {problem['identifier'] or '(unreadable)'}: {problem['reason']}")
-        worst = max(worst, 2 if report.error else (1 if report.set_aside else 0))
+        if report.refused and not as_json:
+            click.echo(f"{source}: refused: {report.refused}", err=True)
+        worst = max(worst, 2 if report.error else (1 if report.set_aside or report.refused else 0))
     if worst:
         sys.exit(worst)
 
 
-def _harvest_one(svc: Any, name: str, full: bool) -> Any:
+def _harvest_one(svc: Any, name: str, full: bool, max_delete: float, allow_mass_delete: bool) -> Any:
+    options = {"max_delete": max_delete, "allow_mass_delete": allow_mass_delete}
     if not interactive():
-        return harvesting.run(svc, name, full)
+        return harvesting.run(svc, name, full, **options)
     started = time.monotonic()
     with click.progressbar(length=1, label=name, file=sys.stderr, show_percent=False, show_pos=False,
                            item_show_func=lambda text: text) as bar:  # fmt: skip
@@ -76,16 +92,18 @@ def _harvest_one(svc: Any, name: str, full: bool) -> Any:
             bar.update(0, f"{report.records}{size} records, {report.pages} pages, {rate:,.0f}/s")
             bar.render_progress()
 
-        return harvesting.run(svc, name, full, progress)
+        return harvesting.run(svc, name, full, progress, **options)
 
 
 @harvest_group.command("status")
+@click.argument("name", required=False)
 @click.option("--json", "as_json", is_flag=True)
-def harvest_status(as_json: bool) -> None:
-    """Each source: where its harvest stands."""
+def harvest_status(name: str | None, as_json: bool) -> None:
+    """Each source (or NAME): where its harvest stands; for NAME, the records that could not be read."""
     svc = services()
+    wanted = set(harvesting.source_names(svc, name))
     with svc.db.reading() as session:
-        sources = queries.harvest_sources(session)
+        sources = [s for s in queries.harvest_sources(session) if s.name in wanted]
     rows = [
         {"name": s.name, "base_url": s.base_url, "prefix": s.prefix, "sets": json.loads(s.sets), "status": s.status,
          "granularity": s.granularity, "last_response_date": s.last_response_date,
@@ -96,12 +114,20 @@ def harvest_status(as_json: bool) -> None:
          "message": s.message}
         for s in sources
     ]  # fmt: skip
+    if name:
+        rows[0]["problems"] = [
+            {"identifier": p.identifier, "reason": p.reason, "raw": (p.raw or b"").decode("utf-8", "replace"),
+             "first_seen": utc_text(p.first_seen), "last_seen": utc_text(p.last_seen), "attempts": p.attempts}
+            for p in harvesting.problems(svc, name)
+        ]  # fmt: skip
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False))
         return
     for r in rows:
         last = r["last_response_date"] or "never"
         click.echo(f"{r['name']}\t{r['status']}\tlast {last}\t{r['base_url']} ({r['prefix']})\t{r['message']}")
+        for p in r.get("problems", []):
+            click.echo(f"  unreadable: {p['identifier'] or '(no identifier)'}: {p['reason']} ({p['attempts']}x)")
 
 
 @harvest_group.command("remove")

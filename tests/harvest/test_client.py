@@ -189,3 +189,11 @@ def test_a_response_that_drips_is_cut_after_its_total_time():
     with QuirkServer(lambda a: slow).running() as server, pytest.raises(errors.TransportError, match="took over 1 s"):
         list(client(server, retry=once, timeout=5, response_seconds=1).list_records(metadataPrefix="oai_dc"))
     assert time.monotonic() - started < 4  # each read was quick: only the total time could stop it
+
+
+def test_retry_after_zero_means_at_once():
+    replies = iter([Reply(b"busy", 503, {"Retry-After": "0"}), Reply(list_records([record("oai:x:1")]))])
+    waits: list[float] = []
+    with QuirkServer(lambda a: next(replies)).running() as server:
+        assert len(list(client(server, waits).list_records(metadataPrefix="oai_dc"))) == 1
+    assert waits == [0.0]  # not the exponential backoff an absent header gets

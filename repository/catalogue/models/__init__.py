@@ -2,7 +2,7 @@
 
 from repository.catalogue.models.batches import BatchItem, ImportBatch
 from repository.catalogue.models.files import FilePage, RecordFile
-from repository.catalogue.models.harvest import HarvestSource
+from repository.catalogue.models.harvest import HarvestProblem, HarvestSource
 from repository.catalogue.models.records import ChangeBacklog, Record, RecordFormat, RecordKey, RecordVersion, utcnow
 from repository.catalogue.models.sets import OAISet, RecordSet
 
@@ -10,6 +10,7 @@ __all__ = [
     "BatchItem",
     "ChangeBacklog",
     "FilePage",
+    "HarvestProblem",
     "HarvestSource",
     "ImportBatch",
     "OAISet",

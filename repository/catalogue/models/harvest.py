@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Integer, String, Text
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from repository.db import Base
@@ -37,3 +37,18 @@ class HarvestSource(Base):
     run_pages: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(16), default="new")  # new, running, done, failed
     message: Mapped[str] = mapped_column(Text, default="")
+
+
+class HarvestProblem(Base):
+    """A harvested record that could not be read: kept with its raw bytes and reason, read again next run."""
+
+    __tablename__ = "harvest_problem"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("harvest_source.id"), index=True)
+    identifier: Mapped[str] = mapped_column(Text, default="")  # the source's identifier ("" when unreadable)
+    reason: Mapped[str] = mapped_column(Text)
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary)
+    first_seen: Mapped[datetime] = mapped_column(DateTime)
+    last_seen: Mapped[datetime] = mapped_column(DateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
