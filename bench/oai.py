@@ -137,7 +137,6 @@ def main() -> None:
             bench_import.reset_pg(url)
         var = work / f"var-{name}"
         load(data, url, var)
-        time.sleep(3)  # past the lists' settle time
         proc, port = serve(url, var)
         try:
             client = Client(port)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from repository.catalogue import stamps
 from repository.catalogue.feed import ChangeFeed
 from repository.config import Settings
 from repository.db import Database
@@ -25,6 +26,7 @@ class Services:
     db: Database
     store: ObjectStore
     feed: ChangeFeed
+    stamps: stamps.StampLock
 
     @property
     def base_url(self) -> str:
@@ -55,4 +57,4 @@ def open_services(settings: Settings) -> Services:
         db.upgrade()
     store = open_store(settings.storage_url, endpoint=settings.s3_endpoint)
     feed = ChangeFeed(db)
-    return Services(settings, db, store, feed)
+    return Services(settings, db, store, feed, stamps.install(db))

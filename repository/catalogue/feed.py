@@ -42,6 +42,11 @@ def note(session: Session, record_ids: Iterable[int], action: str) -> None:
     pending.extend(RecordChange(rid, action) for rid in record_ids)
 
 
+def pending(session: Session) -> list[RecordChange]:
+    """The changes noted in ``session``'s transaction so far (sent when it commits)."""
+    return session.info.get(_PENDING, [])
+
+
 class ChangeFeed:
     """The subscribers of one database's catalogue, and delivery to them after each commit."""
 

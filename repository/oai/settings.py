@@ -18,7 +18,4 @@ class OAISettings:
     token_ttl_hours: int = 48
     friends: tuple[str, ...] = ()
     compression: tuple[str, ...] = ("gzip", "deflate")
-    #: a list stops this many seconds before its first request, so that records whose transaction
-    #: is still committing come in the next incremental harvest, never in neither
-    settle_seconds: int = 2
     formats: tuple = field(default=())  # MetadataFormat entries the repository offers

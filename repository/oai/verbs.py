@@ -189,9 +189,12 @@ def _list_items(
                 raise e.NoSetHierarchy("this repository has no sets")
             if not store.set_exists(request.set_spec):
                 raise e.NoRecordsMatch(f"there is no set {request.set_spec!r}")
-        # the window's end is frozen now: what changes during the harvest comes in the next one
-        settled = now - timedelta(seconds=settings.settle_seconds)
-        until = min(request.until, settled) if request.until is not None else settled
+        # The window's end is frozen at the second before this first request's responseDate: what
+        # changes during the harvest (or later in this second) comes in the next harvest, which asks
+        # from that responseDate (inclusive, OAI-PMH 3.3.1), and never twice in this one.  The
+        # store must make every change stamped before ``now`` visible here (catalogue.stamps).
+        closed = now - timedelta(seconds=1)
+        until = min(request.until, closed) if request.until is not None else closed
         if request.from_ is not None and request.from_ > until:
             raise e.NoRecordsMatch("no records in that window yet")
         criteria = Criteria(request.prefix, request.set_spec, request.from_, until)

@@ -77,8 +77,10 @@ def endpoint() -> Response:
     if gate is not None and not gate.acquire(blocking=False):
         return _unavailable("too many harvests at once")
     try:
-        with services().db.reading() as session:
-            body = respond(pairs, SqlStore(session), settings())
+        svc = services()
+        with svc.db.reading() as session:
+            now = svc.stamps.barrier(session)  # every change stamped before now is visible from here on
+            body = respond(pairs, SqlStore(session), settings(), now)
     except OperationalError:
         log.exception("database unavailable while answering OAI-PMH")
         return _unavailable("the catalogue database is unavailable")

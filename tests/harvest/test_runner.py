@@ -48,7 +48,7 @@ class Source:
             return {r.local_id: r for r in s.scalars(select(Record))}
 
     def settle(self) -> None:
-        age(self.services, hours=1 / 60)  # a minute old: past the lists' settle time
+        age(self.services, hours=1 / 60)  # a minute old: a list leaves out the second it is asked in
 
 
 @pytest.fixture
