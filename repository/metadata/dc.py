@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from repository.metadata.xmltext import clean, escape, safe_parser
+from repository.metadata.xmltext import clean, element_text, escape, safe_parser
 
 DC_NS = "http://purl.org/dc/elements/1.1/"
 OAI_DC_NS = "http://www.openarchives.org/OAI/2.0/oai_dc/"
@@ -62,7 +62,7 @@ def from_element(element: etree._Element) -> DublinCore:
             continue
         qname = etree.QName(child)
         if qname.namespace in (DC_NS, None) and qname.localname in ELEMENTS:
-            dc.add(qname.localname, clean(child.text or "")[0], child.get(XML_LANG))
+            dc.add(qname.localname, clean(element_text(child))[0], child.get(XML_LANG))
     return dc
 
 

@@ -15,7 +15,7 @@ from repository.metadata.marc import (
     MarcError,
     MarcRecord,
 )
-from repository.metadata.xmltext import clean, escape, safe_parser
+from repository.metadata.xmltext import clean, element_text, escape, safe_parser
 
 SLIM_NS = "http://www.loc.gov/MARC21/slim"
 SLIM_XSD = "http://www.loc.gov/standards/marcxml/schema/MARC21slim.xsd"
@@ -125,12 +125,12 @@ def from_element(element: etree._Element) -> MarcRecord:
             continue  # comments, processing instructions
         name = etree.QName(child).localname
         if name == "leader":
-            leader = child.text or ""
+            leader = element_text(child)
         elif name == "controlfield":
             tag = child.get("tag")
             if tag is None:
                 raise MarcError(f"controlfield without a tag at line {child.sourceline}")
-            fields.append(ControlField(tag, _text(child.text)))
+            fields.append(ControlField(tag, _text(element_text(child))))
         elif name == "datafield":
             tag = child.get("tag")
             if tag is None:
@@ -142,7 +142,7 @@ def from_element(element: etree._Element) -> MarcRecord:
                 code = sub.get("code")
                 if code is None:
                     raise MarcError(f"subfield without a code in field {tag} at line {sub.sourceline}")
-                subs.append((code, _text(sub.text)))
+                subs.append((code, _text(element_text(sub))))
             fields.append(
                 DataField(tag, child.get("ind1", " ")[:1] or " ", child.get("ind2", " ")[:1] or " ", tuple(subs))
             )

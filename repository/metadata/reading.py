@@ -26,7 +26,7 @@ from repository.metadata.marc import (
     parse_iso2709,
     split_iso2709,
 )
-from repository.metadata.xmltext import ITERPARSE_SAFE
+from repository.metadata.xmltext import ITERPARSE_SAFE, XmlCleaner
 
 SYNTAXES = ("auto", "iso2709", "marcxml", "dc")
 FLAVOURS = ("auto", "marc21", "unimarc")
@@ -143,7 +143,34 @@ def _local(tag: object) -> str:
 
 
 def _read_xml(stream: BinaryIO, syntax: str, flavour: str) -> Iterator[Incoming]:
-    """MARC ``record`` and ``dc`` elements wherever they are, OAI-PMH headers giving DC identifiers."""
+    """MARC ``record`` and ``dc`` elements wherever they are; what XML 1.0 forbids is dropped with a warning.
+
+    A forbidden character (U+000B in a title, a ``&#1;``) would end the parse, and with it every
+    record after it.  It is removed before parsing, and the record whose lines held it (from its
+    start to the next record's start) is warned, so nothing is lost silently.
+    """
+    cleaner = XmlCleaner(stream)
+    held: Incoming | None = None
+    for item in _xml_items(cleaner, syntax, flavour):
+        if held is not None:
+            yield _warned(held, cleaner.removed, item.line)
+        held = item
+    if held is not None:
+        yield _warned(held, cleaner.removed, None)
+
+
+def _warned(item: Incoming, removed: dict[int, int], next_line: int | None) -> Incoming:
+    """Add a warning for what was removed from ``item``'s lines (those before ``next_line``)."""
+    lines = sorted(line for line in removed if next_line is None or line < next_line)
+    if lines:
+        count = sum(removed.pop(line) for line in lines)
+        where = ", ".join(str(line) for line in lines[:10]) + (" ..." if len(lines) > 10 else "")
+        item.warnings.append(f"{count} characters XML 1.0 forbids removed (line {where})")
+    return item
+
+
+def _xml_items(stream: XmlCleaner, syntax: str, flavour: str) -> Iterator[Incoming]:
+    """The records of an XML file, in order, as they are parsed."""
     position = 0
     header_id: str | None = None
     header_deleted = False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import BinaryIO
 
 from lxml import etree
 
@@ -58,3 +59,72 @@ def safe_parser(**options: object) -> etree.XMLParser:
 
 
 ITERPARSE_SAFE = {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": True}
+
+
+def element_text(element: etree._Element) -> str:
+    """All the text inside ``element``: around comments and unresolved entity references too.
+
+    ``element.text`` stops at the first comment or entity reference (``AT<!-- -->T`` is ``AT``);
+    an entity reference we do not resolve is kept as it is written (``&nbsp;``).
+    """
+    return element.text or "" if len(element) == 0 else "".join(element.itertext())
+
+
+# XML 1.0 forbids the C0 controls but TAB, LF and CR: one byte each in UTF-8 (and in any
+# ASCII-compatible encoding), never part of a longer sequence, so they can be dropped as bytes
+_FORBIDDEN_BYTES = bytes(b for b in range(0x20) if b not in (0x09, 0x0A, 0x0D))
+_FORBIDDEN_BYTE = re.compile(b"[" + re.escape(_FORBIDDEN_BYTES) + b"]")
+_CHAR_REF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));")
+_LEGAL = forbidden_chars()
+
+
+class XmlCleaner:
+    """A binary stream of XML without what XML 1.0 forbids: C0 controls and references to them.
+
+    One such character would stop the parser, and with it every record after it in the file.
+    ``removed`` counts what was dropped by line (1-based), so that the reader can warn the record
+    that held it.  UTF-16 files (whose bytes are half zeros) are passed through as they are.
+    """
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+        self.removed: dict[int, int] = {}
+        self._line = 1  # of the first byte not yet returned
+        self._carry = b""  # an unfinished "&#..." at the end of the last read
+        head = stream.peek(4)[:4] if hasattr(stream, "peek") else b""
+        self._active = not (head[:2] in (b"\xff\xfe", b"\xfe\xff") or head[1:2] == b"\x00" or head[:1] == b"\x00")
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to about ``size`` bytes of cleaned XML; b"" only at the end of the stream."""
+        while True:
+            raw = self.stream.read(size if size and size > 0 else -1)
+            data, self._carry = self._carry + raw, b""
+            if not self._active or not data:
+                return data
+            amp = data.rfind(b"&", max(len(data) - 16, 0))
+            if raw and amp != -1 and b";" not in data[amp:]:
+                data, self._carry = data[:amp], data[amp:]  # a reference cut in two: finish it next time
+            if _FORBIDDEN_BYTE.search(data) or b"&#" in data:
+                data = self._clean(data)
+            self._line += data.count(b"\n")
+            if data or not raw:
+                return data
+
+    def _clean(self, data: bytes) -> bytes:
+        spans = [m.span() for m in _FORBIDDEN_BYTE.finditer(data)]
+        for m in _CHAR_REF.finditer(data):
+            hex_digits, digits = m.groups()
+            value = int(hex_digits, 16) if hex_digits else int(digits)
+            if value > 0x10FFFF or _LEGAL.match(chr(value)):
+                spans.append(m.span())
+        if not spans:
+            return data
+        spans.sort()
+        out, last = [], 0
+        for start, end in spans:
+            out.append(data[last:start])
+            line = self._line + data.count(b"\n", 0, start)
+            self.removed[line] = self.removed.get(line, 0) + 1
+            last = end
+        out.append(data[last:])
+        return b"".join(out)

@@ -412,3 +412,37 @@ def test_only_a_marc_record_without_other_keys_needs_its_content_hash():
     dc.add("identifier", "http://example.org/1")
     kinds = [kind for kind, _ in prepare_dc(dc, "oai:example.org:1").keys]
     assert kinds == ["dcid", "dcid", "hash"]  # the header identifier is not content: the hash stays
+
+
+def test_a_forbidden_character_never_ends_an_xml_file(cli: Cli, tmp_path: Path, services):
+    def rec(n: int, title: bytes) -> bytes:
+        return (b'<record><leader>00000nam a2200000 i 4500</leader><controlfield tag="001">X%d</controlfield>'
+                b'<datafield tag="245" ind1="1" ind2="0"><subfield code="a">%s</subfield></datafield></record>\n'
+                % (n, title))  # fmt: skip
+
+    titles = {2: b"Vertical\x0btab", 500: b"Char &#1;reference &#x1F; and &#x41;", 998: b"Null\x00byte"}
+    body = b"".join(rec(n, titles.get(n, b"Kitob %d" % n)) for n in range(1, 1000))
+    path = tmp_path / "forbidden.xml"
+    path.write_bytes(b'<?xml version="1.0" encoding="UTF-8"?>\n<collection xmlns="http://www.loc.gov/MARC21/slim">\n'
+                     + body + b"</collection>\n")  # fmt: skip
+    report = import_json(cli, path)[0]
+    assert (report["records"], report["created"], report["rejected"]) == (999, 999, 0)
+    warned = {p["position"]: p for p in report["problems"] if p["outcome"] == "warning"}
+    assert sorted(warned) == [2, 500, 998]
+    assert "1 characters XML 1.0 forbids removed (line 4)" in warned[2]["reason"]
+    assert "2 characters" in warned[500]["reason"] and warned[500]["line"] == 502
+    titles = {r.local_id: r.title for r in _all(services)}
+    assert titles["X2"] == "Verticaltab" and titles["X500"] == "Char reference and A" and titles["X998"] == "Nullbyte"
+
+
+def test_text_around_comments_and_entity_references_is_kept(cli: Cli, tmp_path: Path, services):
+    path = tmp_path / "entities.xml"
+    path.write_bytes(
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE collection [<!ENTITY nbsp "&#160;">]>\n'
+        b'<collection xmlns="http://www.loc.gov/MARC21/slim"><record><leader>00000nam a2200000 i 4500</leader>'
+        b'<controlfield tag="001">E1</controlfield><datafield tag="245" ind1="1" ind2="0">'
+        b'<subfield code="a">AT<!-- a cataloguer\'s note -->&amp;T in&nbsp;Toshkent</subfield></datafield>'
+        b"</record></collection>\n"
+    )
+    assert import_json(cli, path)[0]["created"] == 1
+    assert _all(services)[0].title == "AT&T in&nbsp;Toshkent"  # no text lost; the reference kept as written
