@@ -20,6 +20,7 @@ NAMING = {
 }
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+WRITES = "kutubxona_writes"  # execution option of a transaction that will write (BEGIN IMMEDIATE on SQLite)
 
 
 class Base(DeclarativeBase):
@@ -38,6 +39,7 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # the driver opens no transaction: "begin" below does
             cur = dbapi_conn.cursor()
             # 16 KB pages for a new database (an existing one keeps its own): a record's row and
             # payloads are 1 to 3 KB each, and with 4 KB pages the B-trees split and rebalance so
@@ -50,6 +52,13 @@ def make_engine(url: str) -> Engine:
             # bulk import then copies each index page once per checkpoint, not once per chunk
             cur.execute("PRAGMA wal_autocheckpoint=4096")
             cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Connection) -> None:
+            # a write transaction takes the write lock when it begins: one that read first and
+            # wrote later could find another writer's commit in between and fail at once with
+            # "database is locked" (SQLITE_BUSY_SNAPSHOT), where waiting (busy timeout) would do
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITES) else "BEGIN")
 
         return engine
     if url.startswith("postgresql+psycopg"):
@@ -76,6 +85,7 @@ class Database:
         """A session that commits on success and rolls back on any error."""
         with self.sessionmaker() as session:
             try:
+                session.connection(execution_options={WRITES: True})  # begins the transaction
                 yield session
                 session.commit()
             except BaseException:

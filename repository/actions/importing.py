@@ -9,12 +9,15 @@ job (records already imported come out ``unchanged``).
 from __future__ import annotations
 
 import json
+import os
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from repository import catalogue
@@ -111,6 +114,7 @@ class Importer:
         self.chunk = chunk
         self.workers = workers  # processes preparing ISO 2709 records for files of parallel_min_bytes or more
         self.parallel_min_bytes = parallel_min_bytes
+        self.waiting: Callable[[str], None] | None = None  # told once when the import waits for another
 
     def import_file(self, path: Path, options: ImportOptions, progress: Progress | None = None) -> Report:
         """Import one file; a file we cannot read gives a report with ``error`` and stores nothing."""
@@ -149,6 +153,7 @@ class Importer:
                 self._close_batch(run.batch_id, "failed", f"{type(exc).__name__}: {exc}")
                 raise
             self._close_batch(run.batch_id, "done", "")
+            self._complete_interrupted(stored.key, run.batch_id)
         return report
 
     def _open_batch(self, path: Path, key: str, size: int, options: ImportOptions) -> int:
@@ -158,10 +163,23 @@ class Importer:
             batch = ImportBatch(
                 file_name=path.name, object_key=key, size=size, syntax=options.syntax,
                 options=json.dumps(recorded), status="running", started=utcnow(),
+                host=socket.gethostname(), pid=os.getpid(), heartbeat=utcnow(),
             )  # fmt: skip
             session.add(batch)
             session.flush()
             return batch.id
+
+    def _complete_interrupted(self, key: str, batch_id: int) -> None:
+        """Earlier imports of the same file that were interrupted are completed by this one."""
+        with self.db.transaction() as session:
+            earlier = session.scalars(
+                select(ImportBatch).where(
+                    ImportBatch.object_key == key, ImportBatch.status == "running", ImportBatch.id < batch_id
+                )
+            ).all()
+            for batch in earlier:
+                if batch_status(batch) == "interrupted":
+                    batch.status, batch.message = "interrupted", f"completed by batch {batch_id}"
 
     def _close_batch(self, batch_id: int | None, status: str, message: str) -> None:
         with self.db.transaction() as session:
@@ -183,6 +201,7 @@ class _Run:
     size: int = 0  # of the file, in bytes
     batch_id: int | None = None
     dry_session: Session | None = None  # a dry run writes into one session that is rolled back
+    said_waiting: bool = False
 
     def read(self, stream: BinaryIO, progress: Progress | None) -> None:
         """Read every record of ``stream`` and commit them chunk by chunk."""
@@ -211,6 +230,10 @@ class _Run:
         counts, problems, omitted = dict(self.report.counts), len(self.report.problems), self.report.omitted
         try:
             with self.importer.db.transaction() as session:
+                # one import writes at a time: each must see what the other stored (no duplicates)
+                if catalogue.serialise_writes(session) and self.importer.waiting and not self.said_waiting:
+                    self.importer.waiting("another import is storing records; waiting for it")
+                    self.said_waiting = True
                 self.write(session, chunk)
         except BaseException:
             self.report.counts = counts  # the transaction was rolled back: so is the report
@@ -275,11 +298,26 @@ class _Run:
             [{key: f[key] for key in ("position", "offset", "line", "outcome", "reason")} for f in findings]
         )
         if batch is not None:
-            session.execute(
-                update(ImportBatch)
-                .where(ImportBatch.id == batch)
-                .values({name: getattr(ImportBatch, name) + counts[name] for name in COUNTERS})
-            )
+            added = {name: getattr(ImportBatch, name) + counts[name] for name in COUNTERS}
+            session.execute(update(ImportBatch).where(ImportBatch.id == batch).values(**added, heartbeat=utcnow()))
+
+
+STALE = timedelta(minutes=15)  # a running import commits far more often than this
+
+
+def batch_status(batch: ImportBatch, now: datetime | None = None) -> str:
+    """The batch's status, ``interrupted`` for a running one whose process is gone."""
+    if batch.status != "running":
+        return batch.status
+    if batch.host == socket.gethostname() and batch.pid is not None:
+        try:
+            os.kill(batch.pid, 0)
+        except ProcessLookupError:
+            return "interrupted"
+        except PermissionError:
+            pass  # alive, someone else's
+    beat = batch.heartbeat or batch.started
+    return "interrupted" if beat < (now or utcnow()) - STALE else "running"
 
 
 def _match(

@@ -18,6 +18,7 @@ from repository.catalogue.writes import (
     open_files,
     rerender,
     restore_version,
+    serialise_writes,
     taken_local_ids,
 )
 
@@ -38,6 +39,7 @@ __all__ = [
     "rerender",
     "resolve",
     "restore_version",
+    "serialise_writes",
     "set_counts",
     "set_ids",
     "set_specs",

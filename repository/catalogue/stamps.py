@@ -113,4 +113,3 @@ def install(db: Database) -> StampLock:
     event.listen(db.sessionmaker, "after_commit", lock.release)
     event.listen(db.sessionmaker, "after_rollback", lock.release)
     return lock
-

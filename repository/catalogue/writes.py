@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from repository.catalogue import feed
@@ -53,6 +53,23 @@ class Change:
 
 # the tables the bulk lookups read straight through the driver (``select_in``)
 _RECORDS, _KEYS, _SETS = Record.__table__, RecordKey.__table__, RecordSet.__table__
+
+
+_IMPORT_LOCK = 0x4B555449  # "KUTI": PostgreSQL advisory lock of the catalogue's bulk writers
+
+
+def serialise_writes(session: Session) -> bool:
+    """Let one bulk writer (import chunk) at a time look up and write; True when it had to wait.
+
+    Two imports of overlapping files would otherwise both find a record missing and both create
+    it.  SQLite writers are one at a time already (a write transaction begins IMMEDIATE).
+    """
+    if session.bind.dialect.name != "postgresql":
+        return False
+    if session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _IMPORT_LOCK}):
+        return False
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _IMPORT_LOCK})
+    return True
 
 
 def lookup_keys(session: Session, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:

@@ -14,7 +14,7 @@ import click
 from repository import catalogue
 from repository.actions import records as record_actions
 from repository.actions.exporting import EXPORT_FORMATS, export_file, write_rejected
-from repository.actions.importing import ImportOptions, Report
+from repository.actions.importing import ImportOptions, Report, batch_status
 from repository.catalogue import queries
 from repository.catalogue.models import ImportBatch, Record
 from repository.cli import Fatal, Partial, interactive, main, services, utc_text
@@ -77,6 +77,7 @@ def import_cmd(
         raise Fatal(str(exc)) from None
     options = ImportOptions(syntax, flavour, encoding, sets, on_match, dry_run, match=kinds)
     importer = svc.importer()
+    importer.waiting = lambda message: click.echo(message, err=True)
     worst = 0
     for path in files:
         report = import_one(importer, path, options)
@@ -350,7 +351,7 @@ def batches_list() -> None:
     with svc.db.reading() as session:
         for b in queries.batches(session):
             click.echo(
-                f"{b.id}\t{utc_text(b.started)}\t{b.status}\t{b.file_name}\t{b.records} records: "
+                f"{b.id}\t{utc_text(b.started)}\t{batch_status(b)}\t{b.file_name}\t{b.records} records: "
                 f"{b.created} created, {b.updated} updated, {b.unchanged} unchanged, {b.skipped} skipped, "
                 f"{b.rejected} rejected"
             )
@@ -377,7 +378,7 @@ def batches_show(batch_id: int, as_json: bool) -> None:
         "file": b.file_name,
         "object": b.object_key,
         "size": b.size,
-        "status": b.status,
+        "status": batch_status(b),
         "message": b.message,
         "started": utc_text(b.started),
         "finished": utc_text(b.finished),

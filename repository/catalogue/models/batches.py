@@ -21,7 +21,7 @@ class ImportBatch(Base):
     size: Mapped[int] = mapped_column(BigInteger, default=0)
     syntax: Mapped[str] = mapped_column(String(16), default="")
     options: Mapped[str] = mapped_column(Text, default="{}")  # JSON of the import options
-    status: Mapped[str] = mapped_column(String(16), default="running")  # running, done, failed
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running, done, failed, interrupted
     message: Mapped[str] = mapped_column(Text, default="")
     started: Mapped[datetime] = mapped_column(DateTime)
     finished: Mapped[datetime | None] = mapped_column(DateTime)
@@ -32,6 +32,10 @@ class ImportBatch(Base):
     skipped: Mapped[int] = mapped_column(Integer, default=0)
     rejected: Mapped[int] = mapped_column(Integer, default=0)
     warnings: Mapped[int] = mapped_column(Integer, default=0)
+    # who runs it and when it last committed: a "running" batch whose process is gone was interrupted
+    host: Mapped[str] = mapped_column(String(255), default="")
+    pid: Mapped[int | None] = mapped_column(Integer)
+    heartbeat: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class BatchItem(Base):
@@ -42,7 +46,8 @@ class BatchItem(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id"), index=True)
     position: Mapped[int] = mapped_column(Integer)  # 1-based record number in the file
-    offset: Mapped[int | None] = mapped_column(Integer)  # byte offset (ISO 2709)
+    # byte offset (ISO 2709), past 2 GiB too: BIGINT (SQLite's INTEGER is 64-bit already)
+    offset: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))
     line: Mapped[int | None] = mapped_column(Integer)  # line (XML)
     outcome: Mapped[str] = mapped_column(String(16))  # rejected, skipped, warning
     reason: Mapped[str] = mapped_column(Text)
