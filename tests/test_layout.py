@@ -138,6 +138,7 @@ def test_nothing_imports_the_entry_points():
         ("botocore", "repository.storage.s3"),
         ("pypdf", "repository.fulltext.pdf"),
         ("requests", "harvest.client"),
+        ("charset_normalizer", "repository.metadata.encoding"),
     ],
 )
 def test_each_library_of_a_format_or_service_lives_in_one_module(library: str, home: str):

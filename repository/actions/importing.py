@@ -27,7 +27,7 @@ from repository.errors import KutubxonaError
 from repository.metadata.formats import Prepared
 from repository.metadata.keys import ORDER as KEY_ORDER
 from repository.metadata.preparing import Pair, collecting_less, prepared_records
-from repository.metadata.reading import Incoming, UnreadableFile, read
+from repository.metadata.reading import Incoming, UnreadableFile, code_page_of, read, sniff
 from repository.storage import ObjectStore
 
 ON_MATCH = ("update", "skip", "new")
@@ -60,6 +60,7 @@ class Report:
     problems: list[dict[str, Any]] = field(default_factory=list)
     omitted: int = 0  # problems past MAX_REPORTED: in the batch, not in memory
     error: str | None = None  # the file could not be imported at all
+    encoding: dict[str, Any] | None = None  # the code page decided for the file's 8-bit records, and why
 
     def add_problems(self, problems: list[dict[str, Any]]) -> None:
         """Keep problems up to ``MAX_REPORTED`` (memory stays bounded); count the rest."""
@@ -75,6 +76,8 @@ class Report:
             **self.counts,
             "problems": self.problems,
         }
+        if self.encoding:
+            out["encoding"] = self.encoding
         if self.omitted:
             out["problems_omitted"] = self.omitted  # all of them are in `kutubxona batches show`
         if self.error:
@@ -137,6 +140,9 @@ class Importer:
                 report.error = f"{path}: {exc}"
                 return report
             stream.seek(0)
+            if options.encoding == "auto" and sniff(stream.peek(4096)[:4096]) == "iso2709":
+                choice = code_page_of(stream)  # one decision for the file's 8-bit records, from all of them
+                report.encoding = {"decided": choice.encoding, "why": choice.why}
             run = _Run(self, options, set_ids, report, size=path.stat().st_size)
             if options.dry_run:
                 with self.db.reading() as session:
@@ -146,7 +152,7 @@ class Importer:
                 return report
             stored = self.store.put(stream)  # the original, byte for byte, before any record
             stream.seek(0)
-            report.batch = run.batch_id = self._open_batch(path, stored.key, stored.size, options)
+            report.batch = run.batch_id = self._open_batch(path, stored.key, stored.size, options, report.encoding)
             try:
                 run.read(stream, progress)
             except BaseException as exc:
@@ -156,8 +162,11 @@ class Importer:
             self._complete_interrupted(stored.key, run.batch_id)
         return report
 
-    def _open_batch(self, path: Path, key: str, size: int, options: ImportOptions) -> int:
+    def _open_batch(
+        self, path: Path, key: str, size: int, options: ImportOptions, decided: dict[str, Any] | None
+    ) -> int:
         recorded = {"flavour": options.flavour, "encoding": options.encoding, "sets": list(options.sets),
+                    "code_page": decided,
                     "on_match": options.on_match, "actor": options.actor, "match": list(options.match)}  # fmt: skip
         with self.db.transaction() as session:
             batch = ImportBatch(
@@ -210,7 +219,8 @@ class _Run:
         workers = self.importer.workers if self.size >= self.importer.parallel_min_bytes else 0
         base_url = self.importer.base_url
         with collecting_less():
-            for pair in prepared_records(stream, opts.syntax, opts.flavour, opts.encoding, base_url, workers):
+            page = (self.report.encoding or {}).get("decided")
+            for pair in prepared_records(stream, opts.syntax, opts.flavour, opts.encoding, base_url, workers, page):
                 chunk.append(pair)
                 if len(chunk) >= self.importer.chunk:
                     self.commit(chunk)

@@ -34,7 +34,7 @@ from repository.metadata.reading import FLAVOURS, SYNTAXES
 @click.option("--flavour", type=click.Choice(FLAVOURS), default="auto", show_default=True)
 @click.option(
     "--encoding",
-    type=click.Choice(["auto", "utf-8", "marc-8", "cp1251", "koi8-r", "cp866"]),
+    type=click.Choice(["auto", "utf-8", "marc-8", "cp1251", "koi8-r", "cp866", "iso8859-5"]),
     default="auto",
     show_default=True,
 )
@@ -131,6 +131,8 @@ def print_report(report: Report, dry_run: bool) -> None:
         f"{c['unchanged']} unchanged, {c['skipped']} skipped, {c['rejected']} rejected, "
         f"{c['warnings']} warnings"
     )
+    if report.encoding and report.encoding["decided"]:
+        click.echo(f"  code page: {report.encoding['why']}")
     for p in report.problems:
         if p["outcome"] == "warning":
             continue

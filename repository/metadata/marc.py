@@ -293,9 +293,12 @@ def _fold_code(piece: bytes) -> tuple[str, int]:
     return (folded[0] if folded and folded[0] in CODE_CHARS else "_"), size
 
 
-def parse_iso2709(raw: bytes, encoding: str = "auto") -> Decoded:
-    """Parse one record's bytes and decode them to Unicode; raise ``MarcError`` when unreadable."""
-    return _parse_regular(raw, encoding) or _parse_careful(raw, encoding)
+def parse_iso2709(raw: bytes, encoding: str = "auto", file_page: str | None = None) -> Decoded:
+    """Parse one record's bytes and decode them to Unicode; raise ``MarcError`` when unreadable.
+
+    ``file_page`` is the 8-bit code page decided for the record's file (``encoding.choose_for_file``).
+    """
+    return _parse_regular(raw, encoding) or _parse_careful(raw, encoding, file_page)
 
 
 _DIRECTORY_ENTRY = re.compile(r"([0-9A-Za-z]{3})([0-9]{4})([0-9]{5})")
@@ -375,13 +378,13 @@ def _unimarc_100a(tags: Sequence[str], bodies: Sequence[bytes]) -> str | None:
     return body.partition(SUBFIELD_MARK + b"a")[2].split(SUBFIELD_MARK)[0].decode("latin-1")
 
 
-def _parse_careful(raw: bytes, encoding: str) -> Decoded:
+def _parse_careful(raw: bytes, encoding: str, file_page: str | None = None) -> Decoded:
     """Read any record, field by field, repairing and saying what was repaired; raise ``MarcError``."""
     warnings: list[str] = []
     leader, raw_fields = read_structure(raw, warnings)
     if encoding == "auto":
         tags, bodies = zip(*raw_fields, strict=True)
-        guess = enc.detect(b"".join(bodies), leader[9], _unimarc_100a(tags, bodies))
+        guess = enc.detect(b"".join(bodies), leader[9], _unimarc_100a(tags, bodies), file_page)
         encoding = guess.encoding
         if guess.warning:
             warnings.append(guess.warning)

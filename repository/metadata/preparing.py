@@ -78,6 +78,7 @@ def prepared_records(
     encoding: str = "auto",
     base_url: str = "",
     workers: int = 0,
+    file_page: str | None = None,
 ) -> Iterator[Pair]:
     """Every record of ``stream`` in file order, with its ``Prepared`` form (None when it cannot be stored).
 
@@ -86,9 +87,9 @@ def prepared_records(
     most likely get; XML files are always read here (lxml streams them in this process).
     """
     if workers > 0 and syntax in ("auto", "iso2709") and _is_iso2709(stream):
-        yield from _in_workers(stream, flavour, encoding, base_url, workers)
+        yield from _in_workers(stream, flavour, encoding, base_url, workers, file_page)
         return
-    for item in read(stream, syntax, flavour, encoding):
+    for item in read(stream, syntax, flavour, encoding, file_page):
         yield item, prepare(item)
 
 
@@ -105,7 +106,9 @@ class WorkerLost(Unavailable, RuntimeError):
     """A worker process preparing records stopped (killed, out of memory); what was stored is kept."""
 
 
-def _in_workers(stream: BinaryIO, flavour: str, encoding: str, base_url: str, workers: int) -> Iterator[Pair]:
+def _in_workers(
+    stream: BinaryIO, flavour: str, encoding: str, base_url: str, workers: int, file_page: str | None
+) -> Iterator[Pair]:
     # spawn: a forked child would inherit the parent's database connections
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker) as pool:
@@ -113,7 +116,7 @@ def _in_workers(stream: BinaryIO, flavour: str, encoding: str, base_url: str, wo
         try:
             for batch in _batches(split_iso2709(stream), BATCH):
                 wire = [(raw.position, raw.offset, raw.data, raw.warnings) for raw in batch]
-                pending.append((batch, pool.submit(_prepare_batch, wire, flavour, encoding, base_url)))
+                pending.append((batch, pool.submit(_prepare_batch, wire, flavour, encoding, base_url, file_page)))
                 if len(pending) >= WINDOW * workers:
                     yield from _received(*pending.popleft())
             while pending:
@@ -139,12 +142,12 @@ def _batches(raws: Iterable[RawRecord], size: int) -> Iterator[list[RawRecord]]:
 
 
 def _prepare_batch(
-    wire: list[tuple[int, int, bytes, list[str]]], flavour: str, encoding: str, base_url: str
+    wire: list[tuple[int, int, bytes, list[str]]], flavour: str, encoding: str, base_url: str, file_page: str | None
 ) -> list[tuple[Any, ...]]:
     """In a worker: read, prepare and render a batch; return each record as a tuple of plain values."""
     out = []
     for position, offset, data, warnings in wire:
-        item = incoming_iso2709(RawRecord(position, offset, data, warnings), flavour, encoding)
+        item = incoming_iso2709(RawRecord(position, offset, data, warnings), flavour, encoding, file_page)
         prep = prepare(item)
         slim = None
         if prep is not None:

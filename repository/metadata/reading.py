@@ -8,6 +8,7 @@ be used carries the reason and its raw bytes, so it can be kept and fixed.
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -17,6 +18,7 @@ from lxml import etree
 from repository.errors import KutubxonaError
 from repository.metadata import dc as dcmod
 from repository.metadata import marcxml
+from repository.metadata.encoding import FileChoice, choose_for_file
 from repository.metadata.marc import (
     NOT_CATALOGUED,
     VALID_TAG,
@@ -69,8 +71,13 @@ def sniff(head: bytes) -> str:
     raise UnreadableFile("not ISO 2709, MARCXML or Dublin Core XML")
 
 
-def read(stream: BinaryIO, syntax: str = "auto", flavour: str = "auto", encoding: str = "auto") -> Iterator[Incoming]:
-    """Every record in ``stream``, in order, as ``Incoming``; raise ``UnreadableFile`` for a hopeless file."""
+def read(
+    stream: BinaryIO, syntax: str = "auto", flavour: str = "auto", encoding: str = "auto", file_page: str | None = None
+) -> Iterator[Incoming]:
+    """Every record in ``stream``, in order, as ``Incoming``; raise ``UnreadableFile`` for a hopeless file.
+
+    ``file_page`` is the code page of the file's 8-bit records (``code_page_of``).
+    """
     head = stream.peek(4096)[:4096] if hasattr(stream, "peek") else b""
     if not head:
         head = stream.read(4096)
@@ -81,21 +88,51 @@ def read(stream: BinaryIO, syntax: str = "auto", flavour: str = "auto", encoding
     if syntax in ("marcxml", "dc") and kind != "xml":
         raise UnreadableFile(f"--syntax {syntax} given, but the file is not XML")
     if kind == "iso2709":
-        yield from _read_iso2709(stream, flavour, encoding)
+        yield from _read_iso2709(stream, flavour, encoding, file_page)
     else:
         yield from _read_xml(stream, syntax, flavour)
 
 
-def _read_iso2709(stream: BinaryIO, flavour: str, encoding: str) -> Iterator[Incoming]:
+def _read_iso2709(stream: BinaryIO, flavour: str, encoding: str, file_page: str | None) -> Iterator[Incoming]:
     for raw in split_iso2709(stream):
-        yield incoming_iso2709(raw, flavour, encoding)
+        yield incoming_iso2709(raw, flavour, encoding, file_page)
 
 
-def incoming_iso2709(raw: RawRecord, flavour: str = "auto", encoding: str = "auto") -> Incoming:
+def code_page_of(stream: BinaryIO) -> FileChoice:
+    """The code page of an ISO 2709 file's 8-bit records, decided from all of them; the stream is rewound.
+
+    A file whose bytes are all UTF-8 (ASCII included) and hold no MARC-8 escape is settled in one
+    quick pass; the others are split into records and their field bytes weighed together.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    plain = True
+    while plain and (chunk := stream.read(1 << 20)):
+        try:
+            decoder.decode(chunk)
+        except UnicodeDecodeError:
+            plain = False
+        plain = plain and b"\x1b" not in chunk
+    stream.seek(0)
+    if plain:
+        return FileChoice(None, "every record is ASCII or UTF-8")
+    choice = choose_for_file(_field_bytes(raw.data) for raw in split_iso2709(stream))
+    stream.seek(0)
+    return choice
+
+
+def _field_bytes(data: bytes) -> bytes:
+    """The fields of a raw record, after its leader and directory."""
+    base = data[12:17]
+    return data[int(base) :] if base.isdigit() else data[24:]
+
+
+def incoming_iso2709(
+    raw: RawRecord, flavour: str = "auto", encoding: str = "auto", file_page: str | None = None
+) -> Incoming:
     """One ISO 2709 record as found in a file, parsed and validated, or with the reason it cannot be."""
     item = Incoming(raw.position, raw.data, offset=raw.offset, warnings=list(raw.warnings))
     try:
-        decoded = parse_iso2709(raw.data, encoding)
+        decoded = parse_iso2709(raw.data, encoding, file_page)
     except MarcError as exc:
         item.rejected = str(exc)
         return item

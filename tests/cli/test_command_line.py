@@ -34,7 +34,8 @@ def test_import_json_shape_and_exit_1_for_rejected_records(cli: Cli, tmp_path: P
     bad = marc("C2", "")  # no title: rejected, kept in the batch
     result = cli("import", "--json", write(tmp_path / "mixed.mrc", good, bad), code=1)
     (report,) = [json.loads(line) for line in result.stdout.splitlines()]
-    assert set(report) == REPORT_KEYS
+    assert set(report) == REPORT_KEYS | {"encoding"}  # an ISO 2709 file says which code page it was read in
+    assert report["encoding"] == {"decided": None, "why": "every record is ASCII or UTF-8"}
     assert (report["records"], report["created"], report["rejected"]) == (2, 1, 1)
     (problem,) = report["problems"]
     assert set(problem) == {"position", "offset", "line", "outcome", "reason"}
