@@ -59,13 +59,27 @@ def _records(
         session.expunge_all()
 
 
+def _any_unimarc(session: Session, since: datetime | None, spec: str | None) -> bool:
+    """True when the records an export selects include a UNIMARC one."""
+    stmt = select(Record.id).where(Record.deleted.is_(False), Record.flavour == "unimarc")
+    if since is not None:
+        stmt = stmt.where(Record.datestamp >= since)
+    if spec is not None:
+        stmt = stmt.where(in_set(spec))
+    return session.scalar(stmt.limit(1)) is not None
+
+
 def export(
     session: Session, fmt: str, out: BinaryIO, since: datetime | None = None, spec: str | None = None
 ) -> ExportReport:
     """Write every live record (changed since ``since``, in ``spec``) to ``out`` in ``fmt``."""
     report = ExportReport()
+    # UNIMARC is not MARC 21: a MARCXML export holding any is a MarcXchange collection (ISO 25577),
+    # each record saying its format; one of MARC 21 alone stays MARC21slim, as readers expect
+    exchange = fmt == "marcxml" and _any_unimarc(session, since, spec)
     if fmt == "marcxml":
-        out.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<collection xmlns="{marcxml.SLIM_NS}">\n'.encode())
+        namespace = marcxml.MARCXCHANGE_NS if exchange else marcxml.SLIM_NS
+        out.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<collection xmlns="{namespace}">\n'.encode())
     elif fmt == "oai_dc":
         out.write(b'<?xml version="1.0" encoding="UTF-8"?>\n<records>\n')
     for rec, xml in _records(session, since, spec, "oai_dc" if fmt == "oai_dc" else None):
@@ -76,12 +90,20 @@ def export(
         if rec.flavour == "dc":
             report.problems.append({"record": rec.local_id, "reason": f"a Dublin Core record has no {fmt} form"})
             continue
-        if fmt == "marcxml":
+        if fmt == "marcxml" and not exchange:
             out.write(rec.source.encode() + b"\n")
             report.written += 1
             continue
+        record = marcxml.parse_record(rec.source)
+        if rec.flavour == "unimarc":
+            record = marcxml.declared_utf8(record)  # written in UTF-8: 100$a/26-29 must say so
+        if fmt == "marcxml":
+            fmt_name = "UNIMARC" if rec.flavour == "unimarc" else "MARC21"
+            out.write(marcxml.to_marcxml(record, marcxml.MARCXCHANGE_NS, fmt=fmt_name).encode() + b"\n")
+            report.written += 1
+            continue
         try:
-            out.write(to_iso2709(marcxml.parse_record(rec.source)))
+            out.write(to_iso2709(record))
             report.written += 1
         except TooLongForISO2709 as exc:
             report.problems.append({"record": rec.local_id, "reason": str(exc)})

@@ -8,7 +8,7 @@ from pathlib import Path
 from repository.fulltext import ocr
 from repository.fulltext.errors import ExtractionError
 from repository.fulltext.pdf import pdf_pages
-from repository.fulltext.uzbek import normalise
+from repository.fulltext.uzbek import is_uzbek_latin, normalise
 
 IMAGES = {"image/tiff", "image/jpeg", "image/png", "image/gif", "image/bmp", "image/webp", "image/jp2"}
 OCR_MODES = ("auto", "always", "never")
@@ -32,16 +32,17 @@ class Extraction:
 def extract(path: Path, mime: str, ocr_mode: str = "auto", languages: str = "") -> Extraction:
     """Text of a stored file; raise ``ExtractionError`` with the reason when there is none to be had."""
     langs = languages or ocr.languages_for(())
+    fold = normalise if is_uzbek_latin(langs) else str  # Uzbek apostrophes only where Uzbek may be
     if mime == "application/pdf":
         pages = pdf_pages(path) if ocr_mode != "always" else []
         has_text = any(len(p.strip()) > 20 for p in pages)
         if has_text or ocr_mode == "never":
-            return Extraction([(normalise(p), None) for p in pages], "pdftotext")
+            return Extraction([(fold(p), None) for p in pages], "pdftotext")
         return Extraction(ocr.ocr_file(path, mime, langs), "ocr", langs)  # an image-only PDF: scans
     if mime in IMAGES:
         if ocr_mode == "never":
             return Extraction([], "none")
         return Extraction(ocr.ocr_file(path, mime, langs), "ocr", langs)
     if mime.startswith("text/"):
-        return Extraction([(normalise(path.read_text("utf-8", errors="replace")), None)], "text")
+        return Extraction([(fold(path.read_text("utf-8", errors="replace")), None)], "text")
     raise ExtractionError(f"no text can be extracted from {mime}")

@@ -20,7 +20,7 @@ from PIL import Image, UnidentifiedImageError
 
 from repository.fulltext.errors import ExtractionError
 from repository.fulltext.pdf import render_pages
-from repository.fulltext.uzbek import normalise
+from repository.fulltext.uzbek import is_uzbek_latin, normalise
 
 LANGUAGES = ("uzb", "uzb_cyrl", "rus", "eng")
 # MARC/ISO 639-2 codes of the record's languages -> tesseract models
@@ -64,7 +64,8 @@ def recognise(path: Path, languages: str) -> tuple[str, float | None]:
         raise ExtractionError("tesseract took longer than 10 minutes on one page") from None
     if done.returncode != 0:
         raise ExtractionError(f"tesseract failed: {done.stderr.decode('utf-8', 'replace').strip()[-200:]}")
-    return _from_tsv(done.stdout.decode("utf-8", "replace"))
+    text, mean = _from_tsv(done.stdout.decode("utf-8", "replace"))
+    return (normalise(text) if is_uzbek_latin(languages) else text), mean
 
 
 def _from_tsv(tsv: str) -> tuple[str, float | None]:
@@ -80,7 +81,7 @@ def _from_tsv(tsv: str) -> tuple[str, float | None]:
             confidences.append(float(row["conf"]))
     text = "\n".join(" ".join(words) for words in lines.values())
     mean = round(sum(confidences) / len(confidences), 1) if confidences else None
-    return normalise(text), mean
+    return text, mean
 
 
 def recognise_pages(pages: Sequence[Path], languages: str) -> list[tuple[str, float | None]]:

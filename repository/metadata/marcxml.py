@@ -112,8 +112,30 @@ def with_schema_location(source: str) -> str:
 
 
 def marcxchange_fragment(record: MarcRecord) -> str:
-    """The ``marcxchange`` OAI payload for a UNIMARC record (ISO 25577, format="UNIMARC")."""
-    return to_marcxml(record, MARCXCHANGE_NS, MARCXCHANGE_XSD, fmt="UNIMARC")
+    """The ``marcxchange`` OAI payload for a UNIMARC record (ISO 25577, format="UNIMARC"), in UTF-8."""
+    return to_marcxml(declared_utf8(record), MARCXCHANGE_NS, MARCXCHANGE_XSD, fmt="UNIMARC")
+
+
+UNIMARC_UTF8 = "50  "  # UNIMARC 100$a/26-29: character sets G0 and G1; 50 = ISO 10646 (UTF-8)
+
+
+def declared_utf8(record: MarcRecord) -> MarcRecord:
+    """A UNIMARC record whose 100$a/26-29 says UTF-8, as the text we hold and write is.
+
+    A record from a RUSMARC cp1251 export says "89" (Windows-1251) there; written out in UTF-8 with
+    that claim, another system would read it as cp1251 again.  The record itself when nothing changes.
+    """
+    fields = list(record.fields)
+    for i, f in enumerate(fields):
+        if f.tag != "100" or type(f) is ControlField:
+            continue
+        subfields = list(f.subfields)
+        for j, (code, value) in enumerate(subfields):
+            if code == "a" and len(value) >= 30 and value[26:30] != UNIMARC_UTF8:  # 36 fixed positions
+                subfields[j] = ("a", value[:26] + UNIMARC_UTF8 + value[30:])
+                fields[i] = DataField(f.tag, f.ind1, f.ind2, tuple(subfields))
+                return MarcRecord(record.leader, fields)
+    return record
 
 
 def from_element(element: etree._Element) -> MarcRecord:

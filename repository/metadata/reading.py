@@ -170,6 +170,8 @@ def check_marc(item: Incoming, rec: MarcRecord, flavour: str, regular: bool = Fa
         item.rejected = f"no title: required field {title_tag} is missing or empty"
         return
     item.marc = marcxml.normalise(rec, item.warnings, regular)
+    if item.flavour == "unimarc":  # stored in UTF-8, so it says UTF-8 (100$a/26-29)
+        item.marc = marcxml.declared_utf8(item.marc)
 
 
 _OAI = "http://www.openarchives.org/OAI/2.0/"

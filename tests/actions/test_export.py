@@ -61,3 +61,53 @@ def test_export_marcxml_and_oai_dc_by_set_and_date(cli, sample_dir: Path, tmp_pa
     cli("export", "--format", "iso2709", "--since", "yesterday", "--out", since, code=2)
     cli("export", "--format", "iso2709", "--set", "nosuch", "--out", since, code=2)
     assert json.loads(cli("sets", "list", "--json").output)[0]["records"] == 40
+
+
+def unimarc_cp1251(ctl: str, title: str):  # noqa: ANN201
+    from repository.metadata.marc import ControlField, MarcRecord
+
+    f100 = "20230115d1995    u  y0rusy" + "89  " + "    ca"  # 100$a/26-29 "89  ": Windows-1251 (RUSMARC)
+    assert f100[26:30] == "89  " and len(f100) == 36
+    return MarcRecord("00000nam  2200000   4500", [
+        ControlField("001", ctl), DataField("100", " ", " ", (("a", f100),)),
+        DataField("200", "1", " ", (("a", title),)), DataField("101", "0", " ", (("a", "rus"),))])  # fmt: skip
+
+
+def test_unimarc_written_in_utf8_says_so_in_100a(cli, tmp_path: Path, services):
+    from repository.catalogue.oai_store import SqlStore
+    from repository.metadata.marc import parse_iso2709
+
+    path = tmp_path / "rusmarc.mrc"
+    path.write_bytes(to_iso2709(unimarc_cp1251("RU1", "История Узбекистана"), "cp1251"))
+    import_json(cli, path)
+    out = tmp_path / "out.mrc"
+    cli("export", "--format", "iso2709", "--out", out)
+    exported = parse_iso2709(out.read_bytes()).record
+    (f100,) = exported.datafields("100")
+    assert f100.get("a")[26:30] == "50  " and exported.leader[9] == "a"
+    assert exported.datafields("200")[0].get("a") == "История Узбекистана"
+    with services.db.reading() as s:
+        payload = SqlStore(s).get("RU1", "marcxchange").payload
+    assert b"y0rusy50      ca" in payload  # the OAI payload says UTF-8 too
+    assert import_json(cli, out)[0]["unchanged"] == 1  # and the round trip still changes nothing
+
+
+def test_a_marcxml_export_with_unimarc_is_marcxchange(cli, tmp_path: Path):
+    from tests.schemas import assert_valid
+
+    path = tmp_path / "mixed.mrc"
+    path.write_bytes(to_iso2709(unimarc_cp1251("RU1", "История"), "cp1251") + to_iso2709(marc("M1", "Book")))
+    import_json(cli, path)
+    out = tmp_path / "all.xml"
+    cli("export", "--format", "marcxml", "--out", out)
+    doc = etree.parse(str(out)).getroot()
+    assert etree.QName(doc).namespace == "info:lc/xmlns/marcxchange-v2"
+    assert sorted(r.get("format") for r in doc) == ["MARC21", "UNIMARC"]
+    assert_valid(out.read_bytes(), "marcxchange.xsd")
+    only = tmp_path / "m21.xml"
+    cli("export", "--format", "marcxml", "--set", "none", "--out", only, code=2)  # an unknown set: an error
+    import_json(cli, write(tmp_path / "b.mrc", marc("M2", "Other")), "--set", "fond", code=2)
+    cli("sets", "add", "fond", "Fond")
+    import_json(cli, write(tmp_path / "b.mrc", marc("M2", "Other")), "--set", "fond")
+    cli("export", "--format", "marcxml", "--set", "fond", "--out", only)
+    assert etree.QName(etree.parse(str(only)).getroot()).namespace == "http://www.loc.gov/MARC21/slim"

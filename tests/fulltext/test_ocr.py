@@ -90,3 +90,14 @@ def test_apostrophes_and_languages():
     assert languages_for(["uzb"]) == "uzb+uzb_cyrl"
     assert languages_for(["rus", "eng"]) == "rus+eng"
     assert languages_for([]) == "uzb+uzb_cyrl+rus+eng"
+
+
+def test_apostrophes_are_folded_only_where_uzbek_may_be(tmp_path):
+    from repository.fulltext.extract import extract
+
+    assert normalise("don't, it's, we're, I've, you'll, she'd, I'm") == "don't, it's, we're, I've, you'll, she'd, I'm"
+    assert normalise("Oʻzbekiston's g'alla") == "Oʻzbekiston's gʻalla"
+    text = tmp_path / "note.txt"
+    text.write_text("O'Brien's ma'lumot")
+    assert extract(text, "text/plain", languages="eng").pages[0][0] == "O'Brien's ma'lumot"
+    assert extract(text, "text/plain", languages="uzb+eng").pages[0][0] == "OʻBrien's maʼlumot"
