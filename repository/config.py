@@ -43,6 +43,7 @@ SETTINGS: dict[str, Setting] = {
     "OAI_FRIENDS": Setting("", "space-separated base URLs announced in the friends description"),
     "IMPORT_CHUNK": Setting(1000, "records per transaction during an import"),
     "IMPORT_WORKERS": Setting(2, "processes preparing ISO 2709 records while a large import stores them; 0 = none"),
+    "OCR_PAGE_SECONDS": Setting(300, "longest tesseract may take on one page before the file's OCR fails"),
 }
 
 _DNS_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]*(\.[A-Za-z][A-Za-z0-9-]*)+$")
@@ -74,6 +75,7 @@ class Settings:
     oai_friends: tuple[str, ...]
     import_chunk: int
     import_workers: int
+    ocr_page_seconds: int
 
     @property
     def is_embedded_sqlite(self) -> bool:
@@ -113,7 +115,7 @@ def _complete(conf: dict[str, Any]) -> Settings:
     email = conf["ADMIN_EMAIL"]
     if not _EMAIL.match(email) or email.lower().endswith("@localhost"):
         raise ConfigError(f"KUTUBXONA_ADMIN_EMAIL must be a valid address (not @localhost), not {email!r}")
-    for name in ("OAI_PAGE_SIZE", "OAI_TOKEN_TTL_HOURS", "OAI_MAX_CONCURRENT", "IMPORT_CHUNK"):
+    for name in ("OAI_PAGE_SIZE", "OAI_TOKEN_TTL_HOURS", "OAI_MAX_CONCURRENT", "IMPORT_CHUNK", "OCR_PAGE_SECONDS"):
         if conf[name] < 1:
             raise ConfigError(f"KUTUBXONA_{name} must be at least 1")
     if conf["IMPORT_WORKERS"] < 0:
@@ -136,6 +138,7 @@ def _complete(conf: dict[str, Any]) -> Settings:
         oai_friends=tuple(conf["OAI_FRIENDS"].split()),
         import_chunk=conf["IMPORT_CHUNK"],
         import_workers=conf["IMPORT_WORKERS"],
+        ocr_page_seconds=conf["OCR_PAGE_SECONDS"],
     )
 
 

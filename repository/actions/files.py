@@ -26,7 +26,7 @@ from repository.catalogue import feed, queries
 from repository.catalogue.models import FilePage, Record, RecordFile, utcnow
 from repository.errors import KutubxonaError
 from repository.fulltext import ExtractionError, extract
-from repository.fulltext.ocr import languages_for
+from repository.fulltext.ocr import PAGE_SECONDS, languages_for
 from repository.storage import ObjectStore, StorageError, open_store
 from repository.storage.base import CHUNK
 from repository.storage.mime import sniff
@@ -104,7 +104,14 @@ def attach(session: Session, store: ObjectStore, base_url: str, record: Record, 
     return Attached(row.id, name, stored.sha256, stored.size, mime, new)
 
 
-def run_extraction(session: Session, store: ObjectStore, row: RecordFile, ocr_mode: str, languages: str | None) -> None:
+def run_extraction(
+    session: Session,
+    store: ObjectStore,
+    row: RecordFile,
+    ocr_mode: str,
+    languages: str | None,
+    page_seconds: float = PAGE_SECONDS,
+) -> None:
     """Extract (or recognise) a file's text into its pages; a failure is recorded, never raised."""
     record = session.get(Record, row.record_id)
     langs = languages or languages_for((record.language or "").split() if record else [])
@@ -113,7 +120,7 @@ def run_extraction(session: Session, store: ObjectStore, row: RecordFile, ocr_mo
             with store.open(row.object_key) as fh:
                 shutil.copyfileobj(fh, tmp, CHUNK)
             tmp.flush()
-            result = extract(Path(tmp.name), row.mime, ocr_mode, langs)
+            result = extract(Path(tmp.name), row.mime, ocr_mode, langs, page_seconds)
         except (ExtractionError, StorageError) as exc:
             row.extraction, row.message = "failed", str(exc)
             return
@@ -201,7 +208,7 @@ def attach_file(
     with services.db.transaction() as session:
         row = session.get(RecordFile, done.file_id)
         if row.extraction == "pending":
-            run_extraction(session, services.store, row, ocr_mode, languages)
+            run_extraction(session, services.store, row, ocr_mode, languages, services.settings.ocr_page_seconds)
     return local_id, done, row
 
 
@@ -223,7 +230,7 @@ def extract_texts(
     for file_id in file_ids:
         with services.db.transaction() as session:
             row = session.get(RecordFile, file_id)
-            run_extraction(session, services.store, row, "auto", languages)
+            run_extraction(session, services.store, row, "auto", languages, services.settings.ocr_page_seconds)
             failed += row.extraction == "failed"
         if each is not None:
             each(row)

@@ -29,7 +29,9 @@ class Extraction:
         return round(sum(values) / len(values), 1) if values else None
 
 
-def extract(path: Path, mime: str, ocr_mode: str = "auto", languages: str = "") -> Extraction:
+def extract(
+    path: Path, mime: str, ocr_mode: str = "auto", languages: str = "", page_seconds: float = ocr.PAGE_SECONDS
+) -> Extraction:
     """Text of a stored file; raise ``ExtractionError`` with the reason when there is none to be had."""
     langs = languages or ocr.languages_for(())
     fold = normalise if is_uzbek_latin(langs) else str  # Uzbek apostrophes only where Uzbek may be
@@ -38,11 +40,11 @@ def extract(path: Path, mime: str, ocr_mode: str = "auto", languages: str = "") 
         has_text = any(len(p.strip()) > 20 for p in pages)
         if has_text or ocr_mode == "never":
             return Extraction([(fold(p), None) for p in pages], "pdftotext")
-        return Extraction(ocr.ocr_file(path, mime, langs), "ocr", langs)  # an image-only PDF: scans
+        return Extraction(ocr.ocr_file(path, mime, langs, page_seconds), "ocr", langs)  # an image-only PDF: scans
     if mime in IMAGES:
         if ocr_mode == "never":
             return Extraction([], "none")
-        return Extraction(ocr.ocr_file(path, mime, langs), "ocr", langs)
+        return Extraction(ocr.ocr_file(path, mime, langs, page_seconds), "ocr", langs)
     if mime.startswith("text/"):
         return Extraction([(fold(path.read_text("utf-8", errors="replace")), None)], "text")
     raise ExtractionError(f"no text can be extracted from {mime}")

@@ -12,6 +12,7 @@ import io
 import os
 import subprocess
 import tempfile
+import warnings
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -19,10 +20,11 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 
 from repository.fulltext.errors import ExtractionError
-from repository.fulltext.pdf import render_pages
+from repository.fulltext.pdf import page_count, render_pages
 from repository.fulltext.uzbek import is_uzbek_latin, normalise
 
 LANGUAGES = ("uzb", "uzb_cyrl", "rus", "eng")
+PAGE_SECONDS = 300.0  # KUTUBXONA_OCR_PAGE_SECONDS: a hung tesseract fails its file, not the run
 # MARC/ISO 639-2 codes of the record's languages -> tesseract models
 _MODELS = {"uzb": ("uzb", "uzb_cyrl"), "rus": ("rus",), "eng": ("eng",), "kaa": ("uzb", "uzb_cyrl")}
 
@@ -38,30 +40,42 @@ def languages_for(record_languages: Sequence[str]) -> str:
 
 
 def image_pages(path: Path, folder: Path) -> list[Path]:
-    """The pages of an image file (every frame of a multi-page TIFF) as PNG files to recognise."""
+    """The pages of an image file (every frame of a multi-page TIFF) as PNG files to recognise.
+
+    An image past Pillow's decompression-bomb limit (a few kilobytes that would unpack to gigabytes)
+    is refused, not decoded.
+    """
     try:
-        with Image.open(path) as image:
-            pages = []
-            for index in range(getattr(image, "n_frames", 1)):
-                image.seek(index)
-                out = folder / f"frame-{index:04d}.png"
-                image.convert("L" if image.mode not in ("1", "L") else image.mode).save(out)
-                pages.append(out)
-            return pages
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            return _frames(path, folder)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ExtractionError(f"image too large to decode safely: {exc}") from None
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise ExtractionError(f"not an image tesseract can read: {exc}") from None
 
 
-def recognise(path: Path, languages: str) -> tuple[str, float | None]:
-    """Text and mean word confidence (0-100) of one page image."""
+def _frames(path: Path, folder: Path) -> list[Path]:
+    with Image.open(path) as image:
+        pages = []
+        for index in range(getattr(image, "n_frames", 1)):
+            image.seek(index)
+            out = folder / f"frame-{index:04d}.png"
+            image.convert("L" if image.mode not in ("1", "L") else image.mode).save(out)
+            pages.append(out)
+        return pages
+
+
+def recognise(path: Path, languages: str, seconds: float = PAGE_SECONDS) -> tuple[str, float | None]:
+    """Text and mean word confidence (0-100) of one page image; a page over ``seconds`` fails."""
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     try:
         done = subprocess.run(["tesseract", str(path), "stdout", "-l", languages, "tsv"],
-                              capture_output=True, env=env, timeout=600)  # fmt: skip
+                              capture_output=True, env=env, timeout=seconds)  # fmt: skip
     except FileNotFoundError:
         raise ExtractionError("tesseract is not installed") from None
     except subprocess.TimeoutExpired:
-        raise ExtractionError("tesseract took longer than 10 minutes on one page") from None
+        raise ExtractionError(f"tesseract took longer than {seconds:g} s on one page") from None
     if done.returncode != 0:
         raise ExtractionError(f"tesseract failed: {done.stderr.decode('utf-8', 'replace').strip()[-200:]}")
     text, mean = _from_tsv(done.stdout.decode("utf-8", "replace"))
@@ -84,18 +98,36 @@ def _from_tsv(tsv: str) -> tuple[str, float | None]:
     return text, mean
 
 
-def recognise_pages(pages: Sequence[Path], languages: str) -> list[tuple[str, float | None]]:
+def recognise_pages(
+    pages: Sequence[Path], languages: str, seconds: float = PAGE_SECONDS
+) -> list[tuple[str, float | None]]:
     """Recognise pages in parallel, in order."""
     workers = max(1, min(len(pages), os.cpu_count() or 1))
     with ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(lambda page: recognise(page, languages), pages))
+        return list(pool.map(lambda page: recognise(page, languages, seconds), pages))
 
 
-def ocr_file(path: Path, mime: str, languages: str) -> list[tuple[str, float | None]]:
-    """OCR an image file or an image-only PDF, page by page."""
+def ocr_file(path: Path, mime: str, languages: str, seconds: float = PAGE_SECONDS) -> list[tuple[str, float | None]]:
+    """OCR an image file or an image-only PDF, page by page.
+
+    A PDF's pages are rasterised a few at a time (as many as are recognised at once) and deleted
+    once read, so a book of a thousand pages needs the temporary disk of a few.
+    """
     with tempfile.TemporaryDirectory(prefix="kutubxona-ocr-") as tmp:
         folder = Path(tmp)
-        pages = render_pages(path, folder) if mime == "application/pdf" else image_pages(path, folder)
-        if not pages:
+        if mime != "application/pdf":
+            pages = image_pages(path, folder)
+            if not pages:
+                raise ExtractionError("no pages to recognise")
+            return recognise_pages(pages, languages, seconds)
+        count = page_count(path)
+        if not count:
             raise ExtractionError("no pages to recognise")
-        return recognise_pages(pages, languages)
+        out: list[tuple[str, float | None]] = []
+        step = os.cpu_count() or 1
+        for first in range(1, count + 1, step):
+            batch = render_pages(path, folder, first=first, last=min(first + step - 1, count))
+            out += recognise_pages(batch, languages, seconds)
+            for page in batch:
+                page.unlink()
+        return out

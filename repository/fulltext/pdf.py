@@ -48,12 +48,25 @@ def _pypdf(path: Path) -> list[str]:
         raise ExtractionError(f"unreadable PDF: {exc}") from None
 
 
-def render_pages(path: Path, folder: Path, dpi: int = 300) -> list[Path]:
-    """Rasterise every page of an image-only PDF to PNG (pdftoppm), for OCR."""
+def page_count(path: Path) -> int:
+    """How many pages a PDF has (pdfinfo); raise ``ExtractionError`` for an unreadable one."""
+    if not shutil.which("pdfinfo"):
+        raise ExtractionError("pdfinfo (poppler-utils) is not installed: cannot OCR a PDF")
+    done = subprocess.run(["pdfinfo", str(path)], capture_output=True, timeout=120)
+    for line in done.stdout.decode("utf-8", "replace").splitlines():
+        if line.startswith("Pages:"):
+            return int(line.split()[1])
+    reason = done.stderr.decode("utf-8", "replace").strip().splitlines()
+    raise ExtractionError(f"unreadable PDF: {reason[-1] if reason else 'no page count'}")
+
+
+def render_pages(path: Path, folder: Path, first: int, last: int, dpi: int = 300) -> list[Path]:
+    """Rasterise pages ``first`` to ``last`` of an image-only PDF to PNG (pdftoppm), for OCR."""
     if not shutil.which("pdftoppm"):
         raise ExtractionError("pdftoppm (poppler-utils) is not installed: cannot OCR a PDF")
-    done = subprocess.run(["pdftoppm", "-r", str(dpi), "-png", str(path), str(folder / "page")],
-                          capture_output=True, timeout=1800)  # fmt: skip
+    prefix = folder / f"page-{first:05d}"
+    done = subprocess.run(["pdftoppm", "-r", str(dpi), "-f", str(first), "-l", str(last), "-png", str(path),
+                           str(prefix)], capture_output=True, timeout=600)  # fmt: skip
     if done.returncode != 0:
         raise ExtractionError(f"cannot render the PDF's pages: {done.stderr.decode('utf-8', 'replace').strip()}")
-    return sorted(folder.glob("page*.png"))
+    return sorted(folder.glob(f"{prefix.name}*.png"))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -101,3 +104,64 @@ def test_apostrophes_are_folded_only_where_uzbek_may_be(tmp_path):
     text.write_text("O'Brien's ma'lumot")
     assert extract(text, "text/plain", languages="eng").pages[0][0] == "O'Brien's ma'lumot"
     assert extract(text, "text/plain", languages="uzb+eng").pages[0][0] == "OʻBrien's maʼlumot"
+
+
+def test_an_image_past_the_bomb_limit_is_refused_not_decoded(tmp_path: Path):
+    from repository.fulltext.ocr import image_pages
+
+    bomb = tmp_path / "bomb.png"
+    Image.new("1", (20_000, 20_000)).save(bomb)  # 400 million pixels in a few kilobytes
+    assert bomb.stat().st_size < 200_000
+    with pytest.raises(ExtractionError, match="image too large to decode safely"):
+        image_pages(bomb, tmp_path)
+
+
+def test_a_pdf_is_rasterised_a_few_pages_at_a_time(tmp_path: Path, monkeypatch):
+    require(shutil.which("pdftoppm") is not None and shutil.which("tesseract") is not None, "poppler, tesseract")
+    from repository.fulltext import ocr
+
+    scans = [page_image([f"Sahifa {n}"], tmp_path / f"p{n}.png") for n in range(1, 6)]
+    pdf = tmp_path / "scan.pdf"
+    images = [Image.open(s).convert("RGB") for s in scans]
+    images[0].save(pdf, save_all=True, append_images=images[1:], resolution=300)
+    most = []
+    real = ocr.recognise_pages
+
+    def counting(pages, languages, seconds):  # noqa: ANN001, ANN202
+        most.append(len(list(pages[0].parent.glob("*.png"))))  # what is on disk while a batch is read
+        return real(pages, languages, seconds)
+
+    monkeypatch.setattr(ocr, "recognise_pages", counting)
+    texts = [text for text, _ in ocr.ocr_file(pdf, "application/pdf", "uzb")]
+    assert [" ".join(t.split()) for t in texts] == [f"Sahifa {n}" for n in range(1, 6)]
+    assert max(most) <= (os.cpu_count() or 1) and len(most) == -(-5 // (os.cpu_count() or 1))
+
+
+def test_a_hung_tesseract_fails_its_file_and_the_run_goes_on(cli, tmp_path: Path, monkeypatch, services):
+    from dataclasses import replace
+
+    from tests.helpers import import_json, marc, write
+
+    real = shutil.which("tesseract")
+    require(real is not None, "tesseract")
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    once = tmp_path / "hung-once"
+    # the first page hangs; every later one is read by the real tesseract
+    (fake / "tesseract").write_text(
+        f'#!/bin/sh\nif [ ! -e {once} ]; then touch {once}; sleep 30; fi\nexec {real} "$@"\n'
+    )
+    (fake / "tesseract").chmod(0o755)
+    import_json(cli, write(tmp_path / "r.mrc", marc("H1", "Qoʻlyozma")))
+    for name in ("birinchi.png", "ikkinchi.png"):
+        cli("attach", "H1", page_image(["Qoʻlyozma sahifasi"], tmp_path / name), "--ocr", "never")
+    monkeypatch.setenv("PATH", f"{fake}:{os.environ['PATH']}")
+    monkeypatch.setattr(services, "settings", replace(services.settings, ocr_page_seconds=1))
+    started = time.monotonic()
+    result = cli("ocr", "--all", "--redo", "--lang", "uzb", code=1)
+    assert time.monotonic() - started < 20  # one second for the hung page, not thirty
+    assert "2 files, 1 failed" in result.stdout
+    files = {f["name"]: f for f in json.loads(cli("show", "H1", "--format", "json").stdout)["files"]}
+    assert files["birinchi.png"]["extraction"] == "failed"
+    assert "tesseract took longer than 1 s on one page" in files["birinchi.png"]["message"]
+    assert files["ikkinchi.png"]["extraction"] == "done" and "sahifasi" in files["ikkinchi.png"]["pages"][0]["text"]
