@@ -112,8 +112,13 @@ def parse_page(body: bytes) -> Page:
     body = unwrap(body)
     try:
         root = etree.fromstring(body, _PARSER)
-    except etree.XMLSyntaxError:
-        return _parse_in_pieces(body)
+    except etree.XMLSyntaxError as exc:
+        page = _parse_in_pieces(body)
+        if page.error is None and not page.records and not page.set_aside:
+            # nothing could be salvaged (a broken Identify, a page of no records): say where it breaks
+            line = exc.position[0] if exc.position else "?"
+            raise ValueError(f"not well-formed XML at line {line}: {exc.msg}") from None
+        return page
     if _local(root) != "OAI-PMH":
         raise ValueError(f"not an OAI-PMH response (root element {root.tag!r})")
     page = Page(response_date=_text(root, "responseDate"), root=root)

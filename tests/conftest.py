@@ -33,6 +33,20 @@ BASE_URL = "http://kutubxona.test"
 REPO_ID = "test.kutubxona.uz"
 
 
+def shared_file(relative: str) -> Path | None:
+    """A file of ../shared, or None when that folder is not beside the project (a fresh clone).
+
+    With KUTUBXONA_REQUIRE_ALL, as in CI, a missing file fails the test: the official schemas
+    must not silently stop being checked.
+    """
+    path = SHARED / relative
+    if path.exists():
+        return path
+    if os.environ.get("KUTUBXONA_REQUIRE_ALL"):
+        pytest.fail(f"required for this test: {path} (../shared beside the project)")
+    return None
+
+
 def require(condition: bool, reason: str) -> None:
     """Skip when a tool is missing, unless KUTUBXONA_REQUIRE_ALL makes that a failure."""
     if condition:

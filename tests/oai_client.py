@@ -20,7 +20,7 @@ from pathlib import Path
 from lxml import etree
 
 from repository.metadata.marcxml import MARCXCHANGE_NS
-from tests.conftest import SHARED
+from tests.conftest import shared_file
 
 ROOT = Path(__file__).resolve().parents[1]
 NS = {
@@ -42,8 +42,8 @@ def our_schema() -> etree.XMLSchema:
 @cache
 def shared_schema() -> etree.XMLSchema | None:
     """The official schemas via ../shared/schemas/validate_oai.py, or None when that folder is absent."""
-    script = SHARED / "schemas" / "validate_oai.py"
-    if not script.exists():
+    script = shared_file("schemas/validate_oai.py")
+    if script is None:
         return None
     spec = importlib.util.spec_from_file_location("validate_oai", script)
     module = importlib.util.module_from_spec(spec)
