@@ -1,13 +1,13 @@
-"""OAI-PMH benchmark: full harvests from gunicorn (2 workers) on SQLite and PostgreSQL.
+"""OAI-PMH benchmark: full harvests from ``kutubxona serve`` on SQLite and PostgreSQL.
 
     .venv/bin/python bench/oai.py [--records 100000] [--pg postgresql+psycopg://postgres@127.0.0.1:5432/test]
 
 Loads ``--records`` varied records (the import benchmark's generator) into a fresh database, serves
-it with gunicorn on a loopback port and, with a client that follows resumption tokens without
-parsing the records (keep-alive HTTP, a regex for the token), measures records/s of whole harvests
-(ListRecords oai_dc and marc21, ListIdentifiers oai_dc), the latency of page 1 against page 900
-(each fetched 5 times with the same token), and the peak RSS of the gunicorn processes.  The
-PostgreSQL database given is emptied.
+it with ``kutubxona serve`` (gunicorn, 2 gthread workers) on a loopback port and, with a client that
+harvests as a harvester does (keep-alive HTTP, every page parsed with lxml, every identifier checked
+to arrive exactly once), measures records/s of whole harvests (ListRecords oai_dc and marc21,
+ListIdentifiers oai_dc), the latency of page 1 against page 900 (each fetched 5 times with the same
+token), and the peak RSS of the server processes.  The PostgreSQL database given is emptied.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import http.client
 import importlib.util
 import os
 import platform
-import re
 import signal
 import socket
 import statistics
@@ -28,9 +27,11 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
+from lxml import etree
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-TOKEN = re.compile(rb"<resumptionToken[^>]*>([^<]+)</resumptionToken>")
+NS = {"o": "http://www.openarchives.org/OAI/2.0/"}
 
 
 def load(path: Path, db_url: str, var: Path) -> None:
@@ -59,19 +60,26 @@ class Client:
         return body
 
 
-def harvest(client: Client, verb: str, prefix: str, marker: bytes) -> tuple[int, float, list[str]]:
-    """Follow every token; return items, seconds, and the token of each page (for the latency test)."""
+def harvest(client: Client, verb: str, prefix: str) -> tuple[int, float, list[str]]:
+    """Follow every token as a harvester does, parsing each page with lxml; every record must come once.
+
+    Returns items, seconds, and the token of each page (for the latency test).
+    """
     start = time.perf_counter()
     body = client.get(f"verb={verb}&metadataPrefix={prefix}")
-    items, tokens = body.count(marker), []
+    seen: set[str] = set()
+    tokens = []
     while True:
-        match = TOKEN.search(body)
-        if not match:
-            return items, time.perf_counter() - start, tokens
-        token = match.group(1).decode()
-        tokens.append(token)
-        body = client.get(f"verb={verb}&resumptionToken={quote(token, safe='')}")
-        items += body.count(marker)
+        root = etree.fromstring(body)
+        identifiers = root.xpath("//o:header/o:identifier/text()", namespaces=NS)
+        if seen.intersection(identifiers) or len(set(identifiers)) != len(identifiers):
+            raise RuntimeError(f"{verb} {prefix}: a record came twice")
+        seen.update(identifiers)
+        token = root.xpath("//o:resumptionToken/text()", namespaces=NS)
+        if not token or not token[0].strip():
+            return len(seen), time.perf_counter() - start, tokens
+        tokens.append(token[0])
+        body = client.get(f"verb={verb}&resumptionToken={quote(token[0], safe='')}")
 
 
 def latency(client: Client, query: str, repeat: int = 5) -> float:
@@ -97,13 +105,14 @@ def peak_rss_mb(pid: int) -> float:
 
 
 def serve(db_url: str, var: Path) -> tuple[subprocess.Popen, int]:
+    """Serve the way ``kutubxona serve`` does (it is that command: gunicorn, 2 gthread workers of 8 threads)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "KUTUBXONA_DATABASE_URL": db_url, "KUTUBXONA_VAR_DIR": str(var),
            "KUTUBXONA_AUTO_MIGRATE": "no", "KUTUBXONA_OAI_MAX_CONCURRENT": "16"}  # fmt: skip
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "repository.wsgi:app"],
+        [sys.executable, "-m", "repository.cli", "serve", "--port", str(port)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
     )  # fmt: skip
     for _ in range(150):
@@ -141,12 +150,10 @@ def main() -> None:
         try:
             client = Client(port)
             page_size = client.get("verb=ListIdentifiers&metadataPrefix=oai_dc").count(b"<header>")
-            for verb, prefix, marker in (
-                ("ListRecords", "oai_dc", b"<record>"),
-                ("ListRecords", "marc21", b"<record>"),
-                ("ListIdentifiers", "oai_dc", b"<header>"),
-            ):
-                items, seconds, tokens = harvest(client, verb, prefix, marker)
+            for verb, prefix in (("ListRecords", "oai_dc"), ("ListRecords", "marc21"), ("ListIdentifiers", "oai_dc")):
+                items, seconds, tokens = harvest(client, verb, prefix)
+                if prefix == "oai_dc" and items != args.records:
+                    raise SystemExit(f"{verb} {prefix}: {items} records of {args.records}")
                 row = {"db": name, "what": f"{verb} {prefix}", "items": items, "rate": items / seconds}
                 if verb == "ListRecords" and prefix == "oai_dc" and len(tokens) > 900:
                     row["page1"] = latency(client, f"verb={verb}&metadataPrefix={prefix}")
@@ -157,7 +164,10 @@ def main() -> None:
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=30)
-    print(f"\npage size {page_size}; gunicorn 2 sync workers; client on the same 2 cores")
+    print(
+        f"\npage size {page_size}; kutubxona serve (gunicorn, 2 gthread workers); client parsing every page "
+        "with lxml on the same 2 cores"
+    )
     print(f"{'db':11} {'harvest':24} {'items':>8} {'items/s':>9} {'page 1 ms':>10} {'page 900 ms':>12} {'RSS MB':>7}")
     for r in rows:
         p1 = f"{r['page1']:.1f}" if "page1" in r else ""
