@@ -148,7 +148,6 @@ class Importer:
                 with self.db.reading() as session:
                     run.dry_session = session
                     run.read(stream, progress)
-                    session.rollback()
                 return report
             stored = self.store.put(stream)  # the original, byte for byte, before any record
             stream.seek(0)
@@ -209,7 +208,10 @@ class _Run:
     report: Report
     size: int = 0  # of the file, in bytes
     batch_id: int | None = None
-    dry_session: Session | None = None  # a dry run writes into one session that is rolled back
+    dry_session: Session | None = None  # a dry run reads in one session and writes nothing
+    # what a dry run would have stored so far, so that later records match it: key -> state, local ids
+    dry_states: dict[tuple[str, str], catalogue.State] = field(default_factory=dict)
+    dry_taken: set[str] = field(default_factory=set)
     said_waiting: bool = False
 
     def read(self, stream: BinaryIO, progress: Progress | None) -> None:
@@ -263,6 +265,11 @@ class _Run:
         found = catalogue.lookup_keys(session, (k for p in prepared if p for k in p.keys))
         states = catalogue.load_states(session, found.values())
         taken = catalogue.taken_local_ids(session, [c for p in prepared if p for c in p.local_ids()])
+        if self.dry_session is not None:  # what earlier chunks of the dry run would have stored
+            for key in {k for p in prepared if p for k in p.keys} & self.dry_states.keys():
+                state = self.dry_states[key]
+                found[key], states[state.id] = state.id, state
+            taken |= self.dry_taken
         changes: list[catalogue.Change] = []
         findings: list[dict[str, Any]] = []
         counts = dict.fromkeys(COUNTERS, 0)
@@ -299,7 +306,10 @@ class _Run:
                 catalogue.Change(action, state.local_id, content, state, set(self.set_ids), batch, opts.actor)
             )
             counts["updated"] += 1
-        catalogue.apply(session, changes, self.importer.base_url)
+        if self.dry_session is None:
+            catalogue.apply(session, changes, self.importer.base_url)
+        else:
+            self._remember(changes)
         if findings and batch is not None:
             session.execute(insert(BatchItem), findings)
         for name in COUNTERS:
@@ -310,6 +320,21 @@ class _Run:
         if batch is not None:
             added = {name: getattr(ImportBatch, name) + counts[name] for name in COUNTERS}
             session.execute(update(ImportBatch).where(ImportBatch.id == batch).values(**added, heartbeat=utcnow()))
+
+    def _remember(self, changes: list[catalogue.Change]) -> None:
+        """A dry run stores nothing (and so holds no write lock): it remembers what it would have stored."""
+        for change in changes:
+            old, prep = change.state, change.prepared
+            if prep is None:  # set membership only
+                old.set_ids |= change.add_sets
+                continue
+            number = old.id if old is not None else -1 - len(self.dry_taken)
+            state = catalogue.State(number, change.local_id, prep.flavour, prep.content_hash, False, 1,
+                                    (old.set_ids if old else set()) | change.add_sets,
+                                    next((v for k, v in prep.keys if k == "ctl"), None))  # fmt: skip
+            self.dry_taken.add(change.local_id)
+            for key in prep.keys:
+                self.dry_states[key] = state
 
 
 STALE = timedelta(minutes=15)  # a running import commits far more often than this

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -446,3 +447,30 @@ def test_text_around_comments_and_entity_references_is_kept(cli: Cli, tmp_path: 
     )
     assert import_json(cli, path)[0]["created"] == 1
     assert _all(services)[0].title == "AT&T in&nbsp;Toshkent"  # no text lost; the reference kept as written
+
+
+def test_a_dry_run_counts_as_the_import_would_and_holds_no_write_lock(cli: Cli, sample_dir: Path, tmp_path: Path,
+                                                                      services):  # fmt: skip
+    from repository.actions import records as record_actions
+    from repository.actions.importing import ImportOptions
+
+    files = sorted(sample_dir.glob("*.mrc"))
+    repeat = write(tmp_path / "repeat.mrc", *[marc(f"R{n:03}", f"Kitob {n}") for n in range(120)],
+                   marc("R010", "Kitob 10, tuzatilgan"), marc("R011", "Kitob 11"))  # fmt: skip
+    dry = [import_json(cli, "--dry-run", f)[0] for f in [*files, repeat]]
+    assert count(services) == 0
+    # while a dry run reads (chunks of 50), another writer is not kept waiting
+    writes: list[float] = []
+
+    def write_meanwhile(done: int, records: int) -> None:
+        if not writes:
+            started = time.monotonic()
+            record_actions.add_set(services, "meanwhile", "Written during a dry run")
+            writes.append(time.monotonic() - started)
+
+    services.importer().import_file(repeat, ImportOptions(dry_run=True), write_meanwhile)
+    assert writes and writes[0] < 5
+    real = [import_json(cli, f)[0] for f in [*files, repeat]]
+    keys = ("records", "created", "updated", "unchanged", "skipped", "rejected")
+    assert [{k: r[k] for k in keys} for r in dry] == [{k: r[k] for k in keys} for r in real]
+    assert (dry[-1]["created"], dry[-1]["updated"], dry[-1]["unchanged"]) == (120, 1, 1)
