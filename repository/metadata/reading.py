@@ -9,6 +9,9 @@ be used carries the reason and its raw bytes, so it can be kept and fixed.
 from __future__ import annotations
 
 import codecs
+import io
+import mmap
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -190,10 +193,16 @@ def _read_xml(stream: BinaryIO, syntax: str, flavour: str) -> Iterator[Incoming]
     """
     cleaner = XmlCleaner(stream)
     held: Incoming | None = None
-    for item in _xml_items(cleaner, syntax, flavour):
+    try:
+        for item in _xml_items(cleaner, syntax, flavour):
+            if held is not None:
+                yield _warned(held, cleaner.removed, item.line)
+            held = item
+    except _Broken as broken:
         if held is not None:
-            yield _warned(held, cleaner.removed, item.line)
-        held = item
+            yield _warned(held, cleaner.removed, broken.line)
+            held = None
+        yield from _recovered(stream, broken, syntax, flavour)
     if held is not None:
         yield _warned(held, cleaner.removed, None)
 
@@ -272,13 +281,82 @@ def _xml_items(stream: XmlCleaner, syntax: str, flavour: str) -> Iterator[Incomi
         line = exc.position[0] if exc.position else None
         if position == 0:
             raise UnreadableFile(f"XML is not well-formed at line {line}: {exc.msg}") from None
-        position += 1
-        yield Incoming(
-            position,
-            b"",
-            line=line,
-            rejected=f"XML is not well-formed from line {line}: {exc.msg}; the rest of the file is unread",
-        )
+        raise _Broken(position, line or 0, exc.msg) from None
+
+
+class _Broken(Exception):
+    """The parse of a file broke after ``position`` records, at ``line``."""
+
+    def __init__(self, position: int, line: int, message: str) -> None:
+        super().__init__(message)
+        self.position, self.line, self.message = position, line, message
+
+
+_START = re.compile(rb"<([A-Za-z_][\w.-]*(?::[\w.-]+)?)\b[^>]*>")  # the root's start tag (after the prolog)
+
+
+def _recovered(stream: BinaryIO, broken: _Broken, syntax: str, flavour: str) -> Iterator[Incoming]:
+    """The records from where a parse broke, each parsed on its own: a broken one is rejected, not the rest.
+
+    The file is read again as bytes (mapped, not loaded, when it is a file) and cut into its
+    top-level record elements; each is parsed inside a copy of the root's start tag, so that its
+    namespaces are known.  Records wholly before the break were read already.
+    """
+    data = _bytes_of(stream)
+    root = next((m for m in _START.finditer(data) if not m.group(1).startswith((b"?", b"!"))), None)
+    if root is None:
+        return
+    kind = b"record" if re.search(rb"<(?:[\w.-]+:)?record(?=[\s/>])", data) else b"dc"
+    closing = b"</" + root.group(1) + b">"
+    head_lines = root.group(0).count(b"\n")
+    position = broken.position
+    line, counted = 1, 0  # the line of byte ``counted``, advanced block by block
+    for start, end in _top_level(data, kind, root.end()):
+        line += data[counted:start].count(b"\n")
+        block = data[start:end]
+        counted, block_line, line = end, line, line + block.count(b"\n")
+        if line < broken.line:
+            continue  # read before the break
+        try:
+            items = list(_xml_items(XmlCleaner(io.BufferedReader(io.BytesIO(root.group(0) + block + closing))),
+                                    syntax, flavour))  # fmt: skip
+        except (_Broken, UnreadableFile, etree.XMLSyntaxError) as exc:
+            position += 1
+            reason = exc.message if isinstance(exc, _Broken) else str(exc)
+            yield Incoming(position, block, line=block_line, rejected=f"XML is not well-formed: {reason}")
+            continue
+        for item in items:
+            position += 1
+            item.position, item.line = position, block_line + max((item.line or 1) - 1 - head_lines, 0)
+            yield item
+
+
+def _bytes_of(stream: BinaryIO) -> bytes | mmap.mmap:
+    try:
+        return mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ)
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        stream.seek(0)
+        return stream.read()
+
+
+def _top_level(data: bytes | mmap.mmap, kind: bytes, after: int) -> Iterator[tuple[int, int]]:
+    """(start, end) of each outermost ``kind`` element; nested ones of the same name are counted."""
+    tag = re.compile(rb"<(/?)(?:[\w.-]+:)?" + kind + rb"(?=[\s/>])[^>]*?(/?)>")
+    depth = start = 0
+    for match in tag.finditer(data, after):
+        closing, empty = match.group(1), match.group(2)
+        if empty:
+            if depth == 0:
+                yield match.start(), match.end()
+            continue
+        if not closing:
+            if depth == 0:
+                start = match.start()
+            depth += 1
+        elif depth:
+            depth -= 1
+            if depth == 0:
+                yield start, match.end()
 
 
 def _is_oai(elem: etree._Element) -> bool:

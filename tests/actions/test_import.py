@@ -474,3 +474,42 @@ def test_a_dry_run_counts_as_the_import_would_and_holds_no_write_lock(cli: Cli, 
     keys = ("records", "created", "updated", "unchanged", "skipped", "rejected")
     assert [{k: r[k] for k in keys} for r in dry] == [{k: r[k] for k in keys} for r in real]
     assert (dry[-1]["created"], dry[-1]["updated"], dry[-1]["unchanged"]) == (120, 1, 1)
+
+
+def test_a_malformed_record_is_rejected_and_the_records_after_it_imported(cli: Cli, tmp_path: Path, services):
+    def rec(n: int) -> bytes:
+        end = b"</datafield>" if n != 2 else b"</controlfield>"  # record 2: a mismatched end tag
+        return (b'<marc:record><marc:leader>00000nam a2200000 i 4500</marc:leader>'
+                b'<marc:controlfield tag="001">M%d</marc:controlfield>\n'
+                b'<marc:datafield tag="245" ind1="1" ind2="0"><marc:subfield code="a">Kitob %d</marc:subfield>'
+                % (n, n) + end.replace(b"</", b"</marc:") + b"</marc:record>\n")  # fmt: skip
+
+    path = tmp_path / "broken.xml"
+    path.write_bytes(b'<?xml version="1.0"?>\n<marc:collection xmlns:marc="http://www.loc.gov/MARC21/slim">\n'
+                     + b"".join(rec(n) for n in range(1, 1000)) + b"</marc:collection>\n")  # fmt: skip
+    report = import_json(cli, path, code=1)[0]
+    assert (report["records"], report["created"], report["rejected"]) == (999, 998, 1)
+    (bad,) = [p for p in report["problems"] if p["outcome"] == "rejected"]
+    assert bad["position"] == 2 and bad["line"] == 5 and "not well-formed" in bad["reason"]
+    with services.db.reading() as s:
+        raw = s.scalar(select(BatchItem.raw).where(BatchItem.outcome == "rejected"))
+    assert raw.startswith(b"<marc:record>") and b"M2<" in raw  # kept to be fixed and imported again
+    assert {r.local_id for r in _all(services)} == {f"M{n}" for n in range(1, 1000)} - {"M2"}
+
+
+def test_an_oai_response_with_a_broken_record_keeps_the_others(cli: Cli, tmp_path: Path, services):
+    def record(n: int, title: str) -> str:
+        return (f"<record><header><identifier>oai:x:{n}</identifier><datestamp>2024-01-01</datestamp></header>"
+                f'<metadata><oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" '
+                f'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>{title}</dc:title></oai_dc:dc></metadata>'
+                "</record>\n")  # fmt: skip
+
+    records = [record(n, f"Maqola {n}") for n in range(1, 6)]
+    records[2] = records[2].replace("</dc:title>", "</dc:titel>")
+    path = tmp_path / "response.xml"
+    path.write_text('<?xml version="1.0"?>\n<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/">'
+                    "<responseDate>2024-01-01T00:00:00Z</responseDate><request>x</request><ListRecords>\n"
+                    + "".join(records) + "</ListRecords></OAI-PMH>\n")  # fmt: skip
+    report = import_json(cli, path, code=1)[0]
+    assert (report["records"], report["created"], report["rejected"]) == (5, 4, 1)
+    assert sorted(r.title for r in _all(services)) == ["Maqola 1", "Maqola 2", "Maqola 4", "Maqola 5"]
