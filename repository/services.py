@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from repository.catalogue import stamps
 from repository.catalogue.feed import ChangeFeed
+from repository.catalogue.stamps import StampLock, install_stamp_lock
 from repository.config import Settings
 from repository.db import Database
 from repository.storage import ObjectStore, open_store
@@ -26,7 +26,7 @@ class Services:
     db: Database
     store: ObjectStore
     feed: ChangeFeed
-    stamps: stamps.StampLock
+    stamps: StampLock
 
     @property
     def base_url(self) -> str:
@@ -57,4 +57,4 @@ def open_services(settings: Settings) -> Services:
         db.upgrade()
     store = open_store(settings.storage_url, endpoint=settings.s3_endpoint)
     feed = ChangeFeed(db)
-    return Services(settings, db, store, feed, stamps.install(db))
+    return Services(settings, db, store, feed, install_stamp_lock(db))

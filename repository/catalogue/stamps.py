@@ -95,7 +95,7 @@ class StampLock:
         os.close(fd)
 
 
-def install(db: Database) -> StampLock:
+def install_stamp_lock(db: Database) -> StampLock:
     """Stamp the datestamps of the records each transaction of ``db`` changed, at its commit."""
     lock = StampLock(db)
 
