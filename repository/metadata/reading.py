@@ -189,7 +189,8 @@ def _read_xml(stream: BinaryIO, syntax: str, flavour: str) -> Iterator[Incoming]
 
     A forbidden character (U+000B in a title, a ``&#1;``) would end the parse, and with it every
     record after it.  It is removed before parsing, and the record whose lines held it (from its
-    start to the next record's start) is warned, so nothing is lost silently.
+    start to the next record's start) is warned, so nothing is lost silently.  A record that is not
+    well-formed is rejected with its raw text, and reading goes on at the next one (``_recovered``).
     """
     cleaner = XmlCleaner(stream)
     held: Incoming | None = None
