@@ -12,6 +12,7 @@ from repository.catalogue.feed import ChangeFeed
 from repository.catalogue.stamps import StampLock, install_stamp_lock
 from repository.config import Settings
 from repository.db import Database
+from repository.search import EmbeddedIndex, Indexer, open_index
 from repository.storage import ObjectStore, open_store
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ class Services:
     store: ObjectStore
     feed: ChangeFeed
     stamps: StampLock
+    search: EmbeddedIndex
 
     @property
     def base_url(self) -> str:
@@ -46,8 +48,9 @@ class Services:
         return Importer(self.db, self.store, s.base_url, s.import_chunk, workers=s.import_workers)
 
     def close(self) -> None:
-        """Close every pooled database connection."""
+        """Close every pooled database connection and the search index."""
         self.db.dispose()
+        self.search.close()
 
 
 def open_services(settings: Settings) -> Services:
@@ -57,4 +60,6 @@ def open_services(settings: Settings) -> Services:
         db.upgrade()
     store = open_store(settings.storage_url, endpoint=settings.s3_endpoint)
     feed = ChangeFeed(db)
-    return Services(settings, db, store, feed, install_stamp_lock(db))
+    index = open_index(settings)
+    feed.subscribe("search", Indexer(db, index))  # the index follows every commit
+    return Services(settings, db, store, feed, install_stamp_lock(db), index)

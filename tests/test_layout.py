@@ -104,6 +104,8 @@ REPOSITORY_PACKAGES = (
         ("repository.actions", ("flask", "repository.web", "repository.cli"), ()),
         ("repository.storage", ("sqlalchemy", "flask", "repository.catalogue", "repository.actions"), ()),
         ("repository.fulltext", ("sqlalchemy", "flask", "repository.catalogue", "repository.actions"), ()),
+        # the index reads the catalogue; nothing but actions and the entry points calls it
+        ("repository.search", ("flask", "repository.actions", "repository.web", "repository.cli"), ()),
         # the OAI-PMH client anyone could lift out
         ("harvest.client", ("repository",), ()),
         ("harvest.pages", ("repository",), ()),

@@ -58,11 +58,13 @@ class ChangeFeed:
         event.listen(db.sessionmaker, "after_rollback", lambda session: session.info.pop(_PENDING, None))
 
     def subscribe(self, name: str, subscriber: Subscriber) -> None:
-        """Send every committed change to ``subscriber`` from now on, after what it missed before."""
+        """Send every committed change to ``subscriber`` from now on, after what it missed before.
+
+        Whether it missed anything is read at its first delivery, not here: opening the services
+        (a web worker booting) does not need the database.
+        """
         self.subscribers[name] = subscriber
-        with self.db.reading() as session:
-            if session.scalar(select(ChangeBacklog.id).where(ChangeBacklog.subscriber == name).limit(1)):
-                self._owing.add(name)
+        self._owing.add(name)
 
     def _committed(self, session: Session) -> None:
         changes = session.info.pop(_PENDING, None)

@@ -78,4 +78,4 @@ def main() -> None:
 
 
 # the commands register themselves on ``main`` when their modules are imported
-from repository.cli import admin, files, harvesting, records  # noqa: E402, F401
+from repository.cli import admin, files, harvesting, records, searching  # noqa: E402, F401
