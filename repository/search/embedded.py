@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,17 +61,10 @@ class EmbeddedIndex:
         docs = list(docs)
         rows = [(d.record_id, d.local_id, *(fold(d.fields.get(c, "")) for c in COLUMNS)) for d in docs
                 if not d.deleted]  # fmt: skip
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                self._conn.executemany("DELETE FROM docs WHERE rowid = ?", [(d.record_id,) for d in docs])
-                marks = ", ".join("?" * (2 + len(COLUMNS)))
-                self._conn.executemany(f"INSERT INTO docs(rowid, local_id, {', '.join(COLUMNS)}) VALUES ({marks})",
-                                       rows)  # fmt: skip
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
+        marks = ", ".join("?" * (2 + len(COLUMNS)))
+        with self._transaction() as conn:
+            conn.executemany("DELETE FROM docs WHERE rowid = ?", [(d.record_id,) for d in docs])
+            conn.executemany(f"INSERT INTO docs(rowid, local_id, {', '.join(COLUMNS)}) VALUES ({marks})", rows)
 
     def search(self, query: str, limit: int = 20) -> list[Hit]:
         """The records matching ``query`` (terms, ``field:term``, "phrases", ``prefix*``), best first."""
@@ -101,14 +95,19 @@ class EmbeddedIndex:
 
     def _write(self, sql: str, rows: list[tuple]) -> None:
         """One statement for many rows, in one transaction (not one commit, and one sync, per row)."""
+        with self._transaction() as conn:
+            conn.executemany(sql, rows)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
-                self._conn.executemany(sql, rows)
-                self._conn.execute("COMMIT")
+                yield self._conn
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
+            self._conn.execute("COMMIT")
 
     def count(self) -> int:
         """How many records the index holds."""
