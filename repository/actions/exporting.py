@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from sqlalchemy import and_, select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session
 
 from repository.catalogue import in_set, queries, set_ids
@@ -36,6 +36,16 @@ class ExportReport:
     problems: list[dict[str, str]] = field(default_factory=list)
 
 
+def _selected(since: datetime | None, spec: str | None) -> list[ColumnElement[bool]]:
+    """The records an export takes: live ones, changed since ``since``, in set ``spec``."""
+    conditions = [Record.deleted.is_(False)]
+    if since is not None:
+        conditions.append(Record.datestamp >= since)
+    if spec is not None:
+        conditions.append(in_set(spec))
+    return conditions
+
+
 def _records(
     session: Session, since: datetime | None, spec: str | None, prefix: str | None = None
 ) -> Iterator[tuple[Record, bytes | None]]:
@@ -43,13 +53,9 @@ def _records(
     last = 0
     while True:
         stmt = select(Record, RecordFormat.xml) if prefix is not None else select(Record)
-        stmt = stmt.where(Record.deleted.is_(False), Record.id > last)
+        stmt = stmt.where(*_selected(since, spec), Record.id > last)
         if prefix is not None:
             stmt = stmt.join(RecordFormat, and_(RecordFormat.record_id == Record.id, RecordFormat.prefix == prefix))
-        if since is not None:
-            stmt = stmt.where(Record.datestamp >= since)
-        if spec is not None:
-            stmt = stmt.where(in_set(spec))
         page = session.execute(stmt.order_by(Record.id).limit(500)).all()
         if not page:
             return
@@ -61,12 +67,10 @@ def _records(
 
 def _any_unimarc(session: Session, since: datetime | None, spec: str | None) -> bool:
     """True when the records an export selects include a UNIMARC one."""
-    stmt = select(Record.id).where(Record.deleted.is_(False), Record.flavour == "unimarc")
-    if since is not None:
-        stmt = stmt.where(Record.datestamp >= since)
-    if spec is not None:
-        stmt = stmt.where(in_set(spec))
-    return session.scalar(stmt.limit(1)) is not None
+    return (
+        session.scalar(select(Record.id).where(*_selected(since, spec), Record.flavour == "unimarc").limit(1))
+        is not None
+    )
 
 
 def export(

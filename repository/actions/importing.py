@@ -330,8 +330,7 @@ class _Run:
                 continue
             number = old.id if old is not None else -1 - len(self.dry_taken)
             state = catalogue.State(number, change.local_id, prep.flavour, prep.content_hash, False, 1,
-                                    (old.set_ids if old else set()) | change.add_sets,
-                                    next((v for k, v in prep.keys if k == "ctl"), None))  # fmt: skip
+                                    (old.set_ids if old else set()) | change.add_sets, _control(prep))  # fmt: skip
             self.dry_taken.add(change.local_id)
             for key in prep.keys:
                 self.dry_states[key] = state
