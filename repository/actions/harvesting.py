@@ -100,6 +100,7 @@ class CatalogueTarget:
     def __init__(self, services: Services) -> None:
         self.db = services.db
         self.site = services.base_url
+        self._set_ids: dict[str, int] = {}  # source -> the id of its set, looked up once per run
 
     def position(self, name: str) -> Position:
         """Where the harvest of ``name`` stands."""
@@ -149,8 +150,9 @@ class CatalogueTarget:
     def _store(self, session: Session, source: HarvestSource, records: list[Harvested], now: datetime) -> Written:
         """Write records; keep those that cannot be read, forget the problems of those that now can."""
         name = source.name
-        set_id = catalogue.set_ids(session, [source_set(name)])[source_set(name)]
-        written = _write(session, name, source.base_url, set_id, records, self.site, now)
+        if name not in self._set_ids:
+            self._set_ids[name] = catalogue.set_ids(session, [source_set(name)])[source_set(name)]
+        written = _write(session, name, source.base_url, self._set_ids[name], records, self.site, now)
         failed = dict(written.set_aside)
         raw = {r.identifier: _raw(r) for r in records if r.identifier in failed}
         for identifier, reason in failed.items():
@@ -221,11 +223,11 @@ def _keep_problem(session: Session, source_id: int, identifier: str, reason: str
                   now: datetime) -> None:  # fmt: skip
     """Keep (or count again) a record that could not be read."""
     # one row per record: by its identifier, or for an unreadable one without any, by its bytes
-    same = HarvestProblem.identifier == identifier if identifier else HarvestProblem.raw == raw
+    same = [] if identifier else [HarvestProblem.raw == raw]
     row = session.scalar(
         select(HarvestProblem)
-        .where(HarvestProblem.source_id == source_id, HarvestProblem.identifier == identifier, same)
-        .limit(1)  # fmt: skip
+        .where(HarvestProblem.source_id == source_id, HarvestProblem.identifier == identifier, *same)
+        .limit(1)
     )
     if row is None:
         session.add(HarvestProblem(source_id=source_id, identifier=identifier, reason=reason, raw=raw,
@@ -284,11 +286,3 @@ def _write(
     session.flush()
     catalogue.apply(session, changes, site, now)
     return out
-
-
-def problems(services: Services, name: str) -> list[HarvestProblem]:
-    """The records of source ``name`` that could not be read, oldest first."""
-    with services.db.reading() as session:
-        source = get_source(session, name)
-        stmt = select(HarvestProblem).where(HarvestProblem.source_id == source.id).order_by(HarvestProblem.id)
-        return list(session.scalars(stmt))

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from repository.catalogue.models import (
     BatchItem,
     FilePage,
+    HarvestProblem,
     HarvestSource,
     ImportBatch,
     OAISet,
@@ -24,12 +25,12 @@ from repository.metadata.identifiers import local_from_oai
 
 def resolve(session: Session, repository_id: str, ident: str) -> Record | None:
     """The record named by a local identifier or by its full OAI identifier."""
-    record = session.scalar(select(Record).where(Record.local_id == ident))
-    if record is None:
+    found = record(session, ident)
+    if found is None:
         local = local_from_oai(repository_id, ident)
         if local is not None:
-            record = session.scalar(select(Record).where(Record.local_id == local))
-    return record
+            found = record(session, local)
+    return found
 
 
 @dataclass(frozen=True)
@@ -164,3 +165,9 @@ def rejected_raw(session: Session, batch_id: int) -> list[bytes]:
 def harvest_sources(session: Session) -> list[HarvestSource]:
     """Every harvest source, by name."""
     return list(session.scalars(select(HarvestSource).order_by(HarvestSource.name)))
+
+
+def harvest_problems(session: Session, source_id: int) -> list[HarvestProblem]:
+    """The records of a harvest source that could not be read, oldest first."""
+    stmt = select(HarvestProblem).where(HarvestProblem.source_id == source_id).order_by(HarvestProblem.id)
+    return list(session.scalars(stmt))

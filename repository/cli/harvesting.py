@@ -100,10 +100,9 @@ def _harvest_one(svc: Any, name: str, full: bool, max_delete: float, allow_mass_
 @click.option("--json", "as_json", is_flag=True)
 def harvest_status(name: str | None, as_json: bool) -> None:
     """Each source (or NAME): where its harvest stands; for NAME, the records that could not be read."""
-    svc = services()
-    wanted = set(harvesting.source_names(svc, name))
-    with svc.db.reading() as session:
-        sources = [s for s in queries.harvest_sources(session) if s.name in wanted]
+    with services().db.reading() as session:
+        sources = [harvesting.get_source(session, name)] if name else queries.harvest_sources(session)
+        problems = queries.harvest_problems(session, sources[0].id) if name else []
     rows = [
         {"name": s.name, "base_url": s.base_url, "prefix": s.prefix, "sets": json.loads(s.sets), "status": s.status,
          "granularity": s.granularity, "last_response_date": s.last_response_date,
@@ -118,7 +117,7 @@ def harvest_status(name: str | None, as_json: bool) -> None:
         rows[0]["problems"] = [
             {"identifier": p.identifier, "reason": p.reason, "raw": (p.raw or b"").decode("utf-8", "replace"),
              "first_seen": utc_text(p.first_seen), "last_seen": utc_text(p.last_seen), "attempts": p.attempts}
-            for p in harvesting.problems(svc, name)
+            for p in problems
         ]  # fmt: skip
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False))
