@@ -164,7 +164,7 @@ class Runner:
                 self._begin(name, where, client, full)
             self._retry_set_aside(name, client, where.prefix, report)
             self._harvest(name, client, report, progress)
-            if self.target.position(name).full:
+            if where.full if report.resumed else full:  # a resumed run is full if it began so
                 self._reconcile(name, client, where, report)
             self.target.finish(name)
         except errors.HarvestError as exc:

@@ -200,7 +200,6 @@ def attach_file(
 
     The file is committed before its text is extracted, so a failing extraction keeps the file.
     """
-    parse_access(access)
     with services.db.transaction() as session:
         rec = find(session, services, ident)
         local_id = rec.local_id

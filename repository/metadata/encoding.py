@@ -165,7 +165,6 @@ class FileChoice:
 
     encoding: str | None  # None: the file has no record in an 8-bit code page
     why: str
-    records: int = 0  # the records that needed it
 
 
 def choose_for_file(bodies: Iterable[bytes]) -> FileChoice:
@@ -194,10 +193,10 @@ def choose_for_file(bodies: Iterable[bytes]) -> FileChoice:
     best = min(readings.values(), key=lambda r: (r.chaos, -r.coherence), default=None)
     if _ansel_like(data) and (best is None or best.coherence < 0.1):
         return FileChoice(MARC8, f"{count} records in 8-bit code pages read as MARC-8: their high bytes are "
-                                 "ANSEL, mostly combining marks before letters", count)  # fmt: skip
+                                 "ANSEL, mostly combining marks before letters")  # fmt: skip
     if best is None:
         return FileChoice(CP1251, f"{count} records in 8-bit code pages: no code page reads them cleanly; "
-                                  "Windows-1251, the region's usual one", count)  # fmt: skip
+                                  "Windows-1251, the region's usual one")  # fmt: skip
     choice = _page_name(best.encoding)
     cp1251 = readings.get(CP1251)
     even = (choice != CP1251 and cp1251 is not None
@@ -210,7 +209,7 @@ def choose_for_file(bodies: Iterable[bytes]) -> FileChoice:
     others = [f"{name} {r.chaos:.0%} mess, {r.coherence:.0%}" for name, r in readings.items() if name != choice]
     if others:
         why += f" ({'; '.join(others)}" + ("; even evidence goes to Windows-1251)" if even else ")")
-    return FileChoice(choice, why, count)
+    return FileChoice(choice, why)
 
 
 def _page_name(codec: str) -> str:

@@ -293,7 +293,7 @@ class _Broken(Exception):
         self.position, self.line, self.message = position, line, message
 
 
-_START = re.compile(rb"<([A-Za-z_][\w.-]*(?::[\w.-]+)?)\b[^>]*>")  # the root's start tag (after the prolog)
+_START = re.compile(rb"<([A-Za-z_][\w.-]*(?::[\w.-]+)?)\b[^>]*>")  # the root's start tag: not <?xml, not <!
 
 
 def _recovered(stream: BinaryIO, broken: _Broken, syntax: str, flavour: str) -> Iterator[Incoming]:
@@ -304,7 +304,15 @@ def _recovered(stream: BinaryIO, broken: _Broken, syntax: str, flavour: str) -> 
     namespaces are known.  Records wholly before the break were read already.
     """
     data = _bytes_of(stream)
-    root = next((m for m in _START.finditer(data) if not m.group(1).startswith((b"?", b"!"))), None)
+    try:
+        yield from _each_record(data, broken, syntax, flavour)
+    finally:
+        if isinstance(data, mmap.mmap):
+            data.close()
+
+
+def _each_record(data: bytes | mmap.mmap, broken: _Broken, syntax: str, flavour: str) -> Iterator[Incoming]:
+    root = _START.search(data)
     if root is None:
         return
     kind = b"record" if re.search(rb"<(?:[\w.-]+:)?record(?=[\s/>])", data) else b"dc"

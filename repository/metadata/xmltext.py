@@ -75,7 +75,6 @@ def element_text(element: etree._Element) -> str:
 _FORBIDDEN_BYTES = bytes(b for b in range(0x20) if b not in (0x09, 0x0A, 0x0D))
 _FORBIDDEN_BYTE = re.compile(b"[" + re.escape(_FORBIDDEN_BYTES) + b"]")
 _CHAR_REF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));")
-_LEGAL = forbidden_chars()
 
 
 class XmlCleaner:
@@ -115,7 +114,7 @@ class XmlCleaner:
         for m in _CHAR_REF.finditer(data):
             hex_digits, digits = m.groups()
             value = int(hex_digits, 16) if hex_digits else int(digits)
-            if value > 0x10FFFF or _LEGAL.match(chr(value)):
+            if value > 0x10FFFF or _ILLEGAL.match(chr(value)):
                 spans.append(m.span())
         if not spans:
             return data
