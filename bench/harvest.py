@@ -42,9 +42,7 @@ def timed_client():  # noqa: ANN201
         def _send(self, request_args):  # noqa: ANN001, ANN202
             start = time.perf_counter()
             try:
-                response = super()._send(request_args)
-                _ = response.content  # the body is read here, inside the wait
-                return response
+                return super()._send(request_args)  # the body is read inside, so inside the wait
             finally:
                 TimedClient.waiting += time.perf_counter() - start
 

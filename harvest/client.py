@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import NamedTuple
 
 import requests
 import urllib3
@@ -45,6 +46,14 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class Answer(NamedTuple):
+    """One HTTP answer, its body read whole (within the client's bounds)."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
 
 
 class Client:
@@ -97,7 +106,7 @@ class Client:
             except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
                 wait = self._backoff(attempt, f"{type(exc).__name__}: {exc}")
             else:
-                status = response.status_code
+                status = response.status
                 if status == 503:
                     asked = retry_after_seconds(response.headers.get("Retry-After"))
                     reason = f"HTTP 503 (Retry-After {response.headers.get('Retry-After')!r})"
@@ -110,7 +119,7 @@ class Client:
             attempt += 1
             self.sleep(wait)
 
-    def _send(self, args: dict[str, str]) -> requests.Response:
+    def _send(self, args: dict[str, str]) -> Answer:
         """Send one request and read its body, bounded in size (decompressed) and in total time."""
         if self.method == "POST":
             response = self.http.post(self.base_url, data=args, timeout=self.timeout, stream=True)
@@ -133,8 +142,7 @@ class Client:
             raise requests.exceptions.ChunkedEncodingError(str(exc)) from exc
         finally:
             response.close()
-        response._content = bytes(body)  # what .content would have read, now bounded
-        return response
+        return Answer(response.status_code, response.headers, bytes(body))
 
     def _backoff(self, attempt: int, reason: str, wait: float | None = None) -> float:
         if attempt >= self.retry.max_retries:
@@ -144,22 +152,22 @@ class Client:
         log.info("%s: %s; retrying in %.1f s", self.base_url, reason, wait)
         return wait
 
-    def _page(self, response: requests.Response) -> Page:
+    def _page(self, response: Answer) -> Page:
         """The page in a response of any status: OAI errors are read from the body (Zenodo sends 422)."""
         try:
-            body = unwrap(response.content, self.max_bytes)
+            body = unwrap(response.body, self.max_bytes)
         except ValueError as exc:
             raise errors.TooLarge(f"{self.base_url}: {exc}") from None
         if not looks_like_oai(body):
-            raise errors.NotOAI(f"{self.base_url}: HTTP {response.status_code}, and the body is not OAI-PMH")
+            raise errors.NotOAI(f"{self.base_url}: HTTP {response.status}, and the body is not OAI-PMH")
         try:
             page = parse_page(body)
         except ValueError as exc:
             raise errors.NotOAI(f"{self.base_url}: {exc}") from None
         if page.error is not None:
             raise errors.OAIError.for_code(*page.error)
-        if response.status_code >= 400:
-            raise errors.TransportError(f"{self.base_url}: HTTP {response.status_code}")
+        if response.status >= 400:
+            raise errors.TransportError(f"{self.base_url}: HTTP {response.status}")
         return page
 
     # ---------------------------------------------------------------------------- verbs
