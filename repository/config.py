@@ -30,7 +30,8 @@ SETTINGS: dict[str, Setting] = {
     "DATABASE_URL": Setting("", "SQLAlchemy URL; empty = SQLite file {VAR_DIR}/kutubxona.sqlite3"),
     "STORAGE_URL": Setting("", "object storage: file:///path or s3://bucket; empty = {VAR_DIR}/objects"),
     "S3_ENDPOINT": Setting("", "endpoint URL of an S3-compatible store (MinIO, Ceph RGW); empty = AWS"),
-    "SEARCH_URL": Setting("", "Elasticsearch URL; empty = the embedded search"),
+    "SEARCH_URL": Setting("", "Elasticsearch or OpenSearch URL (http://host:9200); empty = the embedded search"),
+    "SEARCH_INDEX": Setting("kutubxona", "name of the search alias on Elasticsearch; its indices are NAME-<time>"),
     "BASE_URL": Setting("http://127.0.0.1:5000", "public root of the site; the OAI base URL is {BASE_URL}/oai"),
     "REPOSITORY_ID": Setting("demo.kutubxona.uz", "DNS-style name in oai:{REPOSITORY_ID}:{local id}"),
     "REPOSITORY_NAME": Setting("Kutubxona demo repository", "human-readable name shown by Identify"),
@@ -63,6 +64,7 @@ class Settings:
     storage_url: str
     s3_endpoint: str
     search_url: str
+    search_index: str
     base_url: str
     repository_id: str
     repository_name: str
@@ -125,7 +127,8 @@ def _complete(conf: dict[str, Any]) -> Settings:
         database_url=conf["DATABASE_URL"] or f"sqlite:///{var / 'kutubxona.sqlite3'}",
         storage_url=conf["STORAGE_URL"] or (var / "objects").as_uri(),
         s3_endpoint=conf["S3_ENDPOINT"],
-        search_url=conf["SEARCH_URL"],
+        search_url=conf["SEARCH_URL"].rstrip("/"),
+        search_index=conf["SEARCH_INDEX"].lower(),
         base_url=conf["BASE_URL"].rstrip("/"),
         repository_id=conf["REPOSITORY_ID"],
         repository_name=conf["REPOSITORY_NAME"],

@@ -12,7 +12,7 @@ from repository.catalogue.feed import ChangeFeed
 from repository.catalogue.stamps import StampLock, install_stamp_lock
 from repository.config import Settings
 from repository.db import Database
-from repository.search import EmbeddedIndex, Indexer, open_index
+from repository.search import Indexer, SearchIndex, open_search
 from repository.storage import ObjectStore, open_store
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ class Services:
     store: ObjectStore
     feed: ChangeFeed
     stamps: StampLock
-    search: EmbeddedIndex
+    search: SearchIndex
 
     @property
     def base_url(self) -> str:
@@ -60,6 +60,6 @@ def open_services(settings: Settings) -> Services:
         db.upgrade()
     store = open_store(settings.storage_url, endpoint=settings.s3_endpoint)
     feed = ChangeFeed(db)
-    index = open_index(settings)
-    feed.subscribe("search", Indexer(db, index))  # the index follows every commit
+    index = open_search(settings)
+    feed.subscribe("search", Indexer(index))  # the index follows every commit
     return Services(settings, db, store, feed, install_stamp_lock(db), index)

@@ -205,3 +205,18 @@ def moto_server() -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     proc.terminate()
     proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def osmem_url() -> Iterator[str]:
+    """The URL of an osmem-server (an in-memory OpenSearch API) started for the session."""
+    try:
+        from osmem_server import OsmemError, OsmemServer
+    except ImportError:
+        require(False, "osmem-server (pip install osmem-server)")
+    try:
+        server = OsmemServer.start(japanese=False)
+    except OsmemError as exc:
+        require(False, f"osmem-server would not start: {exc}")
+    with server:
+        yield server.url

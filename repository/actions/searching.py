@@ -8,35 +8,120 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 
 from repository.catalogue.models import Record
-from repository.search import Hit, catch_up
-from repository.search.documents import documents
+from repository.metadata.identifiers import oai_identifier, record_path
+from repository.search import REINDEX_GENERATION, REINDEX_LAST, Filters, QueryError, catch_up, parse
+from repository.search.documents import Document, documents
+from repository.search.query import SORTS
+from repository.search.snippets import snippets
 
 if TYPE_CHECKING:
     from repository.services import Services
 
 BATCH = 500
-_WHERE = "reindex.last_id"  # where an unfinished reindex stands
+MAX_SIZE = 100
 
 
-def search(services: Services, query: str, limit: int = 20) -> list[tuple[Hit, Record]]:
-    """The records matching ``query``, best first, with their catalogue rows (the index caught up first)."""
-    catch_up(services.db, services.search)
-    hits = services.search.search(query, limit)
+def search(
+    services: Services,
+    text: str,
+    page: int = 1,
+    size: int = 20,
+    sort: str = "relevance",
+    filters: Filters | None = None,
+    facets: bool = True,
+) -> dict:
+    """One page of the records matching ``text``: ``total``, ``hits``, ``facets`` and a spelling ``suggestion``.
+
+    The index first catches up with the catalogue; every hit is read back from the catalogue, so a
+    record deleted since it was indexed is never shown.
+    """
+    if sort not in SORTS:
+        raise QueryError(f"sort by {', '.join(SORTS)}, not {sort!r}")
+    if page < 1 or not 1 <= size <= MAX_SIZE:
+        raise QueryError(f"page starts at 1 and size is 1 to {MAX_SIZE}")
+    query = parse(text, filters)
+    index = services.search
+    catch_up(services.db, index)
+    results = index.backend.search(query, page, size, sort, facets)
     with services.db.reading() as session:
-        rows = {
-            r.local_id: r
-            for r in session.scalars(select(Record).where(Record.local_id.in_([h.local_id for h in hits])))
+        docs = {d.record_id: d for d in documents(session, [h.record_id for h in results.hits])}
+    hits = []
+    for hit in results.hits:
+        doc = docs.get(hit.record_id)
+        if doc is None or doc.deleted:
+            continue
+        hits.append(_hit(services, doc, hit.score, query))
+    suggestion = None
+    if results.total < 3 and query.groups:
+        suggestion = _suggestion(index.backend.suggest([w for t in query.positive_terms() for w in t.words]), query)
+    return {
+        "query": text,
+        "total": results.total,
+        "page": page,
+        "size": size,
+        "sort": sort,
+        "hits": hits,
+        "facets": {name: [{"value": v, "count": n} for v, n in values] for name, values in results.facets.items()},
+        "suggestion": suggestion,
+    }
+
+
+def _hit(services: Services, doc: Document, score: float, query) -> dict:  # noqa: ANN001
+    out = {
+        "id": doc.local_id,
+        "oai_identifier": oai_identifier(services.repository_id, doc.local_id),
+        "url": services.base_url + record_path(doc.local_id),
+        "title": doc.title,
+        "authors": doc.authors,
+        "year": doc.year,
+        "type": doc.kind,
+        "score": round(score, 4),
+        "snippets": [s.as_json() for s in snippets(doc, query)],
+    }
+    if doc.hosts:
+        host = doc.hosts[0]
+        out["host"] = {
+            "title": host.record.title if host.record else host.title,
+            "part": host.part,
+            "id": host.record.local_id if host.record else None,
         }
-    return [(h, rows[h.local_id]) for h in hits if h.local_id in rows and not rows[h.local_id].deleted]
+    return out
+
+
+def _suggestion(found: dict[str, str], query) -> str | None:  # noqa: ANN001
+    """The query with its unknown words replaced by the index's closest ones, or None."""
+    if not found:
+        return None
+    out = query.text
+    for word, better in found.items():
+        out = _replace_word(out, word, better)
+    return out if out != query.text else None
+
+
+def _replace_word(text: str, folded: str, better: str) -> str:
+    from repository.search.fold import WORD, words
+
+    for match in WORD.finditer(text):
+        if words(match.group()) == [folded]:
+            return text[: match.start()] + better + text[match.end() :]
+    return text
 
 
 def reindex(services: Services, restart: bool = False, progress: Callable[[int, int], None] | None = None) -> dict:
-    """Rebuild the index from the catalogue, in batches; an interrupted run is resumed by the next one."""
+    """Rebuild the index from the catalogue into a new generation, then publish it; an interrupted run resumes.
+
+    Searches go on against the published generation until the new one is complete (on
+    Elasticsearch an alias swap; the embedded backend rebuilds in place).
+    """
     index = services.search
-    last = None if restart else index.get_meta(_WHERE)
-    resumed = last is not None
+    state = index.state
+    last, generation = state.get(REINDEX_LAST), state.get(REINDEX_GENERATION)
+    resumed = not restart and last is not None and generation is not None
     if not resumed:
-        index.clear()
+        state.forget_pending()  # everything is read again below
+        generation = index.backend.new_generation()
+        state.put(REINDEX_GENERATION, generation)
+        last = "0"
     after = int(last or 0)
     with services.db.reading() as session:
         total = session.scalar(select(func.count()).select_from(Record).where(Record.deleted.is_(False))) or 0
@@ -47,12 +132,14 @@ def reindex(services: Services, restart: bool = False, progress: Callable[[int, 
             if not ids:
                 break
             docs = documents(session, ids)
-        index.update(docs)
+        index.backend.update(docs, generation)
         after = ids[-1]
-        index.set_meta(_WHERE, str(after))
+        state.put(REINDEX_LAST, str(after))
         done += sum(not d.deleted for d in docs)
         if progress:
             progress(done, total)
-    index.set_meta(_WHERE, None)
+    index.backend.publish(generation)
+    state.put(REINDEX_LAST, None)
+    state.put(REINDEX_GENERATION, None)
     catch_up(services.db, index)  # records that changed while it ran
-    return {"indexed": index.count(), "resumed": resumed}
+    return {"indexed": index.backend.count(), "resumed": resumed, "backend": index.backend.name}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from repository.catalogue.models import (
@@ -18,6 +18,8 @@ from repository.catalogue.models import (
     Record,
     RecordFile,
     RecordFormat,
+    RecordKey,
+    RecordLink,
     RecordVersion,
 )
 from repository.metadata.identifiers import local_from_oai
@@ -171,3 +173,47 @@ def harvest_problems(session: Session, source_id: int) -> list[HarvestProblem]:
     """The records of a harvest source that could not be read, oldest first."""
     stmt = select(HarvestProblem).where(HarvestProblem.source_id == source_id).order_by(HarvestProblem.id)
     return list(session.scalars(stmt))
+
+
+@dataclass(frozen=True)
+class Host:
+    """The host item of an article or part: the title and part its record gives, and the host's record if held."""
+
+    title: str
+    part: str
+    record: Record | None
+
+
+def hosts_of(session: Session, record_ids: list[int]) -> dict[int, list[Host]]:
+    """Each record's host items, in field order, resolved through match keys (a deleted host is not held)."""
+    links = session.execute(
+        select(RecordLink.record_id, RecordLink.position, RecordLink.title, RecordLink.part, Record)
+        .outerjoin(RecordKey, (RecordKey.kind == RecordLink.kind) & (RecordKey.value == RecordLink.value))
+        .outerjoin(Record, (Record.id == RecordKey.record_id) & Record.deleted.is_(False))
+        .where(RecordLink.record_id.in_(record_ids))
+        .order_by(RecordLink.record_id, RecordLink.position, Record.id)
+    )
+    found: dict[tuple[int, int], Host] = {}
+    for record_id, position, title, part, host in links:
+        known = found.get((record_id, position))
+        if known is None or (known.record is None and host is not None):
+            own = host is not None and host.id == record_id
+            found[(record_id, position)] = Host(title, part, None if own else host)
+    out: dict[int, list[Host]] = {}
+    for (record_id, _), host in sorted(found.items()):
+        out.setdefault(record_id, []).append(host)
+    return out
+
+
+def parts_of(session: Session, record_id: int, limit: int = 500) -> list[tuple[Record, str]]:
+    """The live articles and parts whose host is this record, with their part (volume, pages), by title."""
+    keys = select(RecordKey.kind, RecordKey.value).where(RecordKey.record_id == record_id)
+    rows = session.execute(
+        select(Record, func.min(RecordLink.part))
+        .join(RecordLink, RecordLink.record_id == Record.id)
+        .where(tuple_(RecordLink.kind, RecordLink.value).in_(keys), Record.deleted.is_(False), Record.id != record_id)
+        .group_by(Record.id)
+        .order_by(Record.title, Record.id)
+        .limit(limit)
+    )
+    return [(rec, part) for rec, part in rows]

@@ -17,9 +17,19 @@ from sqlalchemy import bindparam, delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from repository.catalogue import feed
-from repository.catalogue.models import Record, RecordFile, RecordFormat, RecordKey, RecordSet, RecordVersion, utcnow
+from repository.catalogue.models import (
+    Record,
+    RecordFile,
+    RecordFormat,
+    RecordKey,
+    RecordLink,
+    RecordSet,
+    RecordVersion,
+    utcnow,
+)
 from repository.catalogue.queries import versions
 from repository.db import insert_many, select_in
+from repository.metadata.description import host_links
 from repository.metadata.formats import FileLink, Payloads, Prepared, payload, prepare_source, render
 
 
@@ -146,24 +156,43 @@ def apply(session: Session, changes: Sequence[Change], base_url: str, now: datet
         part = old[start : start + 500]
         conn.execute(delete(RecordFormat).where(RecordFormat.record_id.in_(part)))
         conn.execute(delete(RecordKey).where(RecordKey.record_id.in_(part)))
-    formats, keys = [], []
+        conn.execute(delete(RecordLink).where(RecordLink.record_id.in_(part)))
+    formats, keys, hosts = [], [], []
     links = open_files(session, old)
     for i in rewritten:
         c, rid = changes[i], ids[i]
         for prefix, xml in render(c.prepared, c.local_id, base_url, links.get(rid, ())).items():
             formats.append({"record_id": rid, "prefix": prefix, "xml": xml})
         keys.extend({"kind": k, "value": v, "record_id": rid} for k, v in c.prepared.keys)
+        hosts.extend(
+            {"record_id": rid, "position": n, "kind": k, "value": v, "title": link.title, "part": link.part}
+            for n, link in enumerate(host_links(c.prepared))
+            for k, v in link.keys
+        )
     memberships = [
         {"record_id": ids[i], "set_id": sid}
         for i, c in enumerate(changes)
         for sid in sorted(c.add_sets - (c.state.set_ids if c.state else set()))
     ]
-    for model, rows in ((RecordFormat, formats), (RecordKey, keys), (RecordSet, memberships)):
+    for model, rows in ((RecordFormat, formats), (RecordKey, keys), (RecordLink, hosts), (RecordSet, memberships)):
         insert_many(conn, model.__table__, rows)
     done = [rid for rid in ids if rid is not None]
     for action in dict.fromkeys(c.action for c in changes):
         feed.note(session, (ids[i] for i, c in enumerate(changes) if c.action == action), action)
+    _note_parts(session, [(row["kind"], row["value"]) for row in keys], set(done))
     return done
+
+
+def _note_parts(session: Session, keys: Sequence[tuple[str, str]], written: set[int]) -> None:
+    """Tell the feed of the articles and parts whose host now carries (or no longer carries) these keys."""
+    if not keys:
+        return
+    wanted = set(keys)
+    rows = select_in(session.connection(), RecordLink.__table__, ("record_id", "kind", "value"), "value",
+                     sorted({v for _, v in wanted}))  # fmt: skip
+    parts = {rid for rid, kind, value in rows if (kind, value) in wanted} - written
+    if parts:
+        feed.note(session, sorted(parts), "link")
 
 
 def open_files(session: Session, record_ids: Sequence[int]) -> dict[int, list[FileLink]]:
@@ -239,6 +268,8 @@ def delete_record(session: Session, record: Record, actor: str = "") -> bool:
     record.actor = actor
     record.batch_id = None
     feed.note(session, [record.id], "delete")
+    keys = session.execute(select(RecordKey.kind, RecordKey.value).where(RecordKey.record_id == record.id))
+    _note_parts(session, [tuple(k) for k in keys], {record.id})
     return True
 
 

@@ -9,27 +9,39 @@ import click
 
 from repository.actions import searching
 from repository.cli import interactive, main, services
+from repository.search.query import SORTS
 
 
-@main.command("search")
+@main.command("search", context_settings={"ignore_unknown_options": True})  # "-word" excludes a word
 @click.argument("query", nargs=-1, required=True)
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
-@click.option("--json", "as_json", is_flag=True, help="one JSON object per hit on stdout")
-def search_cmd(query: tuple[str, ...], limit: int, as_json: bool) -> None:
+@click.option("--limit", "size", default=20, show_default=True, type=click.IntRange(1, searching.MAX_SIZE),
+              help="hits per page")  # fmt: skip
+@click.option("--page", default=1, show_default=True, type=click.IntRange(1))
+@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="one JSON object: total, hits, facets, suggestion")
+def search_cmd(query: tuple[str, ...], size: int, page: int, sort: str, as_json: bool) -> None:
     """Search every element of the description and the full text, in either Uzbek script.
 
-    Terms match as prefixes and all are required; title:, author:, subject:, publisher:, other: and
-    text: search one field; "quoted words" are a phrase; OR and NOT combine.
+    Words match as prefixes and all are required.  title:, author:, subject:, series:,
+    publisher:, journal:, notes:, isbn:, issn:, udc:, bbk:, callno: and text: search one field;
+    year:1990-2000, lang:uzb, type:book and set:SPEC narrow; "quoted words" are a phrase; OR
+    and NOT (or -word) combine.
     """
-    hits = searching.search(services(), " ".join(query), limit)
-    for hit, rec in hits:
-        if as_json:
-            click.echo(json.dumps({"local_id": rec.local_id, "title": rec.title, "author": rec.author,
-                                   "year": rec.year, "score": round(hit.score, 3)}, ensure_ascii=False))  # fmt: skip
-        else:
-            click.echo(f"{rec.local_id}\t{rec.year}\t{rec.title}\t{rec.author}")
-    if not hits and not as_json:
-        click.echo("no records found", err=True)
+    result = searching.search(services(), " ".join(query), page, size, sort)
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False))
+        return
+    for hit in result["hits"]:
+        host = f"\tin {hit['host']['title']} {hit['host']['part']}".rstrip() if "host" in hit else ""
+        click.echo(f"{hit['id']}\t{hit['year'] or ''}\t{hit['title']}\t{'; '.join(hit['authors'][:2])}{host}")
+    shown = len(result["hits"])
+    first = (page - 1) * size + 1
+    if shown:
+        click.echo(f"{first}-{first + shown - 1} of {result['total']}", err=True)
+    else:
+        click.echo(f"no records found ({result['total']} in all)", err=True)
+    if result["suggestion"]:
+        click.echo(f"did you mean: {result['suggestion']}", err=True)
 
 
 @main.command("reindex")
@@ -52,4 +64,4 @@ def reindex_cmd(restart: bool, as_json: bool) -> None:
         click.echo(json.dumps(result))
     else:
         resumed = " (resumed)" if result["resumed"] else ""
-        click.echo(f"{result['indexed']} records in the search index{resumed}")
+        click.echo(f"{result['indexed']} records in the {result['backend']} search index{resumed}")

@@ -1,4 +1,4 @@
-"""What the index holds of a record: its description by field, and the text of its open files."""
+"""What the index holds of a record: its description by field, its facets, and its open files' text by page."""
 
 from __future__ import annotations
 
@@ -9,60 +9,112 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from repository.catalogue import queries
-from repository.catalogue.models import FilePage, Record, RecordFile
+from repository.catalogue.models import FilePage, OAISet, Record, RecordFile, RecordSet
+from repository.metadata.description import describe
 from repository.metadata.formats import prepare_source
+from repository.search.fold import fold
 
-#: index field -> the Dublin Core elements it is made of (MARC 21, UNIMARC and DC alike, by the crosswalk)
-FIELDS = {
-    "title": ("title",),
-    "author": ("creator", "contributor"),
-    "subject": ("subject", "coverage"),
-    "publisher": ("publisher",),
-    "other": ("description", "identifier", "source", "relation", "date", "type", "language", "format"),
-}
+
+@dataclass(frozen=True)
+class Page:
+    """One page of an open file's text."""
+
+    file: str
+    number: int
+    text: str
 
 
 @dataclass
 class Document:
-    """One record as the index sees it; ``deleted`` ones are taken out of the index."""
+    """One record as the index sees it, in the record's own words; ``deleted`` ones are taken out."""
 
     record_id: int
     local_id: str
     deleted: bool = False
-    fields: dict[str, str] = field(default_factory=dict)  # index field -> the record's own text
-    year: str = ""
+    title: str = ""
+    authors: list[str] = field(default_factory=list)
+    fields: dict[str, list[str]] = field(default_factory=dict)  # search field -> values
+    pages: list[Page] = field(default_factory=list)
+    year: int | None = None
     kind: str = ""
-    language: str = ""
+    languages: list[str] = field(default_factory=list)
+    subjects: list[str] = field(default_factory=list)
+    sets: list[str] = field(default_factory=list)
+    hosts: list[queries.Host] = field(default_factory=list)
+
+    def text(self, name: str) -> str:
+        """The values of one search field, one per line (the full text: every page)."""
+        if name == "text":
+            return "\n".join(p.text for p in self.pages)
+        return "\n".join(self.fields.get(name, ()))
+
+    def facets(self) -> dict[str, list[str]]:
+        """The facet values of the record (``FACETS``)."""
+        return {
+            "type": [self.kind] if self.kind else [],
+            "lang": self.languages,
+            "decade": [str(self.year // 10 * 10)] if self.year else [],
+            "subject": list(dict.fromkeys(self.subjects)),
+            "set": self.sets,
+            "fulltext": ["yes" if any(p.text.strip() for p in self.pages) else "no"],
+        }
+
+    def sort_title(self) -> str:
+        """The title as sorting sees it: folded, so both scripts sort together."""
+        return fold(self.title)[:200]
 
 
 def documents(session: Session, record_ids: Iterable[int]) -> list[Document]:
-    """The documents of these records (tombstones too, to be removed), with the text of open files."""
+    """The documents of these records (tombstones too, to be removed), with open files' text and hosts."""
     ids = sorted(set(record_ids))
     out: list[Document] = []
     for start in range(0, len(ids), 500):
         part = ids[start : start + 500]
-        texts = _open_text(session, part)
+        pages = _open_pages(session, part)
+        sets = _sets(session, part)
+        hosts = queries.hosts_of(session, part)
         for rec in session.scalars(select(Record).where(Record.id.in_(part)).order_by(Record.id)):
-            doc = Document(rec.id, rec.local_id, rec.deleted, year=rec.year, kind=rec.kind, language=rec.language)
+            doc = Document(rec.id, rec.local_id, rec.deleted, title=rec.title, kind=rec.kind)
             if not rec.deleted:
-                dc = prepare_source(rec.flavour, rec.source).dc
-                doc.fields = {name: "\n".join(v for e in elements for v in dc.get(e)) for name, elements in
-                              FIELDS.items()}  # fmt: skip
-                doc.fields["text"] = texts.get(rec.id, "")
+                described = describe(prepare_source(rec.flavour, rec.source))
+                doc.fields = described.fields
+                doc.authors = described.fields.get("author", [])
+                doc.year = described.year
+                doc.languages = described.languages
+                doc.subjects = described.subjects
+                doc.pages = pages.get(rec.id, [])
+                doc.sets = sets.get(rec.id, [])
+                doc.hosts = hosts.get(rec.id, [])
+                for host in doc.hosts:  # the journal as its own record names it, too
+                    if host.record is not None and host.record.title not in host.title:
+                        doc.fields.setdefault("journal", []).append(host.record.title)
             out.append(doc)
     return out
 
 
-def _open_text(session: Session, record_ids: list[int]) -> dict[int, str]:
+def _open_pages(session: Session, record_ids: list[int]) -> dict[int, list[Page]]:
     """The page text of each record's files that the public may read (restricted text is not searchable)."""
     rows = session.execute(
-        select(RecordFile, FilePage.text)
+        select(RecordFile, FilePage.page, FilePage.text)
         .join(FilePage, FilePage.file_id == RecordFile.id)
         .where(RecordFile.record_id.in_(record_ids))
         .order_by(RecordFile.record_id, RecordFile.id, FilePage.page)
     )
-    out: dict[int, list[str]] = {}
-    for row, text in rows:
+    out: dict[int, list[Page]] = {}
+    for row, number, text in rows:
         if queries.is_public(row):
-            out.setdefault(row.record_id, []).append(text)
-    return {rid: "\n".join(pages) for rid, pages in out.items()}
+            out.setdefault(row.record_id, []).append(Page(row.name, number, text or ""))
+    return out
+
+
+def _sets(session: Session, record_ids: list[int]) -> dict[int, list[str]]:
+    rows = session.execute(
+        select(RecordSet.record_id, OAISet.spec)
+        .join(OAISet, OAISet.id == RecordSet.set_id)
+        .where(RecordSet.record_id.in_(record_ids))
+        .order_by(OAISet.spec)
+    )
+    out: dict[int, list[str]] = {}
+    for record_id, spec in rows:
+        out.setdefault(record_id, []).append(spec)
+    return out

@@ -1,172 +1,216 @@
-"""The embedded search index: SQLite FTS5 in its own file under VAR_DIR, whatever holds the catalogue.
+"""The embedded search backend: SQLite FTS5 in its own file under VAR_DIR, whatever holds the catalogue.
 
-Every field is stored folded (``fold``) and queried folded, so the two Uzbek scripts and every
-apostrophe meet; each term also matches as a prefix (there is no Uzbek stemmer: ``kutubxona``
-finds ``kutubxonalar``).  Ranking is BM25 with field weights: title over author over subject over
-the rest over the full text.
+Every field is written as its folded words (``fold.words``) and queried the same way, so the two
+Uzbek scripts and every apostrophe meet.  Ranking is BM25 with the field weights of
+``query.TEXT_FIELDS``.  Beside the full-text table, ``facts`` holds what sorting needs and
+``facet`` one row per facet value, so that a result's facets are one GROUP BY over its hits.
 """
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
-from repository.errors import KutubxonaError
+from repository.search.backend import FACET_SIZES, MAX_WINDOW, Hit, Results, spelling_distance
 from repository.search.documents import Document
-from repository.search.fold import fold
+from repository.search.fold import words
+from repository.search.query import TEXT_FIELDS, Filters, Query, QueryError, Term
 
-COLUMNS = ("title", "author", "subject", "publisher", "other", "text")
-WEIGHTS = (10.0, 5.0, 3.0, 2.0, 1.0, 0.5)  # bm25 weights, in COLUMNS order
+COLUMNS = tuple(TEXT_FIELDS)
 _SCHEMA = f"""
-CREATE VIRTUAL TABLE IF NOT EXISTS docs USING fts5(local_id UNINDEXED, {", ".join(COLUMNS)},
-    tokenize = "unicode61 remove_diacritics 2", prefix = '2 3 4');
-CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE IF NOT EXISTS pending (record_id INTEGER PRIMARY KEY);
+CREATE VIRTUAL TABLE IF NOT EXISTS docs USING fts5({", ".join(COLUMNS)},
+    tokenize = "unicode61 remove_diacritics 0", prefix = '2 3 4');
+CREATE VIRTUAL TABLE IF NOT EXISTS vocab USING fts5vocab(docs, 'row');
+CREATE TABLE IF NOT EXISTS facts (rowid INTEGER PRIMARY KEY, year INTEGER, title_key TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS facet (rowid INTEGER NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS facet_value ON facet(name, value, rowid);
+CREATE INDEX IF NOT EXISTS facet_rowid ON facet(rowid);
 """
-_TERM = re.compile(r'(?:(\w+):)?("[^"]*"|[^\s"]+)')
-
-
-class QueryError(KutubxonaError):
-    """A query the index cannot read; the message says why."""
-
-
-@dataclass(frozen=True)
-class Hit:
-    """A record that matched, best first."""
-
-    local_id: str
-    score: float
+_ORDER = {
+    "relevance": "m.score DESC, m.rowid",
+    "year": "f.year IS NULL, f.year DESC, m.rowid",
+    "title": "f.title_key, m.rowid",
+}
 
 
 class EmbeddedIndex:
-    """The index in one SQLite file; safe to share between the threads of a process."""
+    """The index in one SQLite file: one writer at a time, readers on their own connections (WAL)."""
+
+    name = "embedded"
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._conn = sqlite3.connect(path, check_same_thread=False, timeout=30, isolation_level=None)
+        self._writer = self._connect()
         self._lock = threading.Lock()
+        self._local = threading.local()
         with self._lock:
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=NORMAL")  # derived data: rebuilt by reindex if lost
-            self._conn.executescript(_SCHEMA)
+            self._writer.execute("PRAGMA journal_mode=WAL")
+            self._writer.execute("PRAGMA synchronous=NORMAL")  # derived data: rebuilt by reindex if lost
+            self._writer.executescript(_SCHEMA)
 
-    def update(self, docs: Iterable[Document]) -> None:
-        """Put these documents in the index (a deleted one is taken out)."""
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.path, check_same_thread=False, timeout=30, isolation_level=None)
+
+    def _reader(self) -> sqlite3.Connection:
+        """This thread's connection for searching (searches do not wait for one another)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._connect()
+            conn.execute("PRAGMA temp_store=MEMORY")
+        return conn
+
+    # ------------------------------------------------------------------------------- writing
+
+    def update(self, docs: Iterable[Document], generation: str | None = None) -> None:
+        """Put these documents in the index (a deleted one is taken out); there is one generation."""
         docs = list(docs)
-        rows = [(d.record_id, d.local_id, *(fold(d.fields.get(c, "")) for c in COLUMNS)) for d in docs
-                if not d.deleted]  # fmt: skip
-        marks = ", ".join("?" * (2 + len(COLUMNS)))
+        ids = [(d.record_id,) for d in docs]
+        live = [d for d in docs if not d.deleted]
+        marks = ", ".join("?" * (1 + len(COLUMNS)))
         with self._transaction() as conn:
-            conn.executemany("DELETE FROM docs WHERE rowid = ?", [(d.record_id,) for d in docs])
-            conn.executemany(f"INSERT INTO docs(rowid, local_id, {', '.join(COLUMNS)}) VALUES ({marks})", rows)
-
-    def search(self, query: str, limit: int = 20) -> list[Hit]:
-        """The records matching ``query`` (terms, ``field:term``, "phrases", ``prefix*``), best first."""
-        expression = to_fts(query)
-        weights = ", ".join(str(w) for w in WEIGHTS)
-        sql = (f"SELECT local_id, bm25(docs, 0, {weights}) AS score FROM docs WHERE docs MATCH ? "
-               "ORDER BY score LIMIT ?")  # fmt: skip
-        with self._lock:
-            try:
-                rows = self._conn.execute(sql, (expression, limit)).fetchall()
-            except sqlite3.OperationalError as exc:
-                raise QueryError(f"cannot read the query {query!r}: {exc}") from None
-        return [Hit(local_id, -score) for local_id, score in rows]
-
-    def mark(self, record_ids: Iterable[int]) -> None:
-        """Note records to index again: cheap, so that a catalogue write never waits for indexing."""
-        self._write("INSERT OR IGNORE INTO pending(record_id) VALUES (?)", [(i,) for i in record_ids])
-
-    def pending(self, limit: int) -> list[int]:
-        """Up to ``limit`` records noted and not indexed yet."""
-        with self._lock:
-            rows = self._conn.execute("SELECT record_id FROM pending ORDER BY record_id LIMIT ?", (limit,))
-            return [rid for (rid,) in rows.fetchall()]
-
-    def unmark(self, record_ids: Iterable[int]) -> None:
-        """Forget records once indexed."""
-        self._write("DELETE FROM pending WHERE record_id = ?", [(i,) for i in record_ids])
-
-    def _write(self, sql: str, rows: list[tuple]) -> None:
-        """One statement for many rows, in one transaction (not one commit, and one sync, per row)."""
-        with self._transaction() as conn:
-            conn.executemany(sql, rows)
+            conn.executemany("DELETE FROM docs WHERE rowid = ?", ids)
+            conn.executemany("DELETE FROM facts WHERE rowid = ?", ids)
+            conn.executemany("DELETE FROM facet WHERE rowid = ?", ids)
+            conn.executemany(
+                f"INSERT INTO docs(rowid, {', '.join(COLUMNS)}) VALUES ({marks})",
+                [(d.record_id, *(" ".join(words(d.text(c))) for c in COLUMNS)) for d in live],
+            )
+            conn.executemany(
+                "INSERT INTO facts(rowid, year, title_key) VALUES (?, ?, ?)",
+                [(d.record_id, d.year, d.sort_title()) for d in live],
+            )
+            conn.executemany(
+                "INSERT INTO facet(rowid, name, value) VALUES (?, ?, ?)",
+                [(d.record_id, n, v) for d in live for n, values in d.facets().items() for v in values],
+            )
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
+            self._writer.execute("BEGIN IMMEDIATE")
             try:
-                yield self._conn
+                yield self._writer
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                self._writer.execute("ROLLBACK")
                 raise
-            self._conn.execute("COMMIT")
+            self._writer.execute("COMMIT")
+
+    def new_generation(self) -> str:
+        """Empty the index: the embedded backend rebuilds in place."""
+        with self._transaction() as conn:
+            for table in ("docs", "facts", "facet"):
+                conn.execute(f"DELETE FROM {table}")
+        return "main"
+
+    def publish(self, generation: str) -> None:
+        """Nothing to swap: the one generation is the one searched."""
+
+    # ------------------------------------------------------------------------------- reading
+
+    def search(self, query: Query, page: int, size: int, sort: str, facets: bool = True) -> Results:
+        """One page of the records matching ``query``, with the facets of all of them."""
+        if sort not in _ORDER:
+            raise QueryError(f"sort by relevance, year or title, not {sort!r}")
+        if (page - 1) * size >= MAX_WINDOW:
+            raise QueryError(f"page {page} is beyond the first {MAX_WINDOW} hits; narrow the search")
+        where, params = _filters(query.filters)
+        expression = to_fts(query)
+        if expression:
+            weights = ", ".join(str(w) for w in TEXT_FIELDS.values())
+            fill = (f"SELECT docs.rowid, -bm25(docs, {weights}) FROM docs JOIN facts f ON f.rowid = docs.rowid "
+                    f"WHERE docs MATCH ? AND {where}")  # fmt: skip
+            params = [expression, *params]
+        else:
+            fill = f"SELECT f.rowid, 0.0 FROM facts f WHERE {where}"
+        conn = self._reader()
+        try:
+            conn.execute("CREATE TEMP TABLE IF NOT EXISTS m (rowid INTEGER PRIMARY KEY, score REAL)")
+            conn.execute("DELETE FROM temp.m")
+            conn.execute(f"INSERT INTO temp.m {fill}", params)
+        except sqlite3.OperationalError as exc:
+            raise QueryError(f"cannot read the query {query.text!r}: {exc}") from None
+        total = conn.execute("SELECT count(*) FROM temp.m").fetchone()[0]
+        rows = conn.execute(
+            f"SELECT m.rowid, m.score FROM temp.m m JOIN facts f ON f.rowid = m.rowid ORDER BY {_ORDER[sort]} "
+            "LIMIT ? OFFSET ?",
+            (size, (page - 1) * size),
+        ).fetchall()
+        counted: dict[str, list[tuple[str, int]]] = {}
+        if facets and total:
+            grouped = conn.execute(
+                "SELECT name, value, count(*) AS n FROM facet JOIN temp.m USING (rowid) GROUP BY name, value "
+                "ORDER BY name, n DESC, value"
+            )
+            for name, value, n in grouped:
+                found = counted.setdefault(name, [])
+                if len(found) < FACET_SIZES.get(name, 10):
+                    found.append((value, n))
+        return Results(total, [Hit(rid, score) for rid, score in rows], counted)
+
+    def suggest(self, words: list[str]) -> dict[str, str]:
+        """For each word the index lacks, the closest one it holds (``spelling_distance``), most used first."""
+        conn = self._reader()
+        out: dict[str, str] = {}
+        for word in dict.fromkeys(words):
+            if len(word) < 3 or conn.execute("SELECT 1 FROM vocab WHERE term = ?", (word,)).fetchone():
+                continue
+            # candidates share the first letter (a misspelt first letter is rare) and a close length
+            rows = conn.execute(
+                "SELECT term, doc FROM vocab WHERE term >= ? AND term < ? AND length(term) BETWEEN ? AND ?",
+                (word[0], word[0] + "\U0010ffff", len(word) - 2, len(word) + 2),
+            )
+            best = None
+            for term, docs in rows:
+                distance = spelling_distance(word, term)
+                if distance is not None and (best is None or (distance, -docs) < best[0]):
+                    best = ((distance, -docs), term)
+            if best:
+                out[word] = best[1]
+        return out
 
     def count(self) -> int:
         """How many records the index holds."""
-        with self._lock:
-            return self._conn.execute("SELECT count(*) FROM docs").fetchone()[0]
-
-    def get_meta(self, name: str) -> str | None:
-        """A value kept with the index (where a reindex stands)."""
-        with self._lock:
-            row = self._conn.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
-        return row[0] if row else None
-
-    def set_meta(self, name: str, value: str | None) -> None:
-        """Keep (or, with None, forget) a value with the index."""
-        with self._lock:
-            if value is None:
-                self._conn.execute("DELETE FROM meta WHERE name = ?", (name,))
-            else:
-                self._conn.execute("INSERT OR REPLACE INTO meta(name, value) VALUES (?, ?)", (name, value))
-
-    def clear(self) -> None:
-        """Take every document out (and forget what was noted: everything is to be read again)."""
-        with self._lock:
-            self._conn.execute("DELETE FROM docs")
-            self._conn.execute("DELETE FROM pending")
+        return self._reader().execute("SELECT count(*) FROM facts").fetchone()[0]
 
     def close(self) -> None:
         """Close the file."""
-        self._conn.close()
+        self._writer.close()
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
 
 
-def to_fts(query: str) -> str:
-    """An FTS5 expression for a user's query: every term folded, matched as a prefix, all required.
+def _filters(filters: Filters) -> tuple[str, list[object]]:
+    """SQL over ``facts f`` for a year range and facet values (any value of a facet; every facet)."""
+    clauses, params = ["1"], []
+    if filters.year_from is not None:
+        clauses.append("f.year >= ?")
+        params.append(filters.year_from)
+    if filters.year_to is not None:
+        clauses.append("f.year <= ?")
+        params.append(filters.year_to)
+    for name, values in filters.values.items():
+        marks = ", ".join("?" * len(values))
+        clauses.append(f"f.rowid IN (SELECT rowid FROM facet WHERE name = ? AND value IN ({marks}))")
+        params += [name, *values]
+    return " AND ".join(clauses), params
 
-    ``title:tarix`` searches one field; ``"ozbek tili"`` is a phrase; ``OR`` and ``NOT`` pass
-    through; anything else FTS5 would read as syntax is quoted.
-    """
-    parts: list[str] = []
-    for fieldname, term in _TERM.findall(query):
-        if term in ("OR", "NOT", "AND") and not fieldname:
-            parts.append(term)
-            continue
-        if fieldname and fieldname.lower() not in COLUMNS:
-            raise QueryError(f"no field {fieldname!r} to search; fields: {', '.join(COLUMNS)}")
-        phrase = term.startswith('"')
-        words = fold(term.strip('"').rstrip("*")).split()
-        words = [re.sub(r"[^\w]", "", w) for w in words]
-        words = [w for w in words if w]
-        if not words:
-            continue
-        text = '"' + " ".join(words) + '"' + ("" if phrase else "*")
-        if not phrase and len(words) > 1:
-            text = " ".join(f'"{w}"*' for w in words)
-        parts.append(f"{fieldname.lower()} : ({text})" if fieldname else f"({text})")
-    if not parts or all(p in ("OR", "NOT", "AND") for p in parts):
-        raise QueryError(f"nothing to search for in {query!r}")
-    out = [parts[0]]
-    for previous, part in zip(parts, parts[1:], strict=False):
-        if part not in ("OR", "NOT", "AND") and previous not in ("OR", "NOT", "AND"):
-            out.append("AND")  # FTS5 joins groups only with a written operator
-        out.append(part)
-    return " ".join(out)
+
+def to_fts(query: Query) -> str | None:
+    """The FTS5 expression of a query's terms (None when it has none: every record, filtered)."""
+    if not query.groups:
+        return None
+    required = " AND ".join("(" + " OR ".join(_term(t) for t in group) + ")" for group in query.groups)
+    if query.excluded:
+        return f"({required}) NOT (" + " OR ".join(_term(t) for t in query.excluded) + ")"
+    return required
+
+
+def _term(term: Term) -> str:
+    text = '"' + " ".join(term.words) + '"' + ("*" if term.prefix else "")
+    return f"{term.field} : {text}" if term.field else text

@@ -68,3 +68,15 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return _APOSTROPHES.sub("", plain)
+
+
+# A word: letters and digits, with the apostrophes that belong inside Uzbek words (oʻ, gʻ, tutuq belgisi)
+WORD = re.compile(r"\w(?:[\w\u02bb\u02bc'`\u2018\u2019\u02bf\u02be]*\w)?")
+
+
+def words(text: str) -> list[str]:
+    """The folded words of ``text``, as both the index and queries see them (``Oʻzbek-tili`` -> ozbek, tili)."""
+    out: list[str] = []
+    for word in WORD.findall(text):
+        out.extend(re.findall(r"[^\W_]+", fold(word)))
+    return out

@@ -3,7 +3,15 @@
 from repository.catalogue.models.batches import BatchItem, ImportBatch
 from repository.catalogue.models.files import FilePage, RecordFile
 from repository.catalogue.models.harvest import HarvestProblem, HarvestSource
-from repository.catalogue.models.records import ChangeBacklog, Record, RecordFormat, RecordKey, RecordVersion, utcnow
+from repository.catalogue.models.records import (
+    ChangeBacklog,
+    Record,
+    RecordFormat,
+    RecordKey,
+    RecordLink,
+    RecordVersion,
+    utcnow,
+)
 from repository.catalogue.models.sets import OAISet, RecordSet
 
 __all__ = [
@@ -18,6 +26,7 @@ __all__ = [
     "RecordFile",
     "RecordFormat",
     "RecordKey",
+    "RecordLink",
     "RecordSet",
     "RecordVersion",
     "utcnow",

@@ -71,6 +71,26 @@ class RecordKey(Base):
     __table_args__ = (Index("ix_record_key_value_kind", "value", "kind"),)
 
 
+class RecordLink(Base):
+    """A record's host item (MARC 21 773, UNIMARC 461/463), by a match key the host may carry.
+
+    Resolved when read, by joining ``record_key``: records arrive in any order, and an article
+    imported before its journal finds it the moment the journal is stored.
+    """
+
+    __tablename__ = "record_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("record.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)  # which host field of the record (0, 1, ...)
+    kind: Mapped[str] = mapped_column(String(16))  # the key's kind: ctl, issn, isbn
+    value: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str] = mapped_column(Text, default="")  # the host's title as the record gives it
+    part: Mapped[str] = mapped_column(Text, default="")  # volume, issue, pages (773 $g)
+
+    __table_args__ = (Index("ix_record_link_value_kind", "value", "kind"),)
+
+
 class RecordVersion(Base):
     """A state a record had before a later version superseded it (the current one is the record row)."""
 

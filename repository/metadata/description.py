@@ -1,0 +1,283 @@
+"""Every element of a bibliographic description, by search field: MARC 21, UNIMARC/UZMARC and DC.
+
+Search needs more than the Dublin Core crosswalk keeps: series, UDC and BBK class numbers, call
+numbers, both forms of an ISBN, and the host item an article was published in.  ``describe``
+reads them from the record itself; the tag tables follow Koha's and VuFind's MARC indexing
+(MARC 21 Bibliographic; UNIMARC Bibliographic, 3rd edition).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from repository.metadata.crosswalk import year_of
+from repository.metadata.dc import DublinCore
+from repository.metadata.formats import Prepared
+from repository.metadata.identifiers import normalise_isbn, normalise_issn
+from repository.metadata.marc import DataField, MarcRecord
+
+_CONTROL_CODES = frozenset("0123456789")  # $0-$9: links, sources, field linkage: not description
+_YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})\b")
+_ORG_PREFIX = re.compile(r"^\((?P<org>[^)]*)\)\s*(?P<number>.+)$")
+
+
+@dataclass(frozen=True)
+class HostLink:
+    """The item a record is part of (MARC 21 773; UNIMARC 461/463): its title, the part, its keys.
+
+    ``keys`` are match keys (``metadata.keys``) the host record may carry: its control number,
+    ISSN or ISBN; the catalogue resolves them whenever the host arrives.
+    """
+
+    title: str
+    part: str
+    keys: tuple[tuple[str, str], ...]
+
+
+@dataclass
+class Description:
+    """A record's description by search field, in the record's own words."""
+
+    fields: dict[str, list[str]] = field(default_factory=dict)  # search field -> values
+    year: int | None = None
+    languages: list[str] = field(default_factory=list)
+    subjects: list[str] = field(default_factory=list)  # whole headings, for facets
+    hosts: list[HostLink] = field(default_factory=list)
+
+    def add(self, name: str, value: str | None) -> None:
+        """Add a value to a field (empty ones are skipped)."""
+        value = (value or "").strip()
+        if value:
+            self.fields.setdefault(name, []).append(value)
+
+
+def describe(prepared: Prepared) -> Description:
+    """The description of a prepared record, by search field."""
+    if prepared.marc is not None:
+        out = _unimarc(prepared.marc) if prepared.flavour == "unimarc" else _marc21(prepared.marc)
+    else:
+        out = _dc(prepared.dc or DublinCore())
+    if out.year is None:
+        year = _YEAR.search(prepared.year or "")
+        out.year = int(year.group()) if year else None
+    return out
+
+
+def host_links(prepared: Prepared) -> list[HostLink]:
+    """The host items of a MARC record (none for DC: dc:relation names a host, but has no key)."""
+    if prepared.marc is None:
+        return []
+    if prepared.flavour == "unimarc":
+        return [_unimarc_host(f) for f in prepared.marc.datafields("461", "463")]
+    return [_marc21_host(f) for f in prepared.marc.datafields("773")]
+
+
+def isbn_forms(text: str) -> list[str]:
+    """The ISBN-13 and (for 978 ones) ISBN-10 digits of an ISBN in ``text``: a query for either finds both."""
+    isbn13 = normalise_isbn(text)
+    if not isbn13:
+        return []
+    if not isbn13.startswith("978"):
+        return [isbn13]
+    core = isbn13[3:12]
+    check = sum((10 - i) * int(c) for i, c in enumerate(core)) % 11
+    digit = (11 - check) % 11
+    return [isbn13, core + ("X" if digit == 10 else str(digit))]
+
+
+def _text(f: DataField, codes: str | None = None, sep: str = " ") -> str:
+    """The field's descriptive subfields (``codes``, or all but $0-$9) joined."""
+    values = [v.strip() for c, v in f.subfields if (c in codes if codes else c not in _CONTROL_CODES)]
+    return sep.join(v for v in values if v).strip(" /:;,=")
+
+
+def _identifiers(out: Description, rec: MarcRecord, isbn_tags: str, issn_tags: str, other: str) -> None:
+    out.add("identifier", rec.control("001"))
+    for f in rec.datafields(*isbn_tags.split()):
+        for value in f.values("az"):
+            for form in isbn_forms(value):
+                out.add("isbn", form)
+    for f in rec.datafields(*issn_tags.split()):
+        for value in f.values("ayz"):
+            out.add("issn", normalise_issn(value))
+    for f in rec.datafields(*other.split()):
+        out.add("identifier", f.get("a"))
+
+
+def _classification(out: Description, f: DataField, name: str) -> None:
+    """UDC, BBK or another class number: BBK when its $2 says so (rubbk, bbk), else 'other'."""
+    if name == "auto":
+        name = "bbk" if "bbk" in (f.get("2") or "").lower() else "other"
+    for value in f.values("a"):
+        out.add(name, value)
+
+
+# ------------------------------------------------------------------------------------------ MARC 21
+
+
+def _marc21(rec: MarcRecord) -> Description:
+    out = Description()
+    for f in rec.datafields("245", "246", "240", "130", "222", "210", "242", "740"):
+        out.add("title", _text(f, "abnp" if f.tag != "240" else "amnpr"))
+    for f in rec.datafields("100", "110", "111", "700", "710", "711", "720"):
+        out.add("author", _text(f, "abcdqn"))
+        out.add("title", _text(f, "tnp") if f.get("t") else None)  # name/title added entries
+    for f in rec.datafields("6XX"):
+        heading = _text(f, "abcdqtvxyz", " -- ")
+        out.add("subject", heading)
+        if heading and f.tag in ("600", "610", "611", "630", "648", "650", "651", "653", "655"):
+            out.subjects.append(heading)
+    for f in rec.datafields("440", "490", "800", "810", "811", "830"):
+        out.add("series", _text(f, "tv" if f.tag.startswith("8") and f.get("t") else "anpv"))
+    for f in rec.datafields("260", "264"):
+        out.add("publisher", _text(f, "abf"))
+    for f in rec.datafields("5XX"):
+        out.add("notes", _text(f))
+    for f in rec.datafields("080"):
+        out.add("udc", _text(f, "ab", ""))
+    for f in rec.datafields("084"):
+        _classification(out, f, "auto")
+    for f in rec.datafields("050", "082", "060"):
+        out.add("other", _text(f, "ab", ""))
+    for f in rec.datafields("090", "099", "852"):
+        out.add("callno", _text(f, "abhijk"))
+    _identifiers(out, rec, "020", "022", "035 024 028")
+    for f in rec.datafields("773"):
+        out.add("journal", _text(f, "tx"))
+        out.add("journal", _text(f, "g"))
+    f008 = rec.control("008") or ""
+    if len(f008) >= 11 and f008[7:11].isdigit():
+        out.year = int(f008[7:11])
+    if len(f008) >= 38 and f008[35:38].strip(" |"):
+        out.languages.append(f008[35:38].lower())
+    for f in rec.datafields("041"):
+        for value in f.values("abdh"):
+            out.languages += [value[i : i + 3].lower() for i in range(0, len(value) - 2, 3)]
+    out.languages = list(dict.fromkeys(out.languages))
+    return out
+
+
+def _marc21_host(f: DataField) -> HostLink:
+    keys: list[tuple[str, str]] = []
+    for w in f.values("w"):
+        match = _ORG_PREFIX.match(w.strip())
+        org, number = (match.group("org"), match.group("number")) if match else ("", w.strip())
+        keys.append(("ctl", f"{org}|{number.strip()}"[:255]))
+    for x in f.values("x"):
+        if issn := normalise_issn(x):
+            keys.append(("issn", issn))
+    for z in f.values("z"):
+        if isbn := normalise_isbn(z):
+            keys.append(("isbn", isbn))
+    return HostLink(_text(f, "ast"), _text(f, "gq"), tuple(dict.fromkeys(keys)))
+
+
+# ------------------------------------------------------------------------------------------ UNIMARC
+
+
+def _unimarc(rec: MarcRecord) -> Description:
+    out = Description()
+    for f in rec.datafields("200"):
+        out.add("title", _text(f, "aehi"))
+        out.add("author", _text(f, "fg", "; "))
+    for f in rec.datafields("500", "510", "511", "512", "513", "514", "515", "516", "517", "518", "532", "540"):
+        out.add("title", _text(f, "aehi"))
+    for f in rec.datafields("700", "701", "702", "710", "711", "712", "720", "721", "722"):
+        out.add("author", _text(f, "abcdfg"))
+    for f in rec.datafields("600", "601", "602", "604", "605", "606", "607", "608", "610", "615", "616", "617"):
+        heading = _text(f, "abcdfjxyz", " -- ")
+        out.add("subject", heading)
+        if heading:
+            out.subjects.append(heading)
+    for f in rec.datafields("225", "410", "411"):
+        out.add("series", _text(f, "aehiv") if f.tag == "225" else f.get("t") or _unimarc_embedded(f, "200", "a"))
+    for f in rec.datafields("210", "214"):
+        out.add("publisher", _text(f, "acr"))
+    for f in rec.datafields("3XX"):
+        out.add("notes", _text(f))
+    for f in rec.datafields("675"):
+        out.add("udc", _text(f, "a"))
+    for f in rec.datafields("686"):
+        _classification(out, f, "auto")
+    for f in rec.datafields("676", "680"):
+        out.add("other", _text(f, "ab", ""))
+    for f in rec.datafields("852", "899"):
+        out.add("callno", _text(f, "abhijk"))
+    _identifiers(out, rec, "010", "011", "035 017 020 022")
+    for f in rec.datafields("461", "463"):
+        host = _unimarc_host(f)
+        out.add("journal", host.title)
+        out.add("journal", host.part)
+        out.add("journal", next((v for k, v in host.keys if k == "issn"), None))
+    f100 = rec.first("100", "a") or ""
+    if len(f100) >= 13 and f100[9:13].isdigit():
+        out.year = int(f100[9:13])
+    for f in rec.datafields("101"):
+        out.languages += [v.strip().lower() for v in f.values("a") if v.strip()]
+    out.languages = list(dict.fromkeys(out.languages))
+    return out
+
+
+def _unimarc_embedded(f: DataField, tag: str, code: str | None) -> str:
+    """A subfield of a field embedded after ``$1`` + tag; with ``code`` None, an embedded control field's data."""
+    current = None
+    for c, v in f.subfields:
+        if c == "1":
+            current = v[:3]
+            if code is None and current == tag:
+                return v[3:].strip()
+        elif current == tag and c == code:
+            return v
+    return ""
+
+
+def _unimarc_host(f: DataField) -> HostLink:
+    """461/463 by either technique: standard subfields ($t $x $y $v $0) or embedded fields ($1)."""
+    keys: list[tuple[str, str]] = []
+    control = _unimarc_embedded(f, "001", None) or (f.get("0") or "")
+    if control.strip():
+        keys.append(("ctl", f"|{control.strip()}"[:255]))
+    for issn_text in f.values("x") + [_unimarc_embedded(f, "011", "a")]:
+        if issn := normalise_issn(issn_text):
+            keys.append(("issn", issn))
+    for isbn_text in f.values("y") + [_unimarc_embedded(f, "010", "a")]:
+        if isbn := normalise_isbn(isbn_text):
+            keys.append(("isbn", isbn))
+    title = f.get("t") or _unimarc_embedded(f, "200", "a")
+    part = " ".join(v for v in f.values("vhi") if v.strip()) or _unimarc_embedded(f, "200", "h")
+    return HostLink(title.strip(), part.strip(), tuple(dict.fromkeys(keys)))
+
+
+# ------------------------------------------------------------------------------------------ DC
+
+
+def _dc(dc: DublinCore) -> Description:
+    out = Description()
+    for name, elements in (
+        ("title", ("title",)),
+        ("author", ("creator", "contributor")),
+        ("subject", ("subject", "coverage")),
+        ("publisher", ("publisher",)),
+        ("notes", ("description",)),
+        ("other", ("source", "format", "rights")),
+    ):
+        for element in elements:
+            for value in dc.get(element):
+                out.add(name, value)
+    out.subjects = [s for s in dc.get("subject") if s.strip()]
+    kinds = {t.lower() for t in dc.get("type")}
+    for relation in dc.get("relation"):
+        out.add("journal" if "article" in kinds else "other", relation)
+    for ident in dc.get("identifier"):
+        isbn = isbn_forms(ident) if "isbn" in ident.lower() or re.fullmatch(r"[\d\- ]{10,17}[\dXx]", ident) else []
+        for form in isbn:
+            out.add("isbn", form)
+        issn = normalise_issn(ident) if "issn" in ident.lower() else None
+        out.add("issn", issn)
+        if not isbn and not issn:
+            out.add("identifier", ident)
+    year = year_of(dc)
+    out.year = int(year) if year.isdigit() else None
+    out.languages = list(dict.fromkeys(v.strip().lower() for v in dc.get("language") if v.strip()))
+    return out

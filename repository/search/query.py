@@ -1,0 +1,172 @@
+"""A researcher's query, read once into a structure both backends compile: terms, groups, filters.
+
+The language: words (all required, each matching as a prefix), ``field:word``, ``"a phrase"``,
+``prefix*``, ``OR`` between two terms, ``NOT term`` or ``-term``, and filters ``year:1990-2000``,
+``lang:uzb``, ``type:book``, ``set:spec``.  A word in Cyrillic also matches the Russian word's other
+forms (Snowball Russian); an ISBN, with or without hyphens, finds the record by its ISBN-10 or -13.
+A query that cannot be read is a ``QueryError`` saying why, never a failure.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import snowballstemmer
+
+from repository.errors import KutubxonaError
+from repository.metadata.description import isbn_forms
+from repository.metadata.identifiers import normalise_issn
+from repository.search.fold import fold, words
+
+#: the fields of a document that hold text, with their relevance weight (title over author ...)
+TEXT_FIELDS: dict[str, float] = {
+    "title": 10.0,
+    "author": 5.0,
+    "subject": 3.0,
+    "series": 2.0,
+    "journal": 2.0,
+    "publisher": 1.5,
+    "notes": 1.0,
+    "isbn": 1.0,
+    "issn": 1.0,
+    "udc": 1.0,
+    "bbk": 1.0,
+    "callno": 1.0,
+    "identifier": 1.0,
+    "other": 0.8,
+    "text": 0.5,
+}
+#: facets: a field a result can be narrowed by, and counted on
+FACETS = ("type", "lang", "decade", "subject", "set", "fulltext")
+SORTS = ("relevance", "year", "title")
+_CLASSIFICATIONS = ("udc", "bbk", "callno")  # hierarchical: "78.3" finds "78.34"
+_FILTERS = {"lang": "lang", "language": "lang", "type": "type", "set": "set"}
+_TOKEN = re.compile(r'(-)?(?:(\w+):)?("[^"]*"?|[^\s"]+)')
+_YEARS = re.compile(r"^(\d{1,4})?\s*(-)?\s*(\d{1,4})?$")
+_ISBNISH = re.compile(r"^[\dXx][\d\-Xx ]{8,16}[\dXx]$")
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_STEMMER = snowballstemmer.stemmer("russian")
+_OPERATORS = ("AND", "OR", "NOT")
+
+
+class QueryError(KutubxonaError):
+    """A query that cannot be read; the message says why."""
+
+
+@dataclass(frozen=True)
+class Term:
+    """Words to find in one field (``None``: in any), as a phrase or each anywhere; the last as a prefix."""
+
+    field: str | None
+    words: tuple[str, ...]
+    phrase: bool = False
+    prefix: bool = True
+
+
+@dataclass
+class Filters:
+    """What narrows a result: a year range, and facet values (any of a facet's, all facets)."""
+
+    year_from: int | None = None
+    year_to: int | None = None
+    values: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return self.year_from is not None or self.year_to is not None or bool(self.values)
+
+    def add(self, facet: str, value: str) -> None:
+        """Accept records with this facet value too."""
+        if facet not in FACETS:
+            raise QueryError(f"no facet {facet!r}; facets: {', '.join(FACETS)}")
+        self.values[facet] = (*self.values.get(facet, ()), value)
+
+
+@dataclass
+class Query:
+    """A read query: every group is required (a group matches when any of its terms does)."""
+
+    text: str
+    groups: list[tuple[Term, ...]] = field(default_factory=list)
+    excluded: list[Term] = field(default_factory=list)
+    filters: Filters = field(default_factory=Filters)
+
+    def positive_terms(self) -> list[Term]:
+        """The terms a hit may contain (for snippets and spelling suggestions)."""
+        return [t for group in self.groups for t in group]
+
+
+def parse(text: str, filters: Filters | None = None) -> Query:
+    """Read ``text`` (empty: every record, narrowed by ``filters``)."""
+    query = Query(text, filters=filters or Filters())
+    negate_next = or_next = False
+    for minus, name, raw in _TOKEN.findall(text or ""):
+        if not name and not minus and raw in _OPERATORS:
+            if raw == "NOT":
+                negate_next = True
+            elif raw == "OR":
+                or_next = bool(query.groups)
+            continue
+        negate = negate_next or bool(minus)
+        negate_next = False
+        name = name.lower()
+        if name in ("year", *_FILTERS):
+            if negate or or_next:
+                raise QueryError(f"{name}: narrows a search and cannot be negated or joined by OR")
+            _filter(query.filters, name, raw.strip('"'))
+            continue
+        if name and name not in TEXT_FIELDS and name != "any":
+            raise QueryError(f"no field {name!r} to search; fields: {', '.join([*TEXT_FIELDS, 'year', *_FILTERS])}")
+        term = _term(None if name in ("", "any") else name, raw)
+        if term is None:
+            or_next = False
+            continue
+        if negate:
+            query.excluded.append(term)
+        elif or_next:
+            query.groups[-1] = (*query.groups[-1], term)
+        else:
+            query.groups.append((term,))
+        or_next = False
+    if not query.groups and query.excluded:
+        raise QueryError(f"{text!r}: say what to find, not only what to leave out")
+    return query
+
+
+def _filter(filters: Filters, name: str, value: str) -> None:
+    if name == "year":
+        match = _YEARS.match(value)
+        if not value or not match:
+            raise QueryError(f"year:{value}: give a year (1995) or a range (1990-2000, 1990-, -2000)")
+        first, dash, last = match.groups()
+        filters.year_from = int(first) if first else None
+        filters.year_to = int(last) if last else (None if dash else filters.year_from)
+        return
+    filters.add(_FILTERS[name], value.lower() if name != "set" else value)
+
+
+def _term(name: str | None, raw: str) -> Term | None:
+    """One term: folded words; quotes make a phrase; an ISBN or ISSN is normalised."""
+    quoted = raw.startswith('"')
+    body = raw.strip('"')
+    star = body.endswith("*")
+    body = body.rstrip("*")
+    if name in (None, "isbn") and _ISBNISH.match(body) and (forms := isbn_forms(body)):
+        return Term("isbn", (forms[0].lower(),), phrase=False, prefix=False)
+    if name == "issn" and (issn := normalise_issn(body)):
+        return Term("issn", tuple(words(issn)), phrase=True, prefix=False)
+    found = words(body)
+    if not found:
+        return None
+    if len(found) == 1 and not quoted:
+        return Term(name, (_stem(body, found[0]),), phrase=False, prefix=True)
+    # several words in one term (oʻzbek-tili, 78.34) are a phrase; quoted ones match whole unless ending in *
+    return Term(name, tuple(found), phrase=True, prefix=star or (not quoted and name in _CLASSIFICATIONS))
+
+
+def _stem(original: str, folded: str) -> str:
+    """A Russian word's stem, folded, when it is a prefix of the folded word (so a prefix match finds its forms)."""
+    if not _CYRILLIC.search(original):
+        return folded
+    stem = fold(_STEMMER.stemWord(original.lower()))
+    return stem if len(stem) >= 3 and folded.startswith(stem) else folded

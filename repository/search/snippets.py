@@ -1,0 +1,85 @@
+"""Snippets of a hit in the record's own words, with the matching words marked.
+
+Both backends index folded words, so their own highlighters would show ``ozbekiston`` where the
+record says ``Ўзбекистон``.  Snippets are cut here instead, from the catalogue's text, by folding
+each of its words the way the query's were folded; both backends therefore show the same ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from repository.search.documents import Document
+from repository.search.fold import WORD, words
+from repository.search.query import Query, Term
+
+_SHOWN = ("title", "author", "subject", "series", "journal", "publisher", "notes", "text")  # not identifiers
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """A piece of one field (of one page, for the full text) and where in it the query's words are."""
+
+    field: str
+    text: str
+    marks: list[tuple[int, int]]  # [start, end) offsets in ``text``
+    file: str | None = None
+    page: int | None = None
+
+    def as_json(self) -> dict:
+        """The snippet as the JSON API and ``search --json`` give it."""
+        out: dict = {"field": self.field, "text": self.text, "marks": [list(m) for m in self.marks]}
+        if self.page is not None:
+            out.update(file=self.file, page=self.page)
+        return out
+
+
+def snippets(doc: Document, query: Query, limit: int = 3, width: int = 200) -> list[Snippet]:
+    """Up to ``limit`` snippets of ``doc`` where the query's words are, best fields first."""
+    terms = query.positive_terms()
+    out: list[Snippet] = []
+    for name in _SHOWN:
+        wanted = [t for t in terms if t.field in (None, name)]
+        if not wanted:
+            continue
+        if name == "text":
+            sources = [(p.text, p.file, p.number) for p in doc.pages]
+        else:
+            sources = [(value, None, None) for value in doc.fields.get(name, ())]
+        for text, file, page in sources:
+            marks = _marks(text, wanted)
+            if marks:
+                out.append(_cut(name, text, marks, width, file, page))
+                if len(out) >= limit:
+                    return out
+                if name != "text":
+                    break  # one value of a field is enough; pages may each have one
+    return out
+
+
+def _marks(text: str, terms: list[Term]) -> list[tuple[int, int]]:
+    """Where in ``text`` words matching the terms are (a phrase's words are marked one by one)."""
+    exact = {w for t in terms for w in (t.words if not t.prefix else t.words[:-1])}
+    prefixes = tuple(t.words[-1] for t in terms if t.prefix)
+    found = []
+    for match in WORD.finditer(text):
+        folded = words(match.group())
+        if any(w in exact or (prefixes and w.startswith(prefixes)) for w in folded):
+            found.append(match.span())
+    return found
+
+
+def _cut(name: str, text: str, marks: list[tuple[int, int]], width: int, file: str | None, page: int | None) -> Snippet:
+    """A window of ``width`` characters around the first mark, on word boundaries, with '…' where cut."""
+    if len(text) <= width:
+        return Snippet(name, text, marks, file, page)
+    start = max(0, marks[0][0] - width // 3)
+    while 0 < start < len(text) and not text[start - 1].isspace():
+        start -= 1
+    end = min(len(text), start + width)
+    while end < len(text) and not text[end].isspace():
+        end += 1
+    head, tail = ("…" if start > 0 else ""), ("…" if end < len(text) else "")
+    shift = len(head) - start
+    inside = [(s + shift, e + shift) for s, e in marks if s >= start and e <= end]
+    return Snippet(name, head + text[start:end] + tail, inside, file, page)
