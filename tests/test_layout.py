@@ -141,6 +141,9 @@ def test_nothing_imports_the_entry_points():
         ("pypdf", "repository.fulltext.pdf"),
         ("requests", "harvest.client"),
         ("charset_normalizer", "repository.metadata.encoding"),
+        ("opensearchpy", "repository.search.elastic"),
+        ("snowballstemmer", "repository.search.query"),
+        ("rapidfuzz", "repository.search.backend"),
     ],
 )
 def test_each_library_of_a_format_or_service_lives_in_one_module(library: str, home: str):

@@ -7,8 +7,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from repository import catalogue
+from repository.catalogue import queries
 from repository.catalogue.models import Record
 from repository.errors import NotFound
+from repository.metadata import dc as dcmod
+from repository.metadata.formats import FORMATS, file_url, prepare_source
+from repository.metadata.identifiers import oai_identifier, record_path
+from repository.metadata.marc import to_marc_in_json
 
 if TYPE_CHECKING:
     from repository.services import Services
@@ -54,3 +59,49 @@ def rerender(services: Services) -> tuple[int, int]:
     """Render every record's formats again; returns (records seen, records whose bytes changed)."""
     with services.db.transaction() as session:
         return catalogue.rerender(session, services.base_url)
+
+
+class Gone(NotFound):
+    """A record that was deleted: its tombstone is kept, its description is not shown."""
+
+    http_status = 410
+
+
+def public_view(services: Services, local_id: str) -> dict:
+    """What the public may read of a record: its description (DC, MARC-in-JSON), open files, hosts and parts."""
+    with services.db.reading() as session:
+        rec = queries.record(session, local_id)
+        if rec is None:
+            raise NotFound(f"no record {local_id!r}")
+        if rec.deleted:
+            raise Gone(f"record {local_id!r} was deleted")
+        specs = catalogue.set_specs(session, rec.id)
+        files = queries.files_of(session, rec.id)
+        hosts = queries.hosts_of(session, [rec.id]).get(rec.id, [])
+        parts = queries.parts_of(session, rec.id)
+    prepared = prepare_source(rec.flavour, rec.source)
+    return {
+        "id": rec.local_id,
+        "oai_identifier": oai_identifier(services.repository_id, rec.local_id),
+        "url": services.base_url + record_path(rec.local_id),
+        "flavour": rec.flavour,
+        "type": rec.kind,
+        "title": rec.title,
+        "year": rec.year,
+        "datestamp": rec.datestamp.isoformat() + "Z",
+        "sets": specs,
+        "formats": [f.prefix for f in FORMATS.values() if rec.flavour in f.flavours],
+        "dc": {name: prepared.dc.get(name) for name in dcmod.ELEMENTS if prepared.dc and prepared.dc.get(name)},
+        "marc": to_marc_in_json(prepared.marc) if prepared.marc is not None else None,
+        "files": [
+            {"name": f.name, "size": f.size, "mime": f.mime, "access": f.access,
+             "url": file_url(services.base_url, rec.local_id, f.name) if queries.is_public(f) else None}
+            for f in files
+        ],  # fmt: skip
+        "hosts": [
+            {"title": h.record.title if h.record else h.title, "part": h.part,
+             "id": h.record.local_id if h.record else None}
+            for h in hosts
+        ],  # fmt: skip
+        "parts": [{"id": p.local_id, "title": p.title, "year": p.year, "part": part} for p, part in parts],
+    }

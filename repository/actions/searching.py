@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from repository.catalogue.models import Record
 from repository.metadata.identifiers import oai_identifier, record_path
 from repository.search import REINDEX_GENERATION, REINDEX_LAST, Filters, QueryError, catch_up, parse
+from repository.search.backend import MAX_WINDOW
 from repository.search.documents import Document, documents
 from repository.search.query import SORTS
 from repository.search.snippets import snippets
@@ -42,7 +43,11 @@ def search(
     query = parse(text, filters)
     index = services.search
     catch_up(services.db, index)
-    results = index.backend.search(query, page, size, sort, facets)
+    # a page past the deepest the engines serve is empty (as a page past the last is), not an error
+    reachable = (page - 1) * size < MAX_WINDOW
+    results = index.backend.search(query, page if reachable else 1, size if reachable else 1, sort, facets)
+    if not reachable:
+        results.hits = []
     with services.db.reading() as session:
         docs = {d.record_id: d for d in documents(session, [h.record_id for h in results.hits])}
     hits = []
@@ -60,6 +65,7 @@ def search(
         "page": page,
         "size": size,
         "sort": sort,
+        "pages": min(-(-results.total // size), MAX_WINDOW // size),  # how many pages can be read
         "hits": hits,
         "facets": {name: [{"value": v, "count": n} for v, n in values] for name, values in results.facets.items()},
         "suggestion": suggestion,

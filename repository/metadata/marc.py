@@ -534,6 +534,18 @@ def to_text(record: MarcRecord) -> str:
     return "\n".join(lines)
 
 
+def to_marc_in_json(record: MarcRecord) -> dict:
+    """The record in MARC-in-JSON (Ross Singer's format, as pymarc's ``as_dict``): leader and fields in order."""
+    fields: list[dict] = []
+    for f in record.fields:
+        if isinstance(f, ControlField):
+            fields.append({f.tag: f.data})
+        else:
+            subfields = [{c: v} for c, v in f.subfields]
+            fields.append({f.tag: {"ind1": f.ind1 or " ", "ind2": f.ind2 or " ", "subfields": subfields}})
+    return {"leader": record.leader, "fields": fields}
+
+
 # ---------------------------------------------------------------------------------------------
 # MARC-8 encoding (for legacy exports and the sample collection's MARC-8 file)
 

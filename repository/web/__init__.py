@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, current_app, render_template
+from flask import Flask, Response, current_app, jsonify, render_template, request
 
 from repository.errors import KutubxonaError
 from repository.services import Services
@@ -21,11 +21,13 @@ CSP = (
 
 def register(app: Flask, services: Services) -> None:
     """Attach ``services`` to ``app`` and register every blueprint and the error pages."""
+    from repository.web.api import bp as api
     from repository.web.files import bp as files
     from repository.web.oai import bp as oai
     from repository.web.pages import bp as pages
 
     app.extensions[KEY] = services
+    app.register_blueprint(api)
     app.register_blueprint(files)
     app.register_blueprint(oai)
     app.register_blueprint(pages)
@@ -42,7 +44,16 @@ def services() -> Services:
 
 def _error_page(exc: KutubxonaError) -> tuple[Any, int]:
     # the one mapping of user-facing errors to HTTP: each kind carries its status
-    return render_template("error.html", code=exc.http_status, message=str(exc)), exc.http_status
+    return error_answer(exc.http_status, str(exc))
+
+
+def error_answer(code: int, message: str) -> tuple[Any, int]:
+    """An error as the client reads it: JSON under /api/, a page elsewhere."""
+    if request.path.startswith("/api/"):
+        response = jsonify(error=message)
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        return response, code
+    return render_template("error.html", code=code, message=message), code
 
 
 def _safety_headers(response: Response) -> Response:

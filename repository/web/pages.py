@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, render_template
 
 from repository import catalogue
@@ -10,7 +12,7 @@ from repository.metadata import dc as dcmod
 from repository.metadata.formats import FORMATS, prepare_source
 from repository.metadata.identifiers import oai_identifier, record_path
 from repository.metadata.marc import to_text
-from repository.web import services
+from repository.web import error_answer, services
 
 bp = Blueprint("pages", __name__, template_folder="templates")
 
@@ -64,12 +66,12 @@ def record(local_id: str) -> tuple[str, int] | str:
 
 
 @bp.app_errorhandler(404)
-def not_found(_error: Exception) -> tuple[str, int]:
+def not_found(_error: Exception) -> tuple[Any, int]:
     """A plain page for an unknown address."""
-    return render_template("error.html", code=404, message="Topilmadi / Not found"), 404
+    return error_answer(404, "Topilmadi / Not found")
 
 
 @bp.app_errorhandler(500)
-def server_error(_error: Exception) -> tuple[str, int]:
+def server_error(_error: Exception) -> tuple[Any, int]:
     """A plain page, never a traceback."""
-    return render_template("error.html", code=500, message="Ichki xato / Internal error"), 500
+    return error_answer(500, "Ichki xato / Internal error")
