@@ -42,7 +42,7 @@ FACETS = ("type", "lang", "decade", "subject", "set", "fulltext")
 SORTS = ("relevance", "year", "title")
 _CLASSIFICATIONS = ("udc", "bbk", "callno")  # hierarchical: "78.3" finds "78.34"
 _FILTERS = {"lang": "lang", "language": "lang", "type": "type", "set": "set"}
-_TOKEN = re.compile(r'(-)?(?:(\w+):)?("[^"]*"?|[^\s"]+)')
+_TOKEN = re.compile(r'(-)?(?:(\w+):)?("[^"]*"?\*?|[^\s"]+)')
 _YEARS = re.compile(r"^(\d{1,4})?\s*(-)?\s*(\d{1,4})?$")
 _ISBNISH = re.compile(r"^[\dXx][\d\-Xx ]{8,16}[\dXx]$")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
@@ -148,9 +148,8 @@ def _filter(filters: Filters, name: str, value: str) -> None:
 def _term(name: str | None, raw: str) -> Term | None:
     """One term: folded words; quotes make a phrase; an ISBN or ISSN is normalised."""
     quoted = raw.startswith('"')
-    body = raw.strip('"')
-    star = body.endswith("*")
-    body = body.rstrip("*")
+    star = raw.endswith("*")
+    body = raw.rstrip("*").strip('"').rstrip("*")
     if name in (None, "isbn") and _ISBNISH.match(body) and (forms := isbn_forms(body)):
         return Term("isbn", (forms[0].lower(),), phrase=False, prefix=False)
     if name == "issn" and (issn := normalise_issn(body)):

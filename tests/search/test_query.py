@@ -1,0 +1,66 @@
+"""Reading a query: terms, groups, filters, stems, identifiers; and what each backend makes of it."""
+
+from __future__ import annotations
+
+import pytest
+
+from repository.search.elastic import to_dsl
+from repository.search.embedded import to_fts
+from repository.search.query import Filters, QueryError, Term, parse
+
+
+def test_words_are_required_prefixes_and_fields_narrow():
+    q = parse("Oʻzbekiston title:tarixi")
+    assert q.groups == [(Term(None, ("ozbekiston",)),), (Term("title", ("tarixi",)),)]
+    assert to_fts(q) == '("ozbekiston"*) AND (title : "tarixi"*)'
+
+
+def test_or_joins_two_terms_and_not_leaves_out():
+    q = parse("a1b OR c2d NOT e3f -g4h")
+    assert [len(g) for g in q.groups] == [2]
+    assert [t.words for t in q.excluded] == [("e3f",), ("g4h",)]
+    assert to_fts(q) == '(("a1b"* OR "c2d"*)) NOT ("e3f"* OR "g4h"*)'
+    dsl = to_dsl(q)["bool"]
+    assert len(dsl["must"]) == 1 and len(dsl["must_not"]) == 2
+
+
+def test_phrases_are_exact_unless_starred_and_a_hyphenated_word_is_a_phrase():
+    assert parse('"ozbek tili"').groups[0][0] == Term(None, ("ozbek", "tili"), phrase=True, prefix=False)
+    assert parse('"ozbek ti"*').groups[0][0].prefix is True
+    assert parse("ilm-fan").groups[0][0] == Term(None, ("ilm", "fan"), phrase=True, prefix=False)
+    assert parse("bbk:78.3").groups[0][0] == Term("bbk", ("78", "3"), phrase=True, prefix=True)
+
+
+def test_a_russian_word_is_cut_to_its_stem_only_when_the_stem_is_its_prefix():
+    assert parse("библиотеки").groups[0][0].words == ("bibliotek",)
+    assert parse("ёлка").groups[0][0].words == ("yolka",)  # the stem (елк) folds to no prefix of yolka
+    assert parse("kitoblar").groups[0][0].words == ("kitoblar",)  # Latin: no Russian stemming
+
+
+def test_identifiers_are_normalised():
+    assert parse("0-306-40615-2").groups[0][0] == Term("isbn", ("9780306406157",), prefix=False)
+    assert parse("issn:03785955").groups[0][0] == Term("issn", ("0378", "5955"), phrase=True, prefix=False)
+    assert parse("isbn:12345").groups[0][0] == Term("isbn", ("12345",))  # not an ISBN: a plain prefix
+
+
+@pytest.mark.parametrize(
+    ("text", "years"),
+    [("year:1995", (1995, 1995)), ("year:1990-2000", (1990, 2000)), ("year:1990-", (1990, None)),
+     ("year:-2000", (None, 2000))],
+)  # fmt: skip
+def test_year_ranges(text: str, years: tuple):
+    f = parse(text).filters
+    assert (f.year_from, f.year_to) == years
+
+
+def test_facet_filters_from_the_query_and_from_outside_combine():
+    given = Filters()
+    given.add("decade", "1990")
+    q = parse("tarix lang:UZB type:book set:fond:asosiy", given)
+    assert q.filters.values == {"decade": ("1990",), "lang": ("uzb",), "type": ("book",), "set": ("fond:asosiy",)}
+    with pytest.raises(QueryError, match="no facet"):
+        Filters().add("colour", "red")
+
+
+def test_an_empty_query_is_every_record():
+    assert to_fts(parse("")) is None and to_dsl(parse(""))["bool"]["must"] == [{"match_all": {}}]
