@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 
 from repository.catalogue.models import Record
+from repository.errors import Unavailable
 from repository.metadata.identifiers import oai_identifier, record_path
 from repository.search import REINDEX_GENERATION, REINDEX_LAST, Filters, QueryError, catch_up, parse
 from repository.search.backend import MAX_WINDOW
@@ -42,6 +43,8 @@ def search(
         raise QueryError(f"page starts at 1 and size is 1 to {MAX_SIZE}")
     query = parse(text, filters)
     index = services.search
+    if getattr(index.backend, "outdated", False):
+        raise Unavailable("the search index was made by an earlier version of Kutubxona: run `kutubxona reindex`")
     catch_up(services.db, index)
     # a page past the deepest the engines serve is empty (as a page past the last is), not an error
     reachable = (page - 1) * size < MAX_WINDOW

@@ -9,8 +9,11 @@ reads them from the record itself; the tag tables follow Koha's and VuFind's MAR
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from repository.metadata import dc as dcmod
+from repository.metadata import marcxml
 from repository.metadata.crosswalk import year_of
 from repository.metadata.dc import DublinCore
 from repository.metadata.formats import Prepared
@@ -55,12 +58,25 @@ class Description:
 def describe(prepared: Prepared) -> Description:
     """The description of a prepared record, by search field."""
     if prepared.marc is not None:
-        out = _unimarc(prepared.marc) if prepared.flavour == "unimarc" else _marc21(prepared.marc)
-    else:
-        out = _dc(prepared.dc or DublinCore())
-    if out.year is None:
-        year = _YEAR.search(prepared.year or "")
-        out.year = int(year.group()) if year else None
+        return _marc(prepared.marc, prepared.flavour)
+    return _dc(prepared.dc or DublinCore())
+
+
+def describe_source(flavour: str, source: str) -> Description:
+    """The description of a record from its stored source: parsed only (no rendering, keys or hash)."""
+    if flavour == "dc":
+        return _dc(dcmod.parse(source))
+    return _marc(marcxml.parse_record(source), flavour)
+
+
+def _marc(rec: MarcRecord, flavour: str) -> Description:
+    out = _unimarc(rec) if flavour == "unimarc" else _marc21(rec)
+    if out.year is None:  # no year in 008 or 100: the first one of the publication statement
+        for f in rec.datafields("260", "264", "210"):
+            year = _YEAR.search(" ".join(f.values("cd")))
+            if year:
+                out.year = int(year.group())
+                break
     return out
 
 
@@ -116,36 +132,55 @@ def _classification(out: Description, f: DataField, name: str) -> None:
 # ------------------------------------------------------------------------------------------ MARC 21
 
 
-def _marc21(rec: MarcRecord) -> Description:
-    out = Description()
-    for f in rec.datafields("245", "246", "240", "130", "222", "210", "242", "740"):
-        out.add("title", _text(f, "abnp" if f.tag != "240" else "amnpr"))
-    for f in rec.datafields("100", "110", "111", "700", "710", "711", "720"):
+def _marc21_rules() -> dict[str, Callable[[Description, DataField], None]]:
+    """Tag -> what the field gives to the description (one pass over the record's fields)."""
+    rules: dict[str, Callable[[Description, DataField], None]] = {}
+
+    def on(tags: Iterable[str], rule: Callable[[Description, DataField], None]) -> None:
+        rules.update(dict.fromkeys(tags, rule))
+
+    def name(out: Description, f: DataField) -> None:
         out.add("author", _text(f, "abcdqn"))
-        out.add("title", _text(f, "tnp") if f.get("t") else None)  # name/title added entries
-    for f in rec.datafields("6XX"):
+        if f.get("t"):  # name/title added entries
+            out.add("title", _text(f, "tnp"))
+
+    def subject(out: Description, f: DataField) -> None:
         heading = _text(f, "abcdqtvxyz", " -- ")
         out.add("subject", heading)
-        if heading and f.tag in ("600", "610", "611", "630", "648", "650", "651", "653", "655"):
+        if heading and f.tag in _HEADINGS:
             out.subjects.append(heading)
-    for f in rec.datafields("440", "490", "800", "810", "811", "830"):
-        out.add("series", _text(f, "tv" if f.tag.startswith("8") and f.get("t") else "anpv"))
-    for f in rec.datafields("260", "264"):
-        out.add("publisher", _text(f, "abf"))
-    for f in rec.datafields("5XX"):
-        out.add("notes", _text(f))
-    for f in rec.datafields("080"):
-        out.add("udc", _text(f, "ab", ""))
-    for f in rec.datafields("084"):
-        _classification(out, f, "auto")
-    for f in rec.datafields("050", "082", "060"):
-        out.add("other", _text(f, "ab", ""))
-    for f in rec.datafields("090", "099", "852"):
-        out.add("callno", _text(f, "abhijk"))
-    _identifiers(out, rec, "020", "022", "035 024 028")
-    for f in rec.datafields("773"):
+
+    def host(out: Description, f: DataField) -> None:
         out.add("journal", _text(f, "tx"))
         out.add("journal", _text(f, "g"))
+
+    on(("245", "246", "130", "222", "210", "242", "740"), lambda out, f: out.add("title", _text(f, "abnp")))
+    on(("240",), lambda out, f: out.add("title", _text(f, "amnpr")))
+    on(("100", "110", "111", "700", "710", "711", "720"), name)
+    on((f"6{n:02d}" for n in range(100)), subject)
+    on(("440", "490"), lambda out, f: out.add("series", _text(f, "anpv")))
+    on(("800", "810", "811", "830"), lambda out, f: out.add("series", _text(f, "tv" if f.get("t") else "anpv")))
+    on(("260", "264"), lambda out, f: out.add("publisher", _text(f, "abf")))
+    on((f"5{n:02d}" for n in range(100)), lambda out, f: out.add("notes", _text(f)))
+    on(("080",), lambda out, f: out.add("udc", _text(f, "ab", "")))
+    on(("084",), lambda out, f: _classification(out, f, "auto"))
+    on(("050", "082", "060"), lambda out, f: out.add("other", _text(f, "ab", "")))
+    on(("090", "099", "852"), lambda out, f: out.add("callno", _text(f, "abhijk")))
+    on(("773",), host)
+    return rules
+
+
+_HEADINGS = frozenset(("600", "610", "611", "630", "648", "650", "651", "653", "655"))  # subject facet values
+_MARC21_RULES = _marc21_rules()
+
+
+def _marc21(rec: MarcRecord) -> Description:
+    out = Description()
+    for f in rec.fields:
+        rule = _MARC21_RULES.get(f.tag) if isinstance(f, DataField) else None
+        if rule is not None:
+            rule(out, f)
+    _identifiers(out, rec, "020", "022", "035 024 028")
     f008 = rec.control("008") or ""
     if len(f008) >= 11 and f008[7:11].isdigit():
         out.year = int(f008[7:11])

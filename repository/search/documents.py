@@ -10,8 +10,7 @@ from sqlalchemy.orm import Session
 
 from repository.catalogue import queries
 from repository.catalogue.models import FilePage, OAISet, Record, RecordFile, RecordSet
-from repository.metadata.description import describe
-from repository.metadata.formats import prepare_source
+from repository.metadata.description import describe_source
 from repository.search.fold import fold
 
 
@@ -76,7 +75,7 @@ def documents(session: Session, record_ids: Iterable[int]) -> list[Document]:
         for rec in session.scalars(select(Record).where(Record.id.in_(part)).order_by(Record.id)):
             doc = Document(rec.id, rec.local_id, rec.deleted, title=rec.title, kind=rec.kind)
             if not rec.deleted:
-                described = describe(prepare_source(rec.flavour, rec.source))
+                described = describe_source(rec.flavour, rec.source)
                 doc.fields = described.fields
                 doc.authors = described.fields.get("author", [])
                 doc.year = described.year

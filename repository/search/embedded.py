@@ -3,7 +3,8 @@
 Every field is written as its folded words (``fold.words``) and queried the same way, so the two
 Uzbek scripts and every apostrophe meet.  Ranking is BM25 with the field weights of
 ``query.TEXT_FIELDS``.  Beside the full-text table, ``facts`` holds what sorting needs and
-``facet`` one row per facet value, so that a result's facets are one GROUP BY over its hits.
+``tags`` one row per facet value of a document (as a number, clustered by document, so that
+counting the facets of a result reads each hit's values in one short range).
 """
 
 from __future__ import annotations
@@ -20,14 +21,17 @@ from repository.search.fold import words
 from repository.search.query import TEXT_FIELDS, Filters, Query, QueryError, Term
 
 COLUMNS = tuple(TEXT_FIELDS)
+VERSION = 2  # of the file's layout (PRAGMA user_version); a file of another layout is rebuilt by reindex
+_TABLES = ("docs", "vocab", "facts", "facet", "tag_names", "tags")
 _SCHEMA = f"""
 CREATE VIRTUAL TABLE IF NOT EXISTS docs USING fts5({", ".join(COLUMNS)},
     tokenize = "unicode61 remove_diacritics 0", prefix = '2 3 4');
 CREATE VIRTUAL TABLE IF NOT EXISTS vocab USING fts5vocab(docs, 'row');
 CREATE TABLE IF NOT EXISTS facts (rowid INTEGER PRIMARY KEY, year INTEGER, title_key TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS facet (rowid INTEGER NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS facet_value ON facet(name, value, rowid);
-CREATE INDEX IF NOT EXISTS facet_rowid ON facet(rowid);
+CREATE TABLE IF NOT EXISTS tag_names (id INTEGER PRIMARY KEY, name TEXT NOT NULL, value TEXT NOT NULL,
+    UNIQUE (name, value));
+CREATE TABLE IF NOT EXISTS tags (doc INTEGER NOT NULL, tag INTEGER NOT NULL, PRIMARY KEY (doc, tag)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS tags_tag ON tags(tag, doc);
 """
 _ORDER = {
     "relevance": "m.score DESC, m.rowid",
@@ -47,10 +51,20 @@ class EmbeddedIndex:
         self._writer = self._connect()
         self._lock = threading.Lock()
         self._local = threading.local()
+        self._tag_ids: dict[tuple[str, str], int] = {}
         with self._lock:
             self._writer.execute("PRAGMA journal_mode=WAL")
             self._writer.execute("PRAGMA synchronous=NORMAL")  # derived data: rebuilt by reindex if lost
+            version = self._writer.execute("PRAGMA user_version").fetchone()[0]
+            exists = self._writer.execute("SELECT 1 FROM sqlite_master WHERE name = 'docs'").fetchone()
+            #: made by another version: emptied, and searches refuse until ``kutubxona reindex`` publishes
+            self.outdated = bool(exists) and version != VERSION
+            if self.outdated:
+                for table in _TABLES:
+                    self._writer.execute(f"DROP TABLE IF EXISTS {table}")
             self._writer.executescript(_SCHEMA)
+            if not exists:
+                self._writer.execute(f"PRAGMA user_version = {VERSION}")
 
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, check_same_thread=False, timeout=30, isolation_level=None)
@@ -74,7 +88,7 @@ class EmbeddedIndex:
         with self._transaction() as conn:
             conn.executemany("DELETE FROM docs WHERE rowid = ?", ids)
             conn.executemany("DELETE FROM facts WHERE rowid = ?", ids)
-            conn.executemany("DELETE FROM facet WHERE rowid = ?", ids)
+            conn.executemany("DELETE FROM tags WHERE doc = ?", ids)
             conn.executemany(
                 f"INSERT INTO docs(rowid, {', '.join(COLUMNS)}) VALUES ({marks})",
                 [(d.record_id, *(" ".join(words(d.text(c))) for c in COLUMNS)) for d in live],
@@ -84,9 +98,20 @@ class EmbeddedIndex:
                 [(d.record_id, d.year, d.sort_title()) for d in live],
             )
             conn.executemany(
-                "INSERT INTO facet(rowid, name, value) VALUES (?, ?, ?)",
-                [(d.record_id, n, v) for d in live for n, values in d.facets().items() for v in values],
-            )
+                "INSERT OR IGNORE INTO tags(doc, tag) VALUES (?, ?)",
+                [(d.record_id, self._tag_id(conn, n, v)) for d in live for n, values in d.facets().items()
+                 for v in values],
+            )  # fmt: skip
+
+    def _tag_id(self, conn: sqlite3.Connection, name: str, value: str) -> int:
+        """The number of a facet value, given one the first time it is seen."""
+        key = (name, value)
+        found = self._tag_ids.get(key)
+        if found is None:
+            conn.execute("INSERT OR IGNORE INTO tag_names(name, value) VALUES (?, ?)", key)
+            found = conn.execute("SELECT id FROM tag_names WHERE name = ? AND value = ?", key).fetchone()[0]
+            self._tag_ids[key] = found
+        return found
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -102,12 +127,15 @@ class EmbeddedIndex:
     def new_generation(self) -> str:
         """Empty the index: the embedded backend rebuilds in place."""
         with self._transaction() as conn:
-            for table in ("docs", "facts", "facet"):
+            for table in ("docs", "facts", "tags"):
                 conn.execute(f"DELETE FROM {table}")
         return "main"
 
     def publish(self, generation: str) -> None:
-        """Nothing to swap: the one generation is the one searched."""
+        """Nothing to swap (the one generation is the one searched): the file is of this version now."""
+        with self._lock:
+            self._writer.execute(f"PRAGMA user_version = {VERSION}")
+        self.outdated = False
 
     # ------------------------------------------------------------------------------- reading
 
@@ -119,8 +147,11 @@ class EmbeddedIndex:
             raise QueryError(f"page {page} is beyond the first {MAX_WINDOW} hits; narrow the search")
         where, params = _filters(query.filters)
         expression = to_fts(query)
-        if expression:
-            weights = ", ".join(str(w) for w in TEXT_FIELDS.values())
+        weights = ", ".join(str(w) for w in TEXT_FIELDS.values())
+        if expression and not query.filters:
+            fill = f"SELECT rowid, -bm25(docs, {weights}) FROM docs WHERE docs MATCH ?"
+            params = [expression]
+        elif expression:
             fill = (f"SELECT docs.rowid, -bm25(docs, {weights}) FROM docs JOIN facts f ON f.rowid = docs.rowid "
                     f"WHERE docs MATCH ? AND {where}")  # fmt: skip
             params = [expression, *params]
@@ -141,9 +172,11 @@ class EmbeddedIndex:
         ).fetchall()
         counted: dict[str, list[tuple[str, int]]] = {}
         if facets and total:
+            # from each hit to its tags (CROSS JOIN keeps that order): a short range of the clustered table
             grouped = conn.execute(
-                "SELECT name, value, count(*) AS n FROM facet JOIN temp.m USING (rowid) GROUP BY name, value "
-                "ORDER BY name, n DESC, value"
+                "SELECT t.name, t.value, g.n FROM (SELECT tag, count(*) AS n FROM temp.m m CROSS JOIN tags "
+                "ON tags.doc = m.rowid GROUP BY tag) g JOIN tag_names t ON t.id = g.tag "
+                "ORDER BY t.name, g.n DESC, t.value"
             )
             for name, value, n in grouped:
                 found = counted.setdefault(name, [])
@@ -196,7 +229,8 @@ def _filters(filters: Filters) -> tuple[str, list[object]]:
         params.append(filters.year_to)
     for name, values in filters.values.items():
         marks = ", ".join("?" * len(values))
-        clauses.append(f"f.rowid IN (SELECT rowid FROM facet WHERE name = ? AND value IN ({marks}))")
+        clauses.append(f"f.rowid IN (SELECT doc FROM tags WHERE tag IN "
+                       f"(SELECT id FROM tag_names WHERE name = ? AND value IN ({marks})))")  # fmt: skip
         params += [name, *values]
     return " AND ".join(clauses), params
 

@@ -62,21 +62,38 @@ def to_latin(text: str) -> str:
     return "".join(out)
 
 
+# fold's own path to the same Latin, for lower-case text: one regex pass for the context rules, then a
+# table; about five times faster than ``to_latin``'s loop, which stays the readable statement of the rules
+_VOWEL_CLASS = "аеёиоуэюяўы"
+_CONTEXT = re.compile(rf"(?:(?<![^\W\d_])|(?<=[{_VOWEL_CLASS}ъь]))е|(?<=[{_VOWEL_CLASS}])ц|сҳ")
+_CONTEXT_LATIN = {"е": "ye", "ц": "ts", "сҳ": "sʼh"}
+_LOWER_TABLE = str.maketrans({**_LETTERS, "е": "e", "ц": "s"})
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
+
+
 def fold(text: str) -> str:
     """The search key of ``text``: Latin, lower case, no diacritics, no apostrophes."""
-    text = to_latin(text).lower().translate(_TURKISH)
+    text = text.lower()
+    if _CYRILLIC.search(text):
+        text = _CONTEXT.sub(lambda m: _CONTEXT_LATIN[m.group()], text).translate(_LOWER_TABLE)
+    text = _APOSTROPHES.sub("", text.translate(_TURKISH))  # first: most Uzbek Latin is ASCII without them
+    if text.isascii():
+        return text
     decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _APOSTROPHES.sub("", plain)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 # A word: letters and digits, with the apostrophes that belong inside Uzbek words (oʻ, gʻ, tutuq belgisi)
 WORD = re.compile(r"\w(?:[\w\u02bb\u02bc'`\u2018\u2019\u02bf\u02be]*\w)?")
 
 
+_FOLDED_WORD = re.compile(r"[^\W_]+")
+
+
 def words(text: str) -> list[str]:
-    """The folded words of ``text``, as both the index and queries see them (``Oʻzbek-tili`` -> ozbek, tili)."""
-    out: list[str] = []
-    for word in WORD.findall(text):
-        out.extend(re.findall(r"[^\W_]+", fold(word)))
-    return out
+    """The folded words of ``text``, as both the index and queries see them (``Oʻzbek-tili`` -> ozbek, tili).
+
+    Folding drops apostrophes, so folding the whole text and splitting it gives the words ``WORD``
+    finds, each folded: ``oʻzbek`` stays one word.
+    """
+    return _FOLDED_WORD.findall(fold(text)) if text else []

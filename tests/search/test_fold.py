@@ -52,3 +52,24 @@ def test_latin_text_is_left_as_it_is_by_to_latin_and_folded_by_fold():
     assert to_latin("O'zbek tili, 1995") == "O'zbek tili, 1995"
     assert fold("O'zbek tili, 1995") == "ozbek tili, 1995"
     assert fold("don't") == "dont"  # the same fold for the text and the query: they meet
+
+
+def test_folds_fast_path_agrees_with_the_rules_as_written():
+    """``fold`` takes a faster path than ``to_latin``: on the sample's words and on random letters, they agree."""
+    import random
+    import unicodedata
+
+    from repository.metadata.sample import _AUTHORS, _SUBJECTS, _titles
+    from repository.search.fold import _APOSTROPHES, _TURKISH
+
+    def by_the_rules(text: str) -> str:
+        plain = unicodedata.normalize("NFKD", to_latin(text).lower().translate(_TURKISH))
+        return _APOSTROPHES.sub("", "".join(ch for ch in plain if not unicodedata.combining(ch)))
+
+    texts = [
+        t for lang in ("uzb", "uzb-cyrl", "rus", "eng") for t in (*_titles(lang), *_AUTHORS[lang], *_SUBJECTS[lang])
+    ]
+    rng = random.Random(1)
+    letters = "аеёиоуэюяўыбвгдежзийклмнпрстфхцчшщъьқғҳ АЕЦСҲЪ-'ʻ1"
+    texts += ["".join(rng.choice(letters) for _ in range(40)) for _ in range(2000)]
+    assert [fold(t) for t in texts] == [by_the_rules(t) for t in texts]
