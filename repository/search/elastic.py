@@ -129,7 +129,8 @@ class ElasticIndex:
         self._ensure()
         body: dict = {
             "query": to_dsl(query),
-            "sort": _SORT[sort],
+            # an empty query is a browse: newest first, as on the embedded backend
+            "sort": [{"rid": "desc"}] if sort == "relevance" and not query.groups else _SORT[sort],
             "from": (page - 1) * size,
             "size": min(size, MAX_WINDOW - (page - 1) * size),
             "track_total_hits": True,

@@ -28,6 +28,8 @@ CREATE VIRTUAL TABLE IF NOT EXISTS docs USING fts5({", ".join(COLUMNS)},
     tokenize = "unicode61 remove_diacritics 0", prefix = '2 3 4');
 CREATE VIRTUAL TABLE IF NOT EXISTS vocab USING fts5vocab(docs, 'row');
 CREATE TABLE IF NOT EXISTS facts (rowid INTEGER PRIMARY KEY, year INTEGER, title_key TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS facts_title ON facts(title_key, rowid);
+CREATE INDEX IF NOT EXISTS facts_year ON facts(year DESC, rowid);
 CREATE TABLE IF NOT EXISTS tag_names (id INTEGER PRIMARY KEY, name TEXT NOT NULL, value TEXT NOT NULL,
     UNIQUE (name, value));
 CREATE TABLE IF NOT EXISTS tags (doc INTEGER NOT NULL, tag INTEGER NOT NULL, PRIMARY KEY (doc, tag)) WITHOUT ROWID;
@@ -35,9 +37,10 @@ CREATE INDEX IF NOT EXISTS tags_tag ON tags(tag, doc);
 """
 _ORDER = {
     "relevance": "m.score DESC, m.rowid",
-    "year": "f.year IS NULL, f.year DESC, m.rowid",
+    "year": "f.year DESC, m.rowid",  # DESC puts the records without a year last
     "title": "f.title_key, m.rowid",
 }
+_BROWSE = {"relevance": "f.rowid DESC", "year": "f.year DESC, f.rowid", "title": "f.title_key, f.rowid"}
 
 
 class EmbeddedIndex:
@@ -147,6 +150,8 @@ class EmbeddedIndex:
             raise QueryError(f"page {page} is beyond the first {MAX_WINDOW} hits; narrow the search")
         where, params = _filters(query.filters)
         expression = to_fts(query)
+        if not expression and not query.filters:
+            return self._browse(page, size, sort, facets)
         weights = ", ".join(str(w) for w in TEXT_FIELDS.values())
         if expression and not query.filters:
             fill = f"SELECT rowid, -bm25(docs, {weights}) FROM docs WHERE docs MATCH ?"
@@ -170,19 +175,20 @@ class EmbeddedIndex:
             "LIMIT ? OFFSET ?",
             (size, (page - 1) * size),
         ).fetchall()
-        counted: dict[str, list[tuple[str, int]]] = {}
-        if facets and total:
-            # from each hit to its tags (CROSS JOIN keeps that order): a short range of the clustered table
-            grouped = conn.execute(
-                "SELECT t.name, t.value, g.n FROM (SELECT tag, count(*) AS n FROM temp.m m CROSS JOIN tags "
-                "ON tags.doc = m.rowid GROUP BY tag) g JOIN tag_names t ON t.id = g.tag "
-                "ORDER BY t.name, g.n DESC, t.value"
-            )
-            for name, value, n in grouped:
-                found = counted.setdefault(name, [])
-                if len(found) < FACET_SIZES.get(name, 10):
-                    found.append((value, n))
+        # from each hit to its tags (CROSS JOIN keeps that order): a short range of the clustered table
+        counts = "SELECT tag, count(*) AS n FROM temp.m m CROSS JOIN tags ON tags.doc = m.rowid GROUP BY tag"
+        counted = _facets(conn, counts) if facets and total else {}
         return Results(total, [Hit(rid, score) for rid, score in rows], counted)
+
+    def _browse(self, page: int, size: int, sort: str, facets: bool) -> Results:
+        """Every record (an empty query): from the indexes of ``facts`` and ``tags``, with no list of hits."""
+        conn = self._reader()
+        total = conn.execute("SELECT count(*) FROM facts").fetchone()[0]
+        rows = conn.execute(
+            f"SELECT f.rowid FROM facts f ORDER BY {_BROWSE[sort]} LIMIT ? OFFSET ?", (size, (page - 1) * size)
+        ).fetchall()
+        counted = _facets(conn, "SELECT tag, count(*) AS n FROM tags GROUP BY tag") if facets and total else {}
+        return Results(total, [Hit(rid, 0.0) for (rid,) in rows], counted)
 
     def suggest(self, words: list[str]) -> dict[str, str]:
         """For each word the index lacks, the closest one it holds (``spelling_distance``), most used first."""
@@ -216,6 +222,20 @@ class EmbeddedIndex:
         if conn is not None:
             conn.close()
             self._local.conn = None
+
+
+def _facets(conn: sqlite3.Connection, counts: str) -> dict[str, list[tuple[str, int]]]:
+    """The most frequent values of each facet, from ``counts`` (tag, n)."""
+    counted: dict[str, list[tuple[str, int]]] = {}
+    grouped = conn.execute(
+        f"SELECT t.name, t.value, g.n FROM ({counts}) g JOIN tag_names t ON t.id = g.tag "
+        "ORDER BY t.name, g.n DESC, t.value"
+    )
+    for name, value, n in grouped:
+        found = counted.setdefault(name, [])
+        if len(found) < FACET_SIZES.get(name, 10):
+            found.append((value, n))
+    return counted
 
 
 def _filters(filters: Filters) -> tuple[str, list[object]]:

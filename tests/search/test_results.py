@@ -51,3 +51,10 @@ def test_did_you_mean_from_the_index_vocabulary(cli: Cli, corpus: None):
     assert search(cli, "kutubxonalar")["suggestion"] is None
     plain = cli("search", "grammatikasu")
     assert "did you mean: grammatikasi" in plain.stderr
+
+
+def test_an_empty_query_browses_newest_first_with_the_whole_catalogues_facets(cli: Cli, corpus: None):
+    result = search(cli, "--limit", "3", "***")
+    assert [h["id"] for h in result["hits"]] == ["A1", "H1", "S7"] and result["total"] == 9
+    assert {f["value"]: f["count"] for f in result["facets"]["lang"]} == {"uzb": 6, "rus": 2, "eng": 1}
+    assert ids(cli, "--sort", "year", "***")[:2] == ["A1", "S7"]  # 2020, then 2015
