@@ -104,13 +104,14 @@ def peak_rss_mb(pid: int) -> float:
     return total / 1024
 
 
-def serve(db_url: str, var: Path) -> tuple[subprocess.Popen, int]:
+def serve(db_url: str, var: Path, settings: dict | None = None) -> tuple[subprocess.Popen, int]:
     """Serve the way ``kutubxona serve`` does (it is that command: gunicorn, 2 gthread workers of 8 threads)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "KUTUBXONA_DATABASE_URL": db_url, "KUTUBXONA_VAR_DIR": str(var),
-           "KUTUBXONA_AUTO_MIGRATE": "no", "KUTUBXONA_OAI_MAX_CONCURRENT": "16"}  # fmt: skip
+           "KUTUBXONA_AUTO_MIGRATE": "no", "KUTUBXONA_OAI_MAX_CONCURRENT": "16",
+           **{f"KUTUBXONA_{k}": str(v) for k, v in (settings or {}).items()}}  # fmt: skip
     proc = subprocess.Popen(
         [sys.executable, "-m", "repository.cli", "serve", "--port", str(port)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,

@@ -24,10 +24,8 @@ import os
 import platform
 import random
 import signal
-import socket
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -53,8 +51,9 @@ QUERIES = {
 }  # fmt: skip
 
 
-def _import_bench():  # noqa: ANN202
-    spec = importlib.util.spec_from_file_location("bench_import", ROOT / "bench" / "import.py")
+def _bench(name: str):  # noqa: ANN202
+    """Another benchmark's module (bench/ is not a package): the record generator, the server starter."""
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -116,22 +115,6 @@ def reindex(conf: dict) -> tuple[int, float]:
     return result["indexed"], seconds
 
 
-def serve(conf: dict) -> tuple[subprocess.Popen, int]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, **{f"KUTUBXONA_{k}": str(v) for k, v in conf.items()}, "KUTUBXONA_AUTO_MIGRATE": "no"}
-    proc = subprocess.Popen([sys.executable, "-m", "repository.cli", "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)  # fmt: skip
-    for _ in range(150):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return proc, port
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("kutubxona serve did not start")
-
-
 def mixed(count: int) -> list[tuple[str, str]]:
     """``count`` (kind, query string) pairs, every kind in turn."""
     flat = [(kind, q) for kind, queries in QUERIES.items() for q in queries]
@@ -181,18 +164,6 @@ def bare_fts(index: Path, queries: list[tuple[str, str]]) -> list[float]:
     return out
 
 
-def peak_rss_mb(pid: int) -> float:
-    pids = [pid]
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        pids += [int(p) for p in (task / "children").read_text().split()]
-    total = 0
-    for p in pids:
-        for line in Path(f"/proc/{p}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                total += int(line.split()[1])
-    return total / 1024
-
-
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
@@ -201,11 +172,12 @@ def pct(values: list[float], q: float) -> float:
 def measure(name: str, conf: dict, queries: list[tuple[str, str]], rows: list[dict]) -> None:
     indexed, seconds = reindex(conf)
     print(f"  {name}: reindexed {indexed} records in {seconds:.1f} s ({indexed / seconds:,.0f} docs/s)")
-    proc, port = serve(conf)
+    oai = _bench("oai")
+    proc, port = oai.serve(conf["DATABASE_URL"], Path(conf["VAR_DIR"]), conf)
     try:
         run_queries(port, queries[:20])  # warm the caches and the workers' connections
         times = run_queries(port, queries)
-        rss = peak_rss_mb(proc.pid)
+        rss = oai.peak_rss_mb(proc.pid)
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
@@ -223,7 +195,7 @@ def main() -> None:
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     work = Path(tempfile.mkdtemp(prefix="kx-search-"))
     data = work / "records.mrc"
-    _import_bench().build(data, args.records, "utf-8")
+    _bench("import").build(data, args.records, "utf-8")
     var = work / "var"
     conf = settings(f"sqlite:///{work / 'catalogue.sqlite3'}", var)
     import_seconds = load(data, conf)

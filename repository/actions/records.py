@@ -98,10 +98,6 @@ def public_view(services: Services, local_id: str) -> dict:
              "url": file_url(services.base_url, rec.local_id, f.name) if queries.is_public(f) else None}
             for f in files
         ],  # fmt: skip
-        "hosts": [
-            {"title": h.record.title if h.record else h.title, "part": h.part,
-             "id": h.record.local_id if h.record else None}
-            for h in hosts
-        ],  # fmt: skip
+        "hosts": [h.as_json() for h in hosts],
         "parts": [{"id": p.local_id, "title": p.title, "year": p.year, "part": part} for p, part in parts],
     }

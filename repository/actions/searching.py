@@ -10,9 +10,10 @@ from sqlalchemy import func, select
 from repository.catalogue.models import Record
 from repository.errors import Unavailable
 from repository.metadata.identifiers import oai_identifier, record_path
-from repository.search import REINDEX_GENERATION, REINDEX_LAST, Filters, QueryError, catch_up, parse
+from repository.search import REINDEX_GENERATION, REINDEX_LAST, Filters, Query, QueryError, catch_up, parse
 from repository.search.backend import MAX_WINDOW
 from repository.search.documents import Document, documents
+from repository.search.fold import WORD, words
 from repository.search.query import SORTS
 from repository.search.snippets import snippets
 
@@ -43,7 +44,7 @@ def search(
         raise QueryError(f"page starts at 1 and size is 1 to {MAX_SIZE}")
     query = parse(text, filters)
     index = services.search
-    if getattr(index.backend, "outdated", False):
+    if index.backend.outdated:
         raise Unavailable("the search index was made by an earlier version of Kutubxona: run `kutubxona reindex`")
     catch_up(services.db, index)
     # a page past the deepest the engines serve is empty (as a page past the last is), not an error
@@ -75,7 +76,7 @@ def search(
     }
 
 
-def _hit(services: Services, doc: Document, score: float, query) -> dict:  # noqa: ANN001
+def _hit(services: Services, doc: Document, score: float, query: Query) -> dict:
     out = {
         "id": doc.local_id,
         "oai_identifier": oai_identifier(services.repository_id, doc.local_id),
@@ -88,16 +89,11 @@ def _hit(services: Services, doc: Document, score: float, query) -> dict:  # noq
         "snippets": [s.as_json() for s in snippets(doc, query)],
     }
     if doc.hosts:
-        host = doc.hosts[0]
-        out["host"] = {
-            "title": host.record.title if host.record else host.title,
-            "part": host.part,
-            "id": host.record.local_id if host.record else None,
-        }
+        out["host"] = doc.hosts[0].as_json()
     return out
 
 
-def _suggestion(found: dict[str, str], query) -> str | None:  # noqa: ANN001
+def _suggestion(found: dict[str, str], query: Query) -> str | None:
     """The query with its unknown words replaced by the index's closest ones, or None."""
     if not found:
         return None
@@ -108,8 +104,7 @@ def _suggestion(found: dict[str, str], query) -> str | None:  # noqa: ANN001
 
 
 def _replace_word(text: str, folded: str, better: str) -> str:
-    from repository.search.fold import WORD, words
-
+    """``text`` with the first word that folds to ``folded`` replaced by ``better``."""
     for match in WORD.finditer(text):
         if words(match.group()) == [folded]:
             return text[: match.start()] + better + text[match.end() :]

@@ -183,6 +183,14 @@ class Host:
     part: str
     record: Record | None
 
+    def as_json(self) -> dict:
+        """The host as search hits and the API show it: the held record's title and id when there is one."""
+        return {
+            "title": self.record.title if self.record else self.title,
+            "part": self.part,
+            "id": self.record.local_id if self.record else None,
+        }
+
 
 def hosts_of(session: Session, record_ids: list[int]) -> dict[int, list[Host]]:
     """Each record's host items, in field order, resolved through match keys (a deleted host is not held)."""

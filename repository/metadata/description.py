@@ -17,7 +17,7 @@ from repository.metadata import marcxml
 from repository.metadata.crosswalk import year_of
 from repository.metadata.dc import DublinCore
 from repository.metadata.formats import Prepared
-from repository.metadata.identifiers import normalise_isbn, normalise_issn
+from repository.metadata.identifiers import isbn_forms, normalise_isbn, normalise_issn
 from repository.metadata.marc import DataField, MarcRecord
 
 _CONTROL_CODES = frozenset("0123456789")  # $0-$9: links, sources, field linkage: not description
@@ -87,19 +87,6 @@ def host_links(prepared: Prepared) -> list[HostLink]:
     if prepared.flavour == "unimarc":
         return [_unimarc_host(f) for f in prepared.marc.datafields("461", "463")]
     return [_marc21_host(f) for f in prepared.marc.datafields("773")]
-
-
-def isbn_forms(text: str) -> list[str]:
-    """The ISBN-13 and (for 978 ones) ISBN-10 digits of an ISBN in ``text``: a query for either finds both."""
-    isbn13 = normalise_isbn(text)
-    if not isbn13:
-        return []
-    if not isbn13.startswith("978"):
-        return [isbn13]
-    core = isbn13[3:12]
-    check = sum((10 - i) * int(c) for i, c in enumerate(core)) % 11
-    digit = (11 - check) % 11
-    return [isbn13, core + ("X" if digit == 10 else str(digit))]
 
 
 def _text(f: DataField, codes: str | None = None, sep: str = " ") -> str:

@@ -56,6 +56,19 @@ def normalise_isbn(text: str) -> str | None:
     return None
 
 
+def isbn_forms(text: str) -> list[str]:
+    """The ISBN-13 and (for 978 ones) ISBN-10 digits of an ISBN in ``text``: a query for either finds both."""
+    isbn13 = normalise_isbn(text)
+    if not isbn13:
+        return []
+    if not isbn13.startswith("978"):
+        return [isbn13]
+    core = isbn13[3:12]
+    check = sum((10 - i) * int(c) for i, c in enumerate(core)) % 11
+    digit = (11 - check) % 11
+    return [isbn13, core + ("X" if digit == 10 else str(digit))]
+
+
 _ISSN = re.compile(r"(\d{4})-?(\d{3}[\dXx])")
 
 

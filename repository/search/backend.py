@@ -43,12 +43,13 @@ class Backend(Protocol):
     """A search index.  Documents are written in generations: a reindex fills a new one, then publishes it."""
 
     name: str
+    outdated: bool  # the index was made by another version: searches wait for ``kutubxona reindex``
 
     def update(self, docs: Iterable[Document], generation: str | None = None) -> None:
         """Put these documents in the published generation (or in ``generation``); deleted ones are taken out."""
 
     def search(self, query: Query, page: int, size: int, sort: str, facets: bool = True) -> Results:
-        """One page (1-based) of the records matching ``query``, sorted by relevance, year or title."""
+        """One page (1-based, within ``MAX_WINDOW``) of the records matching ``query``, sorted by one of ``SORTS``."""
 
     def suggest(self, words: list[str]) -> dict[str, str]:
         """For folded words the index does not hold, a close word it does (spelling: "did you mean")."""

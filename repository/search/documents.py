@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from repository.catalogue import queries
 from repository.catalogue.models import FilePage, OAISet, Record, RecordFile, RecordSet
 from repository.metadata.description import describe_source
-from repository.search.fold import fold
+from repository.search.fold import fold, words
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,6 @@ class Document:
     local_id: str
     deleted: bool = False
     title: str = ""
-    authors: list[str] = field(default_factory=list)
     fields: dict[str, list[str]] = field(default_factory=dict)  # search field -> values
     pages: list[Page] = field(default_factory=list)
     year: int | None = None
@@ -40,6 +39,15 @@ class Document:
     subjects: list[str] = field(default_factory=list)
     sets: list[str] = field(default_factory=list)
     hosts: list[queries.Host] = field(default_factory=list)
+
+    @property
+    def authors(self) -> list[str]:
+        """The record's names, as its description gives them."""
+        return self.fields.get("author", [])
+
+    def words(self, name: str) -> str:
+        """The folded words of one search field, as both backends index them."""
+        return " ".join(words(self.text(name)))
 
     def text(self, name: str) -> str:
         """The values of one search field, one per line (the full text: every page)."""
@@ -77,7 +85,6 @@ def documents(session: Session, record_ids: Iterable[int]) -> list[Document]:
             if not rec.deleted:
                 described = describe_source(rec.flavour, rec.source)
                 doc.fields = described.fields
-                doc.authors = described.fields.get("author", [])
                 doc.year = described.year
                 doc.languages = described.languages
                 doc.subjects = described.subjects

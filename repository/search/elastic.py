@@ -20,7 +20,6 @@ from opensearchpy.exceptions import NotFoundError, OpenSearchException, RequestE
 from repository.errors import Unavailable
 from repository.search.backend import FACET_SIZES, MAX_WINDOW, Hit, Results, spelling_distance
 from repository.search.documents import Document
-from repository.search.fold import words
 from repository.search.query import FACETS, TEXT_FIELDS, Filters, Query, QueryError, Term
 
 _TEXT = {"type": "text", "analyzer": "whitespace", "copy_to": "spell"}
@@ -48,6 +47,7 @@ class ElasticIndex:
     """Documents in ``ALIAS-<time>`` behind the alias ``ALIAS``, created on first use."""
 
     name = "elasticsearch"
+    outdated = False  # an index of another layout is never searched: a reindex makes a new one
 
     def __init__(self, url: str, alias: str, timeout: float = 10.0) -> None:
         self.client = OpenSearch(url, timeout=timeout, max_retries=1, retry_on_timeout=False)
@@ -122,17 +122,13 @@ class ElasticIndex:
 
     def search(self, query: Query, page: int, size: int, sort: str, facets: bool = True) -> Results:
         """One page of the records matching ``query``, with the facets of all of them."""
-        if sort not in _SORT:
-            raise QueryError(f"sort by relevance, year or title, not {sort!r}")
-        if (page - 1) * size >= MAX_WINDOW:
-            raise QueryError(f"page {page} is beyond the first {MAX_WINDOW} hits; narrow the search")
         self._ensure()
         body: dict = {
             "query": to_dsl(query),
             # an empty query is a browse: newest first, as on the embedded backend
             "sort": [{"rid": "desc"}] if sort == "relevance" and not query.groups else _SORT[sort],
             "from": (page - 1) * size,
-            "size": min(size, MAX_WINDOW - (page - 1) * size),
+            "size": size,
             "track_total_hits": True,
             "_source": False,
         }
@@ -195,7 +191,7 @@ def _source(doc: Document) -> dict:
         "local_id": doc.local_id,
         "year": doc.year,
         "title_key": doc.sort_title(),
-        **{name: " ".join(words(doc.text(name))) for name in TEXT_FIELDS},
+        **{name: doc.words(name) for name in TEXT_FIELDS},
     }
     for name, values in doc.facets().items():
         source[f"facet_{name}"] = values

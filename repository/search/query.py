@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 import snowballstemmer
 
 from repository.errors import KutubxonaError
-from repository.metadata.description import isbn_forms
-from repository.metadata.identifiers import normalise_issn
+from repository.metadata.identifiers import isbn_forms, normalise_issn
 from repository.search.fold import fold, words
 
 #: the fields of a document that hold text, with their relevance weight (title over author ...)

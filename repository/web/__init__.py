@@ -50,15 +50,16 @@ def _error_page(exc: KutubxonaError) -> tuple[Any, int]:
 def error_answer(code: int, message: str) -> tuple[Any, int]:
     """An error as the client reads it: JSON under /api/, a page elsewhere."""
     if request.path.startswith("/api/"):
-        response = jsonify(error=message)
-        response.headers["Access-Control-Allow-Origin"] = "*"
-        return response, code
+        return jsonify(error=message), code
     return render_template("error.html", code=code, message=message), code
 
 
 def _safety_headers(response: Response) -> Response:
     # a browser must never guess a type (an uploaded file read as HTML would run as our page)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if request.path.startswith("/api/"):  # read-only and public: any site may read it from a browser
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Access-Control-Allow-Methods"] = "GET, OPTIONS"
     if response.mimetype == "text/html":
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("Referrer-Policy", "same-origin")

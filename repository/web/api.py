@@ -46,14 +46,6 @@ def openapi() -> Response:
     return jsonify(document(services().base_url))
 
 
-@bp.after_request
-def _cors(response: Response) -> Response:
-    # read-only and public: any site may read it from a browser
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Access-Control-Allow-Methods"] = "GET, OPTIONS"
-    return response
-
-
 def _number(name: str, default: int) -> int:
     value = request.args.get(name)
     if value is None:

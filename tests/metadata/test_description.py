@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from repository.metadata import dc as dcmod
-from repository.metadata.description import describe, host_links, isbn_forms
+from repository.metadata.description import describe, host_links
 from repository.metadata.formats import prepare_dc, prepare_marc
+from repository.metadata.identifiers import isbn_forms
 from repository.metadata.marc import ControlField, DataField, MarcRecord
 
 
