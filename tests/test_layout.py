@@ -144,6 +144,8 @@ def test_nothing_imports_the_entry_points():
         ("opensearchpy", "repository.search.elastic"),
         ("snowballstemmer", "repository.search.query"),
         ("rapidfuzz", "repository.search.backend"),
+        ("segno", "repository.web.qrcodes"),
+        ("babel.messages", "repository.web.i18n"),
     ],
 )
 def test_each_library_of_a_format_or_service_lives_in_one_module(library: str, home: str):

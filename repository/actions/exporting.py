@@ -6,6 +6,7 @@ never silently truncated or dropped.
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from repository.catalogue import in_set, queries, set_ids
 from repository.catalogue.models import Record, RecordFormat
-from repository.errors import NotFound
+from repository.errors import KutubxonaError, NotFound
 from repository.metadata import marcxml
 from repository.metadata.marc import TooLongForISO2709, to_iso2709
 
@@ -36,9 +37,11 @@ class ExportReport:
     problems: list[dict[str, str]] = field(default_factory=list)
 
 
-def _selected(since: datetime | None, spec: str | None) -> list[ColumnElement[bool]]:
-    """The records an export takes: live ones, changed since ``since``, in set ``spec``."""
+def _selected(since: datetime | None, spec: str | None, local_id: str | None = None) -> list[ColumnElement[bool]]:
+    """The records an export takes: live ones, changed since ``since``, in set ``spec`` (or the one ``local_id``)."""
     conditions = [Record.deleted.is_(False)]
+    if local_id is not None:
+        conditions.append(Record.local_id == local_id)
     if since is not None:
         conditions.append(Record.datestamp >= since)
     if spec is not None:
@@ -47,13 +50,13 @@ def _selected(since: datetime | None, spec: str | None) -> list[ColumnElement[bo
 
 
 def _records(
-    session: Session, since: datetime | None, spec: str | None, prefix: str | None = None
+    session: Session, since: datetime | None, spec: str | None, prefix: str | None = None, local_id: str | None = None
 ) -> Iterator[tuple[Record, bytes | None]]:
     """Live records in id order (with their payload in ``prefix``), read in keyset pages: memory stays flat."""
     last = 0
     while True:
         stmt = select(Record, RecordFormat.xml) if prefix is not None else select(Record)
-        stmt = stmt.where(*_selected(since, spec), Record.id > last)
+        stmt = stmt.where(*_selected(since, spec, local_id), Record.id > last)
         if prefix is not None:
             stmt = stmt.join(RecordFormat, and_(RecordFormat.record_id == Record.id, RecordFormat.prefix == prefix))
         page = session.execute(stmt.order_by(Record.id).limit(500)).all()
@@ -65,28 +68,31 @@ def _records(
         session.expunge_all()
 
 
-def _any_unimarc(session: Session, since: datetime | None, spec: str | None) -> bool:
+def _any_unimarc(session: Session, since: datetime | None, spec: str | None, local_id: str | None) -> bool:
     """True when the records an export selects include a UNIMARC one."""
-    return (
-        session.scalar(select(Record.id).where(*_selected(since, spec), Record.flavour == "unimarc").limit(1))
-        is not None
-    )
+    selected = _selected(since, spec, local_id)
+    return session.scalar(select(Record.id).where(*selected, Record.flavour == "unimarc").limit(1)) is not None
 
 
 def export(
-    session: Session, fmt: str, out: BinaryIO, since: datetime | None = None, spec: str | None = None
+    session: Session,
+    fmt: str,
+    out: BinaryIO,
+    since: datetime | None = None,
+    spec: str | None = None,
+    local_id: str | None = None,
 ) -> ExportReport:
-    """Write every live record (changed since ``since``, in ``spec``) to ``out`` in ``fmt``."""
+    """Write every live record (changed since ``since``, in ``spec``; or the one ``local_id``) to ``out`` in ``fmt``."""
     report = ExportReport()
     # UNIMARC is not MARC 21: a MARCXML export holding any is a MarcXchange collection (ISO 25577),
     # each record saying its format; one of MARC 21 alone stays MARC21slim, as readers expect
-    exchange = fmt == "marcxml" and _any_unimarc(session, since, spec)
+    exchange = fmt == "marcxml" and _any_unimarc(session, since, spec, local_id)
     if fmt == "marcxml":
         namespace = marcxml.MARCXCHANGE_NS if exchange else marcxml.SLIM_NS
         out.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<collection xmlns="{namespace}">\n'.encode())
     elif fmt == "oai_dc":
         out.write(b'<?xml version="1.0" encoding="UTF-8"?>\n<records>\n')
-    for rec, xml in _records(session, since, spec, "oai_dc" if fmt == "oai_dc" else None):
+    for rec, xml in _records(session, since, spec, "oai_dc" if fmt == "oai_dc" else None, local_id):
         if xml is not None:
             out.write(xml + b"\n")
             report.written += 1
@@ -147,3 +153,21 @@ def write_rejected(services: Services, batch_id: int, out: Path) -> int:
         if xml:
             fh.write(b"</collection>\n")
     return len(raws)
+
+
+class Unsupported(KutubxonaError):
+    """A record that has no form in the format asked for (Dublin Core as MARC; a record too long for ISO 2709)."""
+
+    http_status = 404  # the record is there; this form of it is not
+
+
+def export_record(services: Services, local_id: str, fmt: str) -> bytes:
+    """One live record in ``fmt`` (``marcxml`` or ``iso2709``), as the export writes it."""
+    out = io.BytesIO()
+    with services.db.reading() as session:
+        report = export(session, fmt, out, local_id=local_id)
+    if report.problems:
+        raise Unsupported(report.problems[0]["reason"])
+    if not report.written:
+        raise NotFound(f"no record {local_id!r}")
+    return out.getvalue()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from repository import catalogue
@@ -11,7 +12,8 @@ from repository.catalogue import queries
 from repository.catalogue.models import Record
 from repository.errors import NotFound
 from repository.metadata import dc as dcmod
-from repository.metadata.formats import FORMATS, file_url, prepare_source
+from repository.metadata.citations import Citation, citation
+from repository.metadata.formats import FORMATS, Prepared, file_url, prepare_source
 from repository.metadata.identifiers import oai_identifier, record_path
 from repository.metadata.marc import to_marc_in_json
 
@@ -69,18 +71,19 @@ class Gone(NotFound):
 
 def public_view(services: Services, local_id: str) -> dict:
     """What the public may read of a record: its description (DC, MARC-in-JSON), open files, hosts and parts."""
+    return public_record(services, local_id)[0]
+
+
+def public_record(services: Services, local_id: str) -> tuple[dict, Prepared]:
+    """``public_view`` and the prepared record it was read from (for pages that show more of it)."""
     with services.db.reading() as session:
-        rec = queries.record(session, local_id)
-        if rec is None:
-            raise NotFound(f"no record {local_id!r}")
-        if rec.deleted:
-            raise Gone(f"record {local_id!r} was deleted")
+        rec = _live(session, local_id)
         specs = catalogue.set_specs(session, rec.id)
         files = queries.files_of(session, rec.id)
         hosts = queries.hosts_of(session, [rec.id]).get(rec.id, [])
         parts = queries.parts_of(session, rec.id)
     prepared = prepare_source(rec.flavour, rec.source)
-    return {
+    view = {
         "id": rec.local_id,
         "oai_identifier": oai_identifier(services.repository_id, rec.local_id),
         "url": services.base_url + record_path(rec.local_id),
@@ -94,10 +97,41 @@ def public_view(services: Services, local_id: str) -> dict:
         "dc": {name: prepared.dc.get(name) for name in dcmod.ELEMENTS if prepared.dc and prepared.dc.get(name)},
         "marc": to_marc_in_json(prepared.marc) if prepared.marc is not None else None,
         "files": [
-            {"name": f.name, "size": f.size, "mime": f.mime, "access": f.access,
-             "url": file_url(services.base_url, rec.local_id, f.name) if queries.is_public(f) else None}
+            {
+                "name": f.name,
+                "size": f.size,
+                "mime": f.mime,
+                "access": f.access,
+                "url": file_url(services.base_url, rec.local_id, f.name) if queries.is_public(f) else None,
+            }
             for f in files
         ],  # fmt: skip
         "hosts": [h.as_json() for h in hosts],
         "parts": [{"id": p.local_id, "title": p.title, "year": p.year, "part": part} for p, part in parts],
     }
+    return view, prepared
+
+
+def _live(session: Session, local_id: str) -> Record:
+    rec = queries.record(session, local_id)
+    if rec is None:
+        raise NotFound(f"no record {local_id!r}")
+    if rec.deleted:
+        raise Gone(f"record {local_id!r} was deleted")
+    return rec
+
+
+def citations(services: Services, local_ids: list[str]) -> list[Citation]:
+    """The citations of these records, in this order; unknown and deleted ones are left out."""
+    with services.db.reading() as session:
+        found = {r.local_id: r for r in session.scalars(select(Record).where(Record.local_id.in_(local_ids)))}
+        hosts = queries.hosts_of(session, [r.id for r in found.values()])
+    out = []
+    for rec in (found.get(i) for i in local_ids):
+        if rec is None or rec.deleted:
+            continue
+        host = next((h.as_json() for h in hosts.get(rec.id, [])), None)
+        out.append(citation(prepare_source(rec.flavour, rec.source), rec.local_id, rec.kind,
+                            services.base_url + record_path(rec.local_id),
+                            (host["title"], host["part"]) if host else None))  # fmt: skip
+    return out

@@ -73,6 +73,12 @@ def live_count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Record).where(Record.deleted.is_(False))) or 0
 
 
+def live_pages(session: Session, offset: int, limit: int) -> list[tuple[str, datetime]]:
+    """``(local_id, datestamp)`` of live records in id order, from ``offset`` (a sitemap's part)."""
+    stmt = select(Record.local_id, Record.datestamp).where(Record.deleted.is_(False)).order_by(Record.id)
+    return [(local_id, stamp) for local_id, stamp in session.execute(stmt.offset(offset).limit(limit))]
+
+
 def recent(session: Session, limit: int) -> list[Record]:
     """The live records changed last, newest first."""
     stmt = select(Record).where(Record.deleted.is_(False)).order_by(Record.datestamp.desc(), Record.id.desc())

@@ -46,7 +46,6 @@ class Description:
     year: int | None = None
     languages: list[str] = field(default_factory=list)
     subjects: list[str] = field(default_factory=list)  # whole headings, for facets
-    hosts: list[HostLink] = field(default_factory=list)
 
     def add(self, name: str, value: str | None) -> None:
         """Add a value to a field (empty ones are skipped)."""

@@ -21,13 +21,17 @@ CSP = (
 
 def register(app: Flask, services: Services) -> None:
     """Attach ``services`` to ``app`` and register every blueprint and the error pages."""
+    from repository.web import i18n
     from repository.web.api import bp as api
+    from repository.web.exports import bp as exports
     from repository.web.files import bp as files
     from repository.web.oai import bp as oai
     from repository.web.pages import bp as pages
 
     app.extensions[KEY] = services
+    i18n.init(app, services.settings.var_dir)
     app.register_blueprint(api)
+    app.register_blueprint(exports)
     app.register_blueprint(files)
     app.register_blueprint(oai)
     app.register_blueprint(pages)

@@ -1,20 +1,46 @@
-"""Public HTML pages: the home page with the collection's sets, and one page per record."""
+"""The researcher's pages: home, search results with facets, and one page per record.
+
+Every word a reader sees goes through the message catalogues (``web/i18n.py``); codes stored in
+the catalogue are named by ``web/labels.py``.  Pages read through the actions (``searching``,
+``records``), the same ones the JSON API and the command line use, so all three agree.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
 
 from repository import catalogue
+from repository.actions import records, searching
 from repository.catalogue import queries
-from repository.metadata import dc as dcmod
-from repository.metadata.formats import FORMATS, prepare_source
+from repository.metadata.citations import Citation, citation
 from repository.metadata.identifiers import oai_identifier, record_path
 from repository.metadata.marc import to_text
-from repository.web import error_answer, services
+from repository.search import Filters, QueryError
+from repository.search.query import FACETS, SORTS
+from repository.web import error_answer, labels, services
 
 bp = Blueprint("pages", __name__, template_folder="templates")
+PAGE_SIZE = 20
+# on the pages ?lang= chooses the interface language, so the language facet is ?language=
+PARAMS = {name: "language" if name == "lang" else name for name in FACETS}
+
+
+def chosen_facets() -> dict[str, list[str]]:
+    """The facet values this page's address chooses, by facet."""
+    return {name: request.args.getlist(param) for name, param in PARAMS.items() if request.args.getlist(param)}
+
+
+def page_filters(chosen: dict[str, list[str]]) -> Filters:
+    """The search filters of chosen facet values (an unknown facet value simply matches nothing)."""
+    filters = Filters()
+    for name, values in chosen.items():
+        for value in values:
+            filters.add(name, value)
+    return filters
 
 
 @bp.app_template_filter("record_url")
@@ -23,55 +49,117 @@ def record_url(local_id: str) -> str:
     return record_path(local_id)
 
 
+@bp.app_context_processor
+def _labels() -> dict[str, Any]:
+    return {"labels": labels, "facet_value": labels.facet_value, "with_args": with_args}
+
+
+def with_args(endpoint: str | None = None, drop: tuple[str, ...] = (), **changes: Any) -> str:
+    """This page's address (or ``endpoint``'s) with its query changed: ``None`` removes an argument.
+
+    ``drop`` removes arguments too (the page number, when a facet or the sort changes).
+    """
+    args = MultiDict(request.args)
+    args.pop("lang", None)  # the language is remembered in a cookie; links need not carry it
+    for name in drop:
+        args.pop(name, None)
+    for name, value in changes.items():
+        args.pop(name, None)
+        if isinstance(value, list | tuple):
+            for v in value:
+                args.add(name, v)
+        elif value is not None:
+            args[name] = value
+    values = {k: v[0] if len(v) == 1 else v for k, v in args.to_dict(flat=False).items()}
+    if endpoint is None:
+        endpoint, values = request.endpoint, {**(request.view_args or {}), **values}
+    return url_for(endpoint, **values)
+
+
+@bp.app_template_global()
+def facet_link(name: str, value: str) -> str:
+    """The results with this facet value added, or taken away when it is already chosen."""
+    chosen = request.args.getlist(PARAMS[name])
+    values = [v for v in chosen if v != value] if value in chosen else [*chosen, value]
+    return with_args(drop=("page",), **{PARAMS[name]: values})
+
+
 @bp.get("/")
 def home() -> str:
-    """The collection: its sets with their sizes and the newest records."""
+    """The collection: a search box, its collections with their sizes and the newest records."""
     svc = services()
     with svc.db.reading() as session:
         sets = queries.all_sets(session)
         counts = catalogue.set_counts(session)
         total = queries.live_count(session)
-        recent = queries.recent(session, 25)
+        recent = queries.recent(session, 12)
     return render_template("home.html", sets=sets, counts=counts, total=total, recent=recent)
+
+
+@bp.get("/search")
+def search() -> tuple[str, int] | str:
+    """Results of a query, with facets that combine, sorting, pages and a suggestion."""
+    text = request.args.get("q", "").strip()
+    sort = request.args.get("sort", "relevance")
+    try:
+        page = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        page = 1
+    chosen = chosen_facets()
+    try:
+        result = searching.search(services(), text, page=page, size=PAGE_SIZE, filters=page_filters(chosen),
+                                  sort=sort if sort in SORTS else "relevance")  # fmt: skip
+    except QueryError as exc:
+        return render_template("search.html", text=text, error=str(exc), result=None, chosen=chosen), 400
+    with services().db.reading() as session:
+        set_names = {s.spec: s.name for s in queries.all_sets(session)}
+    return render_template("search.html", text=text, error=None, result=result, chosen=chosen, set_names=set_names)
 
 
 @bp.get("/records/<path:local_id>")
 def record(local_id: str) -> tuple[str, int] | str:
-    """One record: its description, identifiers, sets and the MARC or Dublin Core behind it."""
+    """One record: its description with human labels, files, host and parts, citations and a QR code."""
     svc = services()
-    with svc.db.reading() as session:
-        rec = queries.record(session, local_id)
-        if rec is None:
-            abort(404)
-        specs = catalogue.set_specs(session, rec.id)
-        files = queries.files_of(session, rec.id)
-    oai_id = oai_identifier(svc.repository_id, rec.local_id)
-    if rec.deleted:
-        return render_template("deleted.html", rec=rec, oai_id=oai_id), 410
-    prepared = prepare_source(rec.flavour, rec.source)
+    try:
+        view, prepared = records.public_record(svc, local_id)
+    except records.Gone:
+        with svc.db.reading() as session:
+            rec = queries.record(session, local_id)
+        return render_template("deleted.html", rec=rec, oai_id=oai_identifier(svc.repository_id, local_id)), 410
+    host = view["hosts"][0] if view["hosts"] else None
+    cited = citation(prepared, view["id"], view["type"], view["url"], (host["title"], host["part"]) if host else None)
+    pdf = next((f["url"] for f in view["files"] if f["url"] and f["mime"] == "application/pdf"), None)
     marc_text = to_text(prepared.marc) if prepared.marc is not None else None
-    formats = [f for f in FORMATS.values() if rec.flavour in f.flavours]
-    return render_template(
-        "record.html",
-        rec=rec,
-        dc=prepared.dc,
-        marc_text=marc_text,
-        specs=specs,
-        oai_id=oai_id,
-        formats=formats,
-        elements=dcmod.ELEMENTS,
-        files=[f for f in files if queries.is_public(f)],
-        closed_files=sum(1 for f in files if not queries.is_public(f)),
-    )
+    return render_template("record.html", view=view, cited=cited, pdf=pdf, marc_text=marc_text,
+                           jsonld=_jsonld(view, cited))  # fmt: skip
+
+
+def _jsonld(view: dict, cited: Citation) -> dict:
+    """schema.org description of a record, for search engines."""
+    kind = {"book": "Book", "article": "ScholarlyArticle", "serial": "Periodical", "thesis": "Thesis",
+            "map": "Map", "music": "MusicComposition", "image": "VisualArtwork", "dataset": "Dataset",
+            "manuscript": "Manuscript"}.get(view["type"], "CreativeWork")  # fmt: skip
+    data: dict[str, Any] = {"@context": "https://schema.org", "@type": kind, "@id": view["url"], "url": view["url"],
+                            "name": view["title"], "identifier": view["oai_identifier"]}  # fmt: skip
+    if cited.authors:
+        data["author"] = [{"@type": "Person", "name": a} for a in cited.authors]
+    for key, value in (("datePublished", str(cited.year or "")), ("publisher", cited.publisher),
+                       ("isbn", cited.isbn), ("issn", cited.issn), ("inLanguage", cited.language),
+                       ("abstract", cited.abstract), ("keywords", ", ".join(cited.keywords))):  # fmt: skip
+        if value:
+            data[key] = value
+    if cited.journal:
+        data["isPartOf"] = {"@type": "Periodical", "name": cited.journal}
+    return data
 
 
 @bp.app_errorhandler(404)
 def not_found(_error: Exception) -> tuple[Any, int]:
     """A plain page for an unknown address."""
-    return error_answer(404, "Topilmadi / Not found")
+    return error_answer(404, _("Not found"))
 
 
 @bp.app_errorhandler(500)
 def server_error(_error: Exception) -> tuple[Any, int]:
     """A plain page, never a traceback."""
-    return error_answer(500, "Ichki xato / Internal error")
+    return error_answer(500, _("Internal error"))

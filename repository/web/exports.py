@@ -1,0 +1,136 @@
+"""What leaves the site for other programs: citations (RIS, BibTeX, CSL-JSON) of a record or of a
+result page, a record's MARCXML and ISO 2709, its QR code, and what crawlers read (sitemaps,
+robots.txt, the OpenSearch description)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+from flask_babel import gettext as _
+from lxml import etree
+
+from repository.actions import exporting, records, searching
+from repository.catalogue import queries
+from repository.metadata.citations import to_bibtex, to_csl, to_ris
+from repository.metadata.identifiers import record_path
+from repository.web import services
+from repository.web.pages import PAGE_SIZE, chosen_facets, page_filters
+from repository.web.qrcodes import qr_svg
+
+bp = Blueprint("exports", __name__)
+
+CITATIONS = {  # suffix: (writer, media type)
+    "ris": (to_ris, "application/x-research-info-systems"),
+    "bib": (to_bibtex, "application/x-bibtex; charset=utf-8"),
+    "json": (to_csl, "application/vnd.citationstyles.csl+json"),
+}
+MARC = {"marcxml": ("xml", "application/marcxml+xml"), "iso2709": ("mrc", "application/marc")}
+SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+SITEMAP_SIZE = 50_000  # the sitemaps.org protocol's limit of addresses in one file
+OPENSEARCH_NS = "http://a9.com/-/spec/opensearch/1.1/"
+
+
+def _download(body: bytes | str, mimetype: str, filename: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@bp.get("/records/<path:local_id>/cite.<any(ris, bib, json):fmt>")
+def cite(local_id: str, fmt: str) -> Response:
+    """The citation of one record."""
+    cited = records.citations(services(), [local_id])
+    if not cited:
+        records.public_view(services(), local_id)  # the reason: 404 or 410
+    write, mimetype = CITATIONS[fmt]
+    return _download(write(cited), mimetype, f"{_safe_name(local_id)}.{fmt}")
+
+
+@bp.get("/search/cite.<any(ris, bib, json):fmt>")
+def cite_results(fmt: str) -> Response:
+    """The citations of the page of results the search page shows (the same arguments)."""
+    page = request.args.get("page", "1")
+    result = searching.search(services(), request.args.get("q", ""), page=int(page) if page.isdigit() else 1,
+                              size=PAGE_SIZE, sort=request.args.get("sort", "relevance"),
+                              filters=page_filters(chosen_facets()), facets=False)  # fmt: skip
+    write, mimetype = CITATIONS[fmt]
+    return _download(write(records.citations(services(), [h["id"] for h in result["hits"]])), mimetype,
+                     f"kutubxona-search.{fmt}")  # fmt: skip
+
+
+@bp.get("/records/<path:local_id>/record.<any(marcxml, iso2709):fmt>")
+def marc(local_id: str, fmt: str) -> Response:
+    """The record as MARCXML or ISO 2709, as the export writes it."""
+    suffix, mimetype = MARC[fmt]
+    return _download(exporting.export_record(services(), local_id, fmt), mimetype, f"{_safe_name(local_id)}.{suffix}")
+
+
+@bp.get("/records/<path:local_id>/qr.svg")
+def qr(local_id: str) -> Response:
+    """A QR code of the record's permanent address."""
+    view = records.public_view(services(), local_id)
+    response = Response(qr_svg(view["url"]), mimetype="image/svg+xml")
+    response.cache_control.max_age = 86400
+    return response
+
+
+@bp.get("/robots.txt")
+def robots() -> Response:
+    """Crawlers may read everything but the protocol endpoints and the downloads; the sitemap says where."""
+    base = services().base_url
+    lines = ["User-agent: *", "Disallow: /oai", "Disallow: /api/", "Disallow: /search/cite.", "",
+             f"Sitemap: {base}/sitemap.xml", ""]  # fmt: skip
+    return Response("\n".join(lines), mimetype="text/plain")
+
+
+@bp.get("/sitemap.xml")
+def sitemap_index() -> Response:
+    """A sitemap index: one sitemap per 50,000 records."""
+    svc = services()
+    with svc.db.reading() as session:
+        total = queries.live_count(session)
+    root = etree.Element(f"{{{SITEMAP_NS}}}sitemapindex", nsmap={None: SITEMAP_NS})
+    for number in range(1, max(1, -(-total // SITEMAP_SIZE)) + 1):
+        etree.SubElement(
+            etree.SubElement(root, f"{{{SITEMAP_NS}}}sitemap"), f"{{{SITEMAP_NS}}}loc"
+        ).text = f"{svc.base_url}/sitemap-{number}.xml"
+    return _xml(root, "application/xml")
+
+
+@bp.get("/sitemap-<int:number>.xml")
+def sitemap(number: int) -> Response:
+    """The addresses of up to 50,000 records, with the time each last changed."""
+    svc = services()
+    with svc.db.reading() as session:
+        rows = queries.live_pages(session, (number - 1) * SITEMAP_SIZE, SITEMAP_SIZE) if number >= 1 else []
+    if not rows and number != 1:
+        return Response(_("Not found"), status=404, mimetype="text/plain")
+    root = etree.Element(f"{{{SITEMAP_NS}}}urlset", nsmap={None: SITEMAP_NS})
+    for local_id, stamp in rows:
+        url = etree.SubElement(root, f"{{{SITEMAP_NS}}}url")
+        etree.SubElement(url, f"{{{SITEMAP_NS}}}loc").text = svc.base_url + record_path(local_id)
+        etree.SubElement(url, f"{{{SITEMAP_NS}}}lastmod").text = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _xml(root, "application/xml")
+
+
+@bp.get("/opensearch.xml")
+def opensearch() -> Response:
+    """The OpenSearch 1.1 description: browsers offer the catalogue as a search engine."""
+    svc = services()
+    root = etree.Element(f"{{{OPENSEARCH_NS}}}OpenSearchDescription", nsmap={None: OPENSEARCH_NS})
+    described = (("ShortName", svc.settings.repository_name[:16] or "Kutubxona"),  # the spec's limit: 16
+                 ("Description", _("Search the catalogue and the full text")), ("InputEncoding", "UTF-8"))  # fmt: skip
+    for name, text in described:
+        etree.SubElement(root, f"{{{OPENSEARCH_NS}}}{name}").text = text
+    for mimetype, path in (("text/html", "/search"), ("application/json", "/api/search")):
+        etree.SubElement(root, f"{{{OPENSEARCH_NS}}}Url", type=mimetype,
+                         template=f"{svc.base_url}{path}?q={{searchTerms}}&page={{startPage?}}")  # fmt: skip
+    return _xml(root, "application/opensearchdescription+xml")
+
+
+def _xml(root: etree._Element, mimetype: str) -> Response:
+    return Response(etree.tostring(root, xml_declaration=True, encoding="UTF-8"), mimetype=mimetype)
+
+
+def _safe_name(local_id: str) -> str:
+    """A file name for a download: the identifier with what a file name cannot hold replaced."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in local_id) or "record"

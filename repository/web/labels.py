@@ -1,0 +1,65 @@
+"""Human names, in the interface language, for what the catalogue stores as codes.
+
+Dublin Core elements, kinds of material, facets, sort orders and access levels are stored and
+exchanged as codes (``creator``, ``article``, ``rus``); a reader sees them named here.  Language
+names come from the CLDR data Babel carries, so they need no catalogue of their own.
+"""
+
+from __future__ import annotations
+
+from babel import Locale, UnknownLocaleError
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+
+ELEMENTS = {
+    "title": _l("Title"), "creator": _l("Author"), "subject": _l("Subject"), "description": _l("Description"),
+    "publisher": _l("Publisher"), "contributor": _l("Contributor"), "date": _l("Date"), "type": _l("Type"),
+    "format": _l("Format"), "identifier": _l("Identifier"), "source": _l("Source"), "language": _l("Language"),
+    "relation": _l("Related item"), "coverage": _l("Coverage"), "rights": _l("Rights"),
+}  # fmt: skip
+KINDS = {
+    "book": _l("Book"), "article": _l("Article"), "serial": _l("Serial"), "thesis": _l("Thesis"),
+    "manuscript": _l("Manuscript"), "music": _l("Music"), "map": _l("Map"), "video": _l("Video"),
+    "sound": _l("Sound recording"), "image": _l("Image"), "software": _l("Software"), "object": _l("Object"),
+    "dataset": _l("Dataset"), "text": _l("Text"), "other": _l("Other"),
+}  # fmt: skip
+FACETS = {
+    "type": _l("Type"), "lang": _l("Language"), "decade": _l("Decade"), "subject": _l("Subject"),
+    "set": _l("Collection"), "fulltext": _l("Full text"),
+}  # fmt: skip
+SORTS = {"relevance": _l("Relevance"), "year": _l("Newest first"), "title": _l("Title A–Z")}
+ACCESS = {"open": _l("Open"), "restricted": _l("Restricted"), "embargoed": _l("Embargoed")}
+YES_NO = {"yes": _l("Has full text"), "no": _l("No full text")}
+
+# MARC and DC records name languages by ISO 639-2 (bibliographic or terminology); CLDR by 639-1
+_ISO639_2 = {
+    "uzb": "uz", "rus": "ru", "eng": "en", "kaa": "kaa", "tgk": "tg", "taj": "tg", "kaz": "kk", "kir": "ky",
+    "tuk": "tk", "tur": "tr", "aze": "az", "tat": "tt", "ara": "ar", "per": "fa", "fas": "fa", "ger": "de",
+    "deu": "de", "fre": "fr", "fra": "fr", "chi": "zh", "zho": "zh", "jpn": "ja", "kor": "ko", "spa": "es",
+    "ita": "it", "ukr": "uk", "bel": "be", "pol": "pl", "heb": "he", "hin": "hi", "urd": "ur", "chg": "chg",
+}  # fmt: skip
+
+
+def language_name(code: str) -> str:
+    """The name of a language (an ISO 639 code) in the interface language; the code when unknown."""
+    short = _ISO639_2.get(code.lower(), code.lower())
+    try:
+        locale = Locale.parse(str(get_locale()))
+    except (UnknownLocaleError, ValueError):
+        return code
+    return (locale.languages.get(short) or code).capitalize() if short else code
+
+
+def facet_value(facet: str, value: str, set_names: dict[str, str] | None = None) -> str:
+    """How a facet value is shown: a kind, language, collection or yes/no by name; others as they are."""
+    if facet == "set":
+        return (set_names or {}).get(value, value)
+    if facet == "type":
+        return str(KINDS.get(value, value))
+    if facet == "lang":
+        return language_name(value)
+    if facet == "fulltext":
+        return str(YES_NO.get(value, value))
+    if facet == "decade":
+        return f"{value}–{int(value) + 9}" if value.isdigit() else value
+    return value
