@@ -73,10 +73,17 @@ def live_count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Record).where(Record.deleted.is_(False))) or 0
 
 
-def live_pages(session: Session, offset: int, limit: int) -> list[tuple[str, datetime]]:
-    """``(local_id, datestamp)`` of live records in id order, from ``offset`` (a sitemap's part)."""
-    stmt = select(Record.local_id, Record.datestamp).where(Record.deleted.is_(False)).order_by(Record.id)
-    return [(local_id, stamp) for local_id, stamp in session.execute(stmt.offset(offset).limit(limit))]
+def live_in_range(session: Session, first_id: int, last_id: int) -> list[tuple[str, datetime]]:
+    """``(local_id, datestamp)`` of the live records whose ids are in [first_id, last_id], in id order."""
+    stmt = select(Record.local_id, Record.datestamp).where(
+        Record.deleted.is_(False), Record.id.between(first_id, last_id)
+    )
+    return [(local_id, stamp) for local_id, stamp in session.execute(stmt.order_by(Record.id))]
+
+
+def last_record_id(session: Session) -> int:
+    """The highest record id (0 when the catalogue is empty)."""
+    return session.scalar(select(func.max(Record.id))) or 0
 
 
 def recent(session: Session, limit: int) -> list[Record]:

@@ -25,7 +25,8 @@ CITATIONS = {  # suffix: (writer, media type)
 }
 MARC = {"marcxml": ("xml", "application/marcxml+xml"), "iso2709": ("mrc", "application/marc")}
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
-SITEMAP_SIZE = 50_000  # the sitemaps.org protocol's limit of addresses in one file
+# the sitemaps.org protocol allows 50,000 addresses in a file; 10,000 keep each answer short
+SITEMAP_SIZE = 10_000
 OPENSEARCH_NS = "http://a9.com/-/spec/opensearch/1.1/"
 
 
@@ -84,12 +85,16 @@ def robots() -> Response:
 
 @bp.get("/sitemap.xml")
 def sitemap_index() -> Response:
-    """A sitemap index: one sitemap per 50,000 records."""
+    """A sitemap index: sitemap N holds the records numbered from (N-1)·SIZE+1 to N·SIZE.
+
+    Ranges of record numbers rather than offsets: a sitemap's addresses stay where they are when
+    records elsewhere are deleted, and each is read through the primary key at any catalogue size.
+    """
     svc = services()
     with svc.db.reading() as session:
-        total = queries.live_count(session)
+        last = queries.last_record_id(session)
     root = etree.Element(f"{{{SITEMAP_NS}}}sitemapindex", nsmap={None: SITEMAP_NS})
-    for number in range(1, max(1, -(-total // SITEMAP_SIZE)) + 1):
+    for number in range(1, max(1, -(-last // SITEMAP_SIZE)) + 1):
         etree.SubElement(
             etree.SubElement(root, f"{{{SITEMAP_NS}}}sitemap"), f"{{{SITEMAP_NS}}}loc"
         ).text = f"{svc.base_url}/sitemap-{number}.xml"
@@ -98,12 +103,12 @@ def sitemap_index() -> Response:
 
 @bp.get("/sitemap-<int:number>.xml")
 def sitemap(number: int) -> Response:
-    """The addresses of up to 50,000 records, with the time each last changed."""
+    """The live records of one range of numbers, with the time each last changed."""
     svc = services()
     with svc.db.reading() as session:
-        rows = queries.live_pages(session, (number - 1) * SITEMAP_SIZE, SITEMAP_SIZE) if number >= 1 else []
-    if not rows and number != 1:
-        return Response(_("Not found"), status=404, mimetype="text/plain")
+        if number < 1 or (number - 1) * SITEMAP_SIZE >= max(1, queries.last_record_id(session)):
+            return Response(_("Not found"), status=404, mimetype="text/plain")
+        rows = queries.live_in_range(session, (number - 1) * SITEMAP_SIZE + 1, number * SITEMAP_SIZE)
     root = etree.Element(f"{{{SITEMAP_NS}}}urlset", nsmap={None: SITEMAP_NS})
     for local_id, stamp in rows:
         url = etree.SubElement(root, f"{{{SITEMAP_NS}}}url")

@@ -109,6 +109,10 @@ def test_record_page_labels_the_description_in_the_interface_language(cli: Cli, 
     assert not [th for th in rows if th.startswith("dc:")]
     russian = page(live + "/records/B1?lang=ru")
     assert "Автор" in texts(russian, "//table//th") and russian.xpath("/html/@lang") == ["ru"]
+    more = {a.text_content(): a.get("href") for a in english.xpath("//section[@aria-labelledby='more']//a")}
+    assert set(more) == {"More by Qodirov, Abdulla", "More on Tarix"}
+    by_author = page(live + more["More by Qodirov, Abdulla"] + "&lang=en")  # both scripts of the name
+    assert sorted(texts(by_author, "//ol[@class='hits']//h3")) == ["Oʻzbekiston tarixi", "Ўзбекистон тарихи"]
     [marc_view] = english.xpath("//details[summary='MARC view']/pre/text()")
     assert "=245  10$aOʻzbekiston tarixi" in marc_view.splitlines()
 
