@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / "bin"
 STAMP = VENV / ".kutubxona-installed"
-# Debian packages the test suite needs: OCR in four languages, PDF tools, a font with Cyrillic.
+# Debian packages the test suite needs: OCR in four languages, PDF tools, a font with Cyrillic, and a
+# headless browser with its WebDriver for the site's tests.
 SYSTEM_PACKAGES = [
     "tesseract-ocr",
     "tesseract-ocr-uzb",
@@ -30,6 +31,8 @@ SYSTEM_PACKAGES = [
     "tesseract-ocr-eng",
     "poppler-utils",
     "fonts-dejavu-core",
+    "chromium",
+    "chromium-driver",
 ]
 
 

@@ -8,6 +8,7 @@ the catalogue are named by ``web/labels.py``.  Pages read through the actions (`
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, render_template, request, url_for
 from flask_babel import gettext as _
@@ -71,6 +72,8 @@ def with_args(endpoint: str | None = None, drop: tuple[str, ...] = (), **changes
         elif value is not None:
             args[name] = value
     values = {k: v[0] if len(v) == 1 else v for k, v in args.to_dict(flat=False).items()}
+    if endpoint is None and request.endpoint is None:  # an address no route matched (a 404 page)
+        return request.path + ("?" + urlencode(values, doseq=True) if values else "")
     if endpoint is None:
         endpoint, values = request.endpoint, {**(request.view_args or {}), **values}
     return url_for(endpoint, **values)

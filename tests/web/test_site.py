@@ -94,7 +94,7 @@ def test_an_article_names_its_journal_and_the_journal_lists_its_articles(cli: Cl
 def test_nothing_found_helps_and_a_bad_query_is_a_message(cli: Cli, live: str, tmp_path: Path):
     catalogue(cli, tmp_path)
     doc = page(live + "/search?q=tarxi&lang=en")
-    assert texts(doc, "//h2") == ["Nothing was found"]
+    assert "Nothing was found" in texts(doc, "//h2")
     suggested = doc.xpath("//a[normalize-space()='tarixi']/@href")  # "did you mean" and the hint below
     assert len(suggested) == 2 and all("q=tarixi" in href for href in suggested)
     status, _, body = get(live + "/search?q=nofield:x&lang=en")
@@ -216,7 +216,7 @@ def test_sitemaps_robots_and_opensearch(cli: Cli, live: str, tmp_path: Path):
 def test_pages_answer_bad_addresses_without_a_traceback(cli: Cli, live: str, tmp_path: Path):
     catalogue(cli, tmp_path)
     for path in ("/search?page=abc&q=tarix", "/search?sort=nonsense&q=tarix", "/search?type=nope",
-                 "/records/B1/cite.xyz", "/sitemap-0.xml"):  # fmt: skip
+                 "/records/B1/cite.xyz", "/sitemap-0.xml", "/no/such/page?lang=ru"):  # fmt: skip
         status, _, body = get(live + path)
         assert status in (200, 400, 404) and b"Traceback" not in body, path
     cli("delete", "B2")
