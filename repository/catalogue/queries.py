@@ -22,6 +22,7 @@ from repository.catalogue.models import (
     RecordLink,
     RecordVersion,
 )
+from repository.catalogue.sets import in_set
 from repository.metadata.identifiers import local_from_oai
 
 
@@ -79,6 +80,19 @@ def live_in_range(session: Session, first_id: int, last_id: int) -> list[tuple[s
         Record.deleted.is_(False), Record.id.between(first_id, last_id)
     )
     return [(local_id, stamp) for local_id, stamp in session.execute(stmt.order_by(Record.id))]
+
+
+def set_by_spec(session: Session, spec: str) -> OAISet | None:
+    """The set named ``spec``, if there is one."""
+    return session.scalar(select(OAISet).where(OAISet.spec == spec))
+
+
+def set_members(session: Session, spec: str, offset: int, limit: int) -> tuple[int, list[Record]]:
+    """How many live records set ``spec`` holds (its subsets' too), and ``limit`` of them by title."""
+    where = (Record.deleted.is_(False), in_set(spec))
+    total = session.scalar(select(func.count()).select_from(Record).where(*where)) or 0
+    stmt = select(Record).where(*where).order_by(Record.title, Record.id).offset(offset).limit(limit)
+    return total, list(session.scalars(stmt))
 
 
 def last_record_id(session: Session) -> int:

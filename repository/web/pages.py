@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import gettext as _
+from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from repository import catalogue
@@ -23,9 +24,11 @@ from repository.metadata.marc import to_text
 from repository.search import Filters, QueryError
 from repository.search.query import FACETS, SORTS
 from repository.web import error_answer, labels, services
+from repository.web.qrcodes import qr_svg
 
 bp = Blueprint("pages", __name__, template_folder="templates")
 PAGE_SIZE = 20
+ALBUM_SIZE = 60  # cards on one album page: ten printed sheets of six
 # on the pages ?lang= chooses the interface language, so the language facet is ?language=
 PARAMS = {name: "language" if name == "lang" else name for name in FACETS}
 
@@ -97,6 +100,38 @@ def home() -> str:
         total = queries.live_count(session)
         recent = queries.recent(session, 12)
     return render_template("home.html", sets=sets, counts=counts, total=total, recent=recent)
+
+
+@bp.get("/collections/<path:spec>/album")
+def album(spec: str) -> str:
+    """A printable QR album of a collection: one card per item (title, author, year, QR code)."""
+    collection, total, items, page = _collection(spec, ALBUM_SIZE)
+    svc = services()
+    cards = [(r, Markup(qr_svg(svc.base_url + record_path(r.local_id), scale=3).decode())) for r in items]
+    return render_template("album.html", collection=collection, total=total, cards=cards, page=page,
+                           pages=-(-total // ALBUM_SIZE))  # fmt: skip
+
+
+@bp.get("/collections/<path:spec>")
+def collection(spec: str) -> str:
+    """A collection: its name and introduction, its items by title, a search within it and its QR album."""
+    collection, total, items, page = _collection(spec, PAGE_SIZE)
+    return render_template("collection.html", collection=collection, total=total, items=items, page=page,
+                           size=PAGE_SIZE, pages=-(-total // PAGE_SIZE))  # fmt: skip
+
+
+def _collection(spec: str, size: int) -> tuple[Any, int, list, int]:
+    """The set ``spec`` (404 when there is none), how many items it has, and this page of them."""
+    try:
+        page = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        page = 1
+    with services().db.reading() as session:
+        found = queries.set_by_spec(session, spec)
+        if found is None:
+            abort(404)
+        total, items = queries.set_members(session, spec, (page - 1) * size, size)
+    return found, total, items, page
 
 
 @bp.get("/search")

@@ -62,7 +62,8 @@ def site(cli: Cli, live: str, tmp_path: Path) -> str:
              DataField("650", " ", "7", (("a", "Tarix"),))),
         marc("B2", "Ўзбекистон тарихи", DataField("650", " ", "7", (("a", "Тарих"),))),
     ]  # fmt: skip
-    import_json(cli, write(tmp_path / "c.mrc", *records))
+    cli("sets", "add", "fond", "Asosiy fond", "--description", "Kitoblar va jurnallar")
+    import_json(cli, write(tmp_path / "c.mrc", *records), "--set", "fond")
     pdf = tmp_path / "tarix.pdf"
     pdf.write_bytes(text_pdf([["Oʻzbekiston tarixi, birinchi sahifa"]]))
     cli("attach", "B1", pdf)
@@ -139,6 +140,8 @@ PAGE_KINDS = {
     "article": "/records/A1",
     "journal": "/records/J1",
     "not-found": "/records/nope",
+    "collection": "/collections/fond",
+    "album": "/collections/fond/album",
 }
 
 
@@ -160,3 +163,18 @@ def test_each_page_kind_passes_axe_and_fits_a_phone(browser, site: str, kind: st
         shot(browser, f"{kind}-{lang}-phone")
         assert wide <= browser.execute_script("return window.innerWidth"), f"{kind} scrolls sideways on a phone"
     browser.set_window_size(*DESKTOP)
+
+
+def test_the_album_prints_one_card_per_item(browser, site: str):
+    import base64
+    import subprocess
+
+    require(shutil.which("pdftotext") is not None, "pdftotext")
+    open_page(browser, site + "/collections/fond/album?lang=en")
+    pdf = base64.b64decode(browser.print_page())  # what the browser's print dialog would print
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    (OUTPUT / "album-print.pdf").write_bytes(pdf)
+    text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    for title in ("Kutubxona dunyosi", "Navoiy dostonlari", "Oʻzbekiston tarixi", "Ўзбекистон тарихи"):
+        assert title in text
+    assert "Print this page" not in text and "Asosiy fond" in text  # the screen's hints are not printed

@@ -223,3 +223,28 @@ def test_pages_answer_bad_addresses_without_a_traceback(cli: Cli, live: str, tmp
     status, _, body = get(live + "/records/B2?lang=en")
     assert status == 410 and b"This record was withdrawn" in body
     assert get(live + "/records/B2/cite.ris")[0] == 410
+
+
+def test_a_collection_page_and_its_printable_qr_album(cli: Cli, live: str, tmp_path: Path):
+    cli("sets", "add", "tarix", "Tarix fondi", "--description", "Oʻzbekiston tarixi boʻyicha kitoblar")
+    cli("sets", "add", "tarix:eski", "Eski kitoblar")
+    records = [marc("B1", "Oʻzbekiston tarixi"), marc("B2", "Ўзбекистон тарихи"), marc("B3", "Boshqa kitob")]
+    import_json(cli, write(tmp_path / "a.mrc", *records[:1]), "--set", "tarix")
+    import_json(cli, write(tmp_path / "b.mrc", *records[1:2]), "--set", "tarix:eski")  # a subset's item counts
+    import_json(cli, write(tmp_path / "c.mrc", *records[2:]))
+    home = page(live + "/?lang=en")
+    [link] = home.xpath("//a[normalize-space()='Tarix fondi']/@href")
+    collection = page(live + link + "?lang=en")
+    assert texts(collection, "//h1") == ["Tarix fondi"]
+    assert "Oʻzbekiston tarixi boʻyicha kitoblar" in collection.text_content()
+    assert "2 records in the collection" in collection.text_content()
+    assert texts(collection, "//main//ol/li/a") == ["Oʻzbekiston tarixi", "Ўзбекистон тарихи"]
+    [album_link] = collection.xpath("//a[normalize-space()='QR album for printing']/@href")
+    album = page(live + album_link)
+    cards = album.xpath("//li[@class='card']")
+    assert [c.xpath("string(.//h2)") for c in cards] == ["Oʻzbekiston tarixi", "Ўзбекистон тарихи"]
+    decoded = [zxingcpp.read_barcodes(rasterise(etree.tostring(c.xpath(".//*[local-name()='svg']")[0])))[0].text
+               for c in cards]  # fmt: skip
+    assert decoded == [BASE_URL + "/records/B1", BASE_URL + "/records/B2"]
+    assert b"@media print" in get(live + album_link)[2] and not album.xpath("//form[@role='search']")
+    assert get(live + "/collections/nope")[0] == 404 and get(live + "/collections/nope/album")[0] == 404
