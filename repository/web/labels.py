@@ -8,7 +8,7 @@ names come from the CLDR data Babel carries, so they need no catalogue of their 
 from __future__ import annotations
 
 from babel import Locale, UnknownLocaleError
-from flask_babel import get_locale
+from flask_babel import format_decimal, get_locale, ngettext
 from flask_babel import lazy_gettext as _l
 
 ELEMENTS = {
@@ -48,6 +48,17 @@ def language_name(code: str) -> str:
     except (UnknownLocaleError, ValueError):
         return code
     return (locale.languages.get(short) or code).capitalize() if short else code
+
+
+_SIZES = ((1 << 30, _l("%(size)s GB")), (1 << 20, _l("%(size)s MB")), (1 << 10, _l("%(size)s KB")))
+
+
+def file_size(size: int) -> str:
+    """A file's size as a reader says it, in the interface language (``1,5 MB``, ``620 bytes``)."""
+    for unit, label in _SIZES:
+        if size >= unit:
+            return str(label) % {"size": format_decimal(round(size / unit, 1))}
+    return ngettext("%(num)s byte", "%(num)s bytes", size)
 
 
 def facet_value(facet: str, value: str, set_names: dict[str, str] | None = None) -> str:

@@ -102,6 +102,25 @@ def home() -> str:
     return render_template("home.html", sets=sets, counts=counts, total=total, recent=recent)
 
 
+@bp.get("/records/<path:local_id>/files/<name>/read")
+def reader(local_id: str, name: str) -> tuple[str, int] | str:
+    """An open file page by page: the PDF or the scan beside the text recognised on that page."""
+    with services().db.reading() as session:
+        rec = queries.record(session, local_id)
+        row = queries.file_of(session, local_id, name) if rec is not None and not rec.deleted else None
+        if row is None:
+            abort(404)
+        if not queries.is_public(row):
+            return error_answer(403, _("This file is not open to the public"))
+        pages = queries.pages_of(session, row.id)
+    try:
+        number = min(max(1, int(request.args.get("page", "1"))), max(1, len(pages)))
+    except ValueError:
+        number = 1
+    shown = next((p for p in pages if p.page == number), None)
+    return render_template("reader.html", rec=rec, file=row, pages=len(pages), page=number, page_text=shown)
+
+
 @bp.get("/collections/<path:spec>/album")
 def album(spec: str) -> str:
     """A printable QR album of a collection: one card per item (title, author, year, QR code)."""

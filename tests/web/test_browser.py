@@ -142,6 +142,7 @@ PAGE_KINDS = {
     "not-found": "/records/nope",
     "collection": "/collections/fond",
     "album": "/collections/fond/album",
+    "reader": "/records/B1/files/tarix.pdf/read",
 }
 
 

@@ -248,3 +248,34 @@ def test_a_collection_page_and_its_printable_qr_album(cli: Cli, live: str, tmp_p
     assert decoded == [BASE_URL + "/records/B1", BASE_URL + "/records/B2"]
     assert b"@media print" in get(live + album_link)[2] and not album.xpath("//form[@role='search']")
     assert get(live + "/collections/nope")[0] == 404 and get(live + "/collections/nope/album")[0] == 404
+
+
+def test_the_reader_shows_each_page_beside_its_text(cli: Cli, live: str, tmp_path: Path):
+    import shutil
+
+    from tests.conftest import require
+    from tests.fulltext.pages import text_pdf
+
+    require(shutil.which("pdftotext") is not None, "pdftotext")
+    import_json(cli, write(tmp_path / "a.mrc", marc("B1", "Kitob")))
+    book = tmp_path / "kitob.pdf"
+    book.write_bytes(text_pdf([["Birinchi sahifa matni"], ["Ikkinchi sahifa matni"]]))
+    cli("attach", "B1", book)
+    secret = tmp_path / "yopiq.pdf"
+    secret.write_bytes(text_pdf([["Maxfiy"]]))
+    cli("attach", "B1", secret, "--access", "restricted")
+    record = page(live + "/records/B1?lang=en")
+    [read] = record.xpath("//a[normalize-space()='Read with its text']/@href")
+    first = page(live + read + "?lang=en")
+    assert "Birinchi sahifa matni" in texts(first, "//div[@class='text']")[0]
+    assert first.xpath("//iframe/@src") == ["/records/B1/files/kitob.pdf#page=1"]
+    size = book.stat().st_size
+    assert f"({size} bytes)" in first.text_content() and first.xpath("//input[@id='q']/@value") == [""]
+    assert re.search(r"\(\d+ байт", page(live + read + "?lang=ru").text_content())
+    [following] = first.xpath("//a[@rel='next']/@href")
+    second = page(live + following)
+    assert "Ikkinchi sahifa matni" in texts(second, "//div[@class='text']")[0]
+    assert second.xpath("//iframe/@src") == ["/records/B1/files/kitob.pdf#page=2"]
+    assert get(live + "/records/B1/files/yopiq.pdf/read")[0] == 403
+    assert get(live + "/records/B1/files/none.pdf/read")[0] == 404
+    assert get(live + "/records/B1/files/kitob.pdf/read?page=99")[0] == 200  # the last page
