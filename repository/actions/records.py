@@ -125,13 +125,18 @@ def citations(services: Services, local_ids: list[str]) -> list[Citation]:
     """The citations of these records, in this order; unknown and deleted ones are left out."""
     with services.db.reading() as session:
         found = {r.local_id: r for r in session.scalars(select(Record).where(Record.local_id.in_(local_ids)))}
-        hosts = queries.hosts_of(session, [r.id for r in found.values()])
+        hosts_by_record = queries.hosts_of(session, [r.id for r in found.values()])
     out = []
     for rec in (found.get(i) for i in local_ids):
         if rec is None or rec.deleted:
             continue
-        host = next((h.as_json() for h in hosts.get(rec.id, [])), None)
-        out.append(citation(prepare_source(rec.flavour, rec.source), rec.local_id, rec.kind,
-                            services.base_url + record_path(rec.local_id),
-                            (host["title"], host["part"]) if host else None))  # fmt: skip
+        hosts = [h.as_json() for h in hosts_by_record.get(rec.id, [])]
+        prepared = prepare_source(rec.flavour, rec.source)
+        out.append(cite(prepared, rec.local_id, rec.kind, services.base_url + record_path(rec.local_id), hosts))
     return out
+
+
+def cite(prepared: Prepared, local_id: str, kind: str, url: str, hosts: list[dict]) -> Citation:
+    """A record's citation; its journal is its first host as the catalogue resolved it (``Host.as_json``)."""
+    host = hosts[0] if hosts else None
+    return citation(prepared, local_id, kind, url, (host["title"], host["part"]) if host else None)

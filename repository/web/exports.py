@@ -13,7 +13,7 @@ from repository.catalogue import queries
 from repository.metadata.citations import to_bibtex, to_csl, to_ris
 from repository.metadata.identifiers import record_path
 from repository.web import services
-from repository.web.pages import PAGE_SIZE, chosen_facets, page_filters
+from repository.web.pages import PAGE_SIZE, chosen_facets, page_filters, page_number
 from repository.web.qrcodes import qr_svg
 
 bp = Blueprint("exports", __name__)
@@ -49,8 +49,7 @@ def cite(local_id: str, fmt: str) -> Response:
 @bp.get("/search/cite.<any(ris, bib, json):fmt>")
 def cite_results(fmt: str) -> Response:
     """The citations of the page of results the search page shows (the same arguments)."""
-    page = request.args.get("page", "1")
-    result = searching.search(services(), request.args.get("q", ""), page=int(page) if page.isdigit() else 1,
+    result = searching.search(services(), request.args.get("q", ""), page=page_number(),
                               size=PAGE_SIZE, sort=request.args.get("sort", "relevance"),
                               filters=page_filters(chosen_facets()), facets=False)  # fmt: skip
     write, mimetype = CITATIONS[fmt]

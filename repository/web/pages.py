@@ -18,7 +18,7 @@ from werkzeug.datastructures import MultiDict
 from repository import catalogue
 from repository.actions import records, searching
 from repository.catalogue import queries
-from repository.metadata.citations import Citation, citation
+from repository.metadata.citations import Citation
 from repository.metadata.identifiers import oai_identifier, record_path
 from repository.metadata.marc import to_text
 from repository.search import Filters, QueryError
@@ -36,6 +36,12 @@ PARAMS = {name: "language" if name == "lang" else name for name in FACETS}
 def chosen_facets() -> dict[str, list[str]]:
     """The facet values this page's address chooses, by facet."""
     return {name: request.args.getlist(param) for name, param in PARAMS.items() if request.args.getlist(param)}
+
+
+def page_number() -> int:
+    """The page this address asks for (``?page=``): 1 when it is missing or not a number."""
+    value = request.args.get("page", "1")
+    return max(1, int(value)) if value.isdigit() else 1
 
 
 def page_filters(chosen: dict[str, list[str]]) -> Filters:
@@ -113,10 +119,7 @@ def reader(local_id: str, name: str) -> tuple[str, int] | str:
         if not queries.is_public(row):
             return error_answer(403, _("This file is not open to the public"))
         pages = queries.pages_of(session, row.id)
-    try:
-        number = min(max(1, int(request.args.get("page", "1"))), max(1, len(pages)))
-    except ValueError:
-        number = 1
+    number = min(page_number(), max(1, len(pages)))
     shown = next((p for p in pages if p.page == number), None)
     return render_template("reader.html", rec=rec, file=row, pages=len(pages), page=number, page_text=shown)
 
@@ -141,10 +144,7 @@ def collection(spec: str) -> str:
 
 def _collection(spec: str, size: int) -> tuple[Any, int, list, int]:
     """The set ``spec`` (404 when there is none), how many items it has, and this page of them."""
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = page_number()
     with services().db.reading() as session:
         found = queries.set_by_spec(session, spec)
         if found is None:
@@ -158,10 +158,7 @@ def search() -> tuple[str, int] | str:
     """Results of a query, with facets that combine, sorting, pages and a suggestion."""
     text = request.args.get("q", "").strip()
     sort = request.args.get("sort", "relevance")
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = page_number()
     chosen = chosen_facets()
     try:
         result = searching.search(services(), text, page=page, size=PAGE_SIZE, filters=page_filters(chosen),
@@ -183,8 +180,7 @@ def record(local_id: str) -> tuple[str, int] | str:
         with svc.db.reading() as session:
             rec = queries.record(session, local_id)
         return render_template("deleted.html", rec=rec, oai_id=oai_identifier(svc.repository_id, local_id)), 410
-    host = view["hosts"][0] if view["hosts"] else None
-    cited = citation(prepared, view["id"], view["type"], view["url"], (host["title"], host["part"]) if host else None)
+    cited = records.cite(prepared, view["id"], view["type"], view["url"], view["hosts"])
     pdf = next((f["url"] for f in view["files"] if f["url"] and f["mime"] == "application/pdf"), None)
     marc_text = to_text(prepared.marc) if prepared.marc is not None else None
     return render_template("record.html", view=view, cited=cited, pdf=pdf, marc_text=marc_text,
