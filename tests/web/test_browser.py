@@ -43,6 +43,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
     })  # fmt: skip
     driver = webdriver.Chrome(service=Service(driver_path), options=options)
     driver.set_window_size(*DESKTOP)
+    driver.implicitly_wait(10)  # a find waits for the page a click or Enter has just asked for
     driver.downloads = downloads
     try:
         yield driver
