@@ -121,6 +121,13 @@ def _live(session: Session, local_id: str) -> Record:
     return rec
 
 
+def permanent_url(services: Services, local_id: str) -> str:
+    """The permanent address of a live record (``NotFound``, or ``Gone`` when it was deleted)."""
+    with services.db.reading() as session:
+        rec = _live(session, local_id)
+    return services.base_url + record_path(rec.local_id)
+
+
 def citations(services: Services, local_ids: list[str]) -> list[Citation]:
     """The citations of these records, in this order; unknown and deleted ones are left out."""
     with services.db.reading() as session:

@@ -41,7 +41,7 @@ def cite(local_id: str, fmt: str) -> Response:
     """The citation of one record."""
     cited = records.citations(services(), [local_id])
     if not cited:
-        records.public_view(services(), local_id)  # the reason: 404 or 410
+        records.permanent_url(services(), local_id)  # raises the reason: 404 or 410
     write, mimetype = CITATIONS[fmt]
     return _download(write(cited), mimetype, f"{_safe_name(local_id)}.{fmt}")
 
@@ -67,8 +67,7 @@ def marc(local_id: str, fmt: str) -> Response:
 @bp.get("/records/<path:local_id>/qr.svg")
 def qr(local_id: str) -> Response:
     """A QR code of the record's permanent address."""
-    view = records.public_view(services(), local_id)
-    response = Response(qr_svg(view["url"]), mimetype="image/svg+xml")
+    response = Response(qr_svg(records.permanent_url(services(), local_id)), mimetype="image/svg+xml")
     response.cache_control.max_age = 86400
     return response
 
