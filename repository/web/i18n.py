@@ -11,6 +11,7 @@ A page's language is ``?lang=`` (remembered in a cookie), then the cookie, then 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,7 +61,8 @@ def compile_catalogues(target: Path) -> Path:
         mo.parent.mkdir(parents=True, exist_ok=True)
         with po.open("rb") as src:
             catalogue = read_po(src)
-        partial = mo.with_suffix(".tmp")
+        # each process its own partial file: several workers start, and compile, at once
+        partial = mo.with_suffix(f".{os.getpid()}.tmp")
         with partial.open("wb") as out:
             write_mo(out, catalogue)
         partial.replace(mo)  # a reader never sees half a file (several workers start at once)
