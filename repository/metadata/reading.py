@@ -203,7 +203,12 @@ def _read_xml(stream: BinaryIO, syntax: str, flavour: str) -> Iterator[Incoming]
         if held is not None:
             yield _warned(held, cleaner.removed, broken.line)
             held = None
-        yield from _recovered(stream, broken, syntax, flavour)
+        recovered = 0
+        for item in _recovered(stream, broken, syntax, flavour):
+            recovered += 1
+            yield item
+        if broken.position == 0 and recovered == 0:
+            raise UnreadableFile(f"XML is not well-formed at line {broken.line}: {broken.message}") from None
     if held is not None:
         yield _warned(held, cleaner.removed, None)
 
@@ -279,10 +284,8 @@ def _xml_items(stream: XmlCleaner, syntax: str, flavour: str) -> Iterator[Incomi
                 yield item
                 _release(elem)
     except etree.XMLSyntaxError as exc:
-        line = exc.position[0] if exc.position else None
-        if position == 0:
-            raise UnreadableFile(f"XML is not well-formed at line {line}: {exc.msg}") from None
-        raise _Broken(position, line or 0, exc.msg) from None
+        line = exc.position[0] if exc.position else 0
+        raise _Broken(position, line, exc.msg) from None
 
 
 class _Broken(Exception):
@@ -301,7 +304,8 @@ def _recovered(stream: BinaryIO, broken: _Broken, syntax: str, flavour: str) -> 
 
     The file is read again as bytes (mapped, not loaded, when it is a file) and cut into its
     top-level record elements; each is parsed inside a copy of the root's start tag, so that its
-    namespaces are known.  Records wholly before the break were read already.
+    namespaces are known.  The first ``broken.position`` records were read already; they are
+    counted, not located by line, because lxml may parse ahead of the records it has handed over.
     """
     data = _bytes_of(stream)
     try:
@@ -320,11 +324,11 @@ def _each_record(data: bytes | mmap.mmap, broken: _Broken, syntax: str, flavour:
     head_lines = root.group(0).count(b"\n")
     position = broken.position
     line, counted = 1, 0  # the line of byte ``counted``, advanced block by block
-    for start, end in _top_level(data, kind, root.end()):
+    for index, (start, end) in enumerate(_top_level(data, kind, root.end())):
         line += data[counted:start].count(b"\n")
         block = data[start:end]
         counted, block_line, line = end, line, line + block.count(b"\n")
-        if line < broken.line:
+        if index < broken.position:
             continue  # read before the break
         try:
             items = list(_xml_items(XmlCleaner(io.BufferedReader(io.BytesIO(root.group(0) + block + closing))),
