@@ -21,9 +21,8 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / "bin"
 STAMP = VENV / ".kutubxona-installed"
-# Debian packages the test suite needs: OCR in four languages, PDF tools, a font with Cyrillic, and a
-# headless browser with its WebDriver for the site's tests.
-SYSTEM_PACKAGES = [
+# Debian packages the service uses: OCR in four languages, PDF tools, a font with Cyrillic (PDF albums)
+SERVICE_PACKAGES = [
     "tesseract-ocr",
     "tesseract-ocr-uzb",
     "tesseract-ocr-uzb-cyrl",
@@ -31,9 +30,9 @@ SYSTEM_PACKAGES = [
     "tesseract-ocr-eng",
     "poppler-utils",
     "fonts-dejavu-core",
-    "chromium",
-    "chromium-driver",
 ]
+# and those the tests add: a headless browser with its WebDriver for the site's tests
+SYSTEM_PACKAGES = [*SERVICE_PACKAGES, "chromium", "chromium-driver"]
 
 
 def say(message: str) -> None:
@@ -80,9 +79,9 @@ def installed(package: str) -> bool:
     return done.returncode == 0 and "install ok installed" in done.stdout
 
 
-def ensure_system_packages() -> None:
-    """Install the Debian packages the tests need, when they are missing."""
-    missing = [pkg for pkg in SYSTEM_PACKAGES if not installed(pkg)]
+def ensure_system_packages(packages: list[str] = SYSTEM_PACKAGES) -> None:
+    """Install the Debian packages (by default those the tests need), when they are missing."""
+    missing = [pkg for pkg in packages if not installed(pkg)]
     if missing:
         apt_install(missing)
 
@@ -97,6 +96,7 @@ def main(argv: list[str]) -> int:
         ensure_system_packages()
         return 0
     if argv[0] == "run":
+        ensure_system_packages(SERVICE_PACKAGES)
         run(BIN / "kutubxona", "sample", "load")
         os.execv(BIN / "kutubxona", [str(BIN / "kutubxona"), "serve", *argv[1:]])
     ensure_system_packages()

@@ -45,6 +45,10 @@ SETTINGS: dict[str, Setting] = {
     "IMPORT_CHUNK": Setting(1000, "records per transaction during an import"),
     "IMPORT_WORKERS": Setting(2, "processes preparing ISO 2709 records while a large import stores them; 0 = none"),
     "OCR_PAGE_SECONDS": Setting(300, "longest tesseract may take on one page before the file's OCR fails"),
+    "PDF_FONT": Setting(
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+        "TrueType font of the PDF QR albums; it must hold Latin and Cyrillic (Debian: fonts-dejavu-core)",
+    ),  # fmt: skip
 }
 
 _DNS_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]*(\.[A-Za-z][A-Za-z0-9-]*)+$")
@@ -78,6 +82,7 @@ class Settings:
     import_chunk: int
     import_workers: int
     ocr_page_seconds: int
+    pdf_font: Path
 
     @property
     def is_embedded_sqlite(self) -> bool:
@@ -138,6 +143,7 @@ def _complete(conf: dict[str, Any]) -> Settings:
         oai_page_size=conf["OAI_PAGE_SIZE"],
         oai_token_ttl_hours=conf["OAI_TOKEN_TTL_HOURS"],
         oai_max_concurrent=conf["OAI_MAX_CONCURRENT"],
+        pdf_font=Path(conf["PDF_FONT"]),
         oai_friends=tuple(conf["OAI_FRIENDS"].split()),
         import_chunk=conf["IMPORT_CHUNK"],
         import_workers=conf["IMPORT_WORKERS"],

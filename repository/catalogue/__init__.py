@@ -5,7 +5,7 @@ Callers use ``from repository import catalogue`` and the names below; the models
 """
 
 from repository.catalogue.queries import Version, resolve, versions
-from repository.catalogue.sets import SetError, add_set, in_set, set_counts, set_ids, set_specs
+from repository.catalogue.sets import SetError, add_set, in_set, set_counts, set_exhibit, set_ids, set_specs
 from repository.catalogue.writes import (
     Change,
     State,
@@ -41,6 +41,7 @@ __all__ = [
     "restore_version",
     "serialise_writes",
     "set_counts",
+    "set_exhibit",
     "set_ids",
     "set_specs",
     "taken_local_ids",

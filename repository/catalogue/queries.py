@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from repository.catalogue.models import (
     BatchItem,
+    ExhibitItem,
     FilePage,
     HarvestProblem,
     HarvestSource,
@@ -87,12 +88,44 @@ def set_by_spec(session: Session, spec: str) -> OAISet | None:
     return session.scalar(select(OAISet).where(OAISet.spec == spec))
 
 
-def set_members(session: Session, spec: str, offset: int, limit: int) -> tuple[int, list[Record]]:
-    """How many live records set ``spec`` holds (its subsets' too), and ``limit`` of them by title."""
-    where = (Record.deleted.is_(False), in_set(spec))
+def set_members(
+    session: Session, the_set: OAISet, offset: int, limit: int
+) -> tuple[int, list[tuple[Record, str | None]]]:
+    """How many live records a set holds (its subsets' too), and ``limit`` of them with their captions.
+
+    The exhibition's items come first in their curated order, then the rest by title.
+    """
+    where = (Record.deleted.is_(False), in_set(the_set.spec))
     total = session.scalar(select(func.count()).select_from(Record).where(*where)) or 0
-    stmt = select(Record).where(*where).order_by(Record.title, Record.id).offset(offset).limit(limit)
-    return total, list(session.scalars(stmt))
+    stmt = (
+        select(Record, ExhibitItem.caption)
+        .outerjoin(ExhibitItem, (ExhibitItem.record_id == Record.id) & (ExhibitItem.set_id == the_set.id))
+        .where(*where)
+        .order_by(ExhibitItem.position.is_(None), ExhibitItem.position, Record.title, Record.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return total, [(rec, caption) for rec, caption in session.execute(stmt)]
+
+
+def exhibit_records(session: Session, the_set: OAISet) -> list[str]:
+    """The local ids of a set's curated items, in order (deleted ones included: the list is as written)."""
+    stmt = (
+        select(Record.local_id)
+        .join(ExhibitItem, ExhibitItem.record_id == Record.id)
+        .where(ExhibitItem.set_id == the_set.id)
+        .order_by(ExhibitItem.position)
+    )
+    return list(session.scalars(stmt))
+
+
+def exhibitions(session: Session) -> list[OAISet]:
+    """The sets that are exhibitions (an introduction, a cover or curated items), by name."""
+    curated = select(ExhibitItem.set_id)
+    stmt = select(OAISet).where(
+        OAISet.introduction.is_not(None) | OAISet.cover_key.is_not(None) | OAISet.id.in_(curated)
+    )
+    return list(session.scalars(stmt.order_by(OAISet.name, OAISet.spec)))
 
 
 def last_record_id(session: Session) -> int:
@@ -157,10 +190,11 @@ def files_needing_text(session: Session, record_id: int | None, redo: bool) -> l
 
 
 def object_keys(session: Session) -> list[str]:
-    """Every stored object the database points at: attached files and imported originals."""
+    """Every stored object the database points at: attached files, imported originals, exhibition covers."""
     files = set(session.scalars(select(RecordFile.object_key)))
     originals = {k for k in session.scalars(select(ImportBatch.object_key)) if k}
-    return sorted(files | originals)
+    covers = {k for k in session.scalars(select(OAISet.cover_key)) if k}
+    return sorted(files | originals | covers)
 
 
 # --------------------------------------------------------------------------------- batches and sources

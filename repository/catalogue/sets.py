@@ -1,4 +1,4 @@
-"""OAI-PMH sets: creating them (with their ancestors), finding them, and who is in them."""
+"""OAI-PMH sets: creating them (with their ancestors), finding them, who is in them, and their exhibitions."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from repository.catalogue.models import OAISet, Record, RecordSet
+from repository.catalogue.models import ExhibitItem, OAISet, Record, RecordSet
 from repository.errors import KutubxonaError
 
 
@@ -91,3 +91,14 @@ def set_specs(session: Session, record_id: int) -> list[str]:
             .order_by(OAISet.spec)
         )
     )
+
+
+def set_exhibit(session: Session, the_set: OAISet, records: list[tuple[int, str | None]]) -> None:
+    """Make ``records`` (record id, caption) the exhibition's items, in this order, replacing the old list."""
+    session.execute(delete(ExhibitItem).where(ExhibitItem.set_id == the_set.id))
+    session.flush()  # the old positions are gone before the new ones take them
+    session.add_all(
+        ExhibitItem(set_id=the_set.id, position=n, record_id=rid, caption=caption)
+        for n, (rid, caption) in enumerate(records, start=1)
+    )
+    session.flush()

@@ -86,7 +86,7 @@ def storage_group() -> None:
 @storage_group.command("copy")
 @click.option("--to", "target_url", required=True, help="file:///path or s3://bucket")
 def storage_copy(target_url: str) -> None:
-    """Copy every stored object (imports and files) to another store, verifying each; rerun to resume."""
+    """Copy every stored object (imports, files, covers) to another store, verifying each; rerun to resume."""
     counts = file_actions.copy_storage(services(), target_url)
     click.echo(f"{counts['objects']} objects: {counts['copied']} copied, {counts['present']} already there")
 

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from repository import catalogue
+from repository.actions import exhibitions
 from repository.actions import records as record_actions
 from repository.actions.exporting import EXPORT_FORMATS, export_file, write_rejected
 from repository.actions.importing import ImportOptions, Report, batch_status
@@ -186,6 +187,38 @@ def sets_add(spec: str, name: str, description: str | None) -> None:
     click.echo(f"set {spec}: {name}")
 
 
+@sets_group.command("exhibit")
+@click.argument("spec")
+@click.option("--introduction", "introduction", type=click.File("r", encoding="utf-8"),
+              help="a UTF-8 text file (or - for standard input): paragraphs split by blank lines")  # fmt: skip
+@click.option("--cover", type=click.File("rb"), help="a JPEG, PNG, WebP or GIF image shown with the exhibition")
+@click.option("--items", type=click.File("r", encoding="utf-8"),
+              help="one record per line, ID or ID<TAB>caption, in the order shown; replaces the list")  # fmt: skip
+@click.option("--clear", is_flag=True, help="empty the exhibition first (introduction, cover and items)")
+@click.option("--json", "as_json", is_flag=True)
+def sets_exhibit(spec: str, introduction, cover, items, clear: bool, as_json: bool) -> None:
+    """Make set SPEC a virtual exhibition: an introduction, a cover and curated items in order.
+
+    Items must be live records of the set (or of a set below it); the rest of the set follows them
+    by title.  Nothing is written when any item is wrong.
+    """
+    shown = exhibitions.write_exhibition(
+        services(),
+        spec,
+        introduction=introduction.read() if introduction is not None else None,
+        cover=cover,
+        items=exhibitions.parse_items(items.read()) if items is not None else None,
+        clear=clear,
+    )
+    if as_json:
+        click.echo(json.dumps({"spec": shown.spec, "introduction": shown.introduction,
+                               "cover": shown.cover_type, "items": shown.items}, ensure_ascii=False))  # fmt: skip
+        return
+    intro = f"{len(shown.introduction)} characters" if shown.introduction else "none"
+    click.echo(f"exhibition {shown.spec}: introduction {intro}, cover {shown.cover_type or 'none'}, "
+               f"{len(shown.items)} curated items")  # fmt: skip
+
+
 @sets_group.command("list")
 @click.option("--json", "as_json", is_flag=True)
 def sets_list(as_json: bool) -> None:
@@ -194,6 +227,7 @@ def sets_list(as_json: bool) -> None:
     with svc.db.reading() as session:
         sets = queries.all_sets(session)
         counts = catalogue.set_counts(session)
+        curated = {s.id: queries.exhibit_records(session, s) for s in queries.exhibitions(session)}
     if as_json:
         click.echo(
             json.dumps(
@@ -203,6 +237,9 @@ def sets_list(as_json: bool) -> None:
                         "name": s.name,
                         "description": s.description,
                         "records": counts.get(s.id, 0),
+                        "introduction": s.introduction,
+                        "cover": s.cover_type,
+                        "exhibit": curated.get(s.id, []),
                     }
                     for s in sets
                 ],

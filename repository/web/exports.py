@@ -12,9 +12,11 @@ from repository.actions import exporting, records, searching
 from repository.catalogue import queries
 from repository.metadata.citations import to_bibtex, to_csl, to_ris
 from repository.metadata.identifiers import record_path
-from repository.web import services
-from repository.web.pages import PAGE_SIZE, chosen_facets, page_filters, page_number
-from repository.web.qrcodes import qr_svg
+from repository.web import albums, i18n, services
+from repository.web.albums import Card
+from repository.web.files import disposition
+from repository.web.pages import ALBUM_SIZE, PAGE_SIZE, chosen_facets, collection_page, page_filters, page_number
+from repository.web.qrcodes import qr_modules, qr_svg
 
 bp = Blueprint("exports", __name__)
 
@@ -32,7 +34,7 @@ OPENSEARCH_NS = "http://a9.com/-/spec/opensearch/1.1/"
 
 def _download(body: bytes | str, mimetype: str, filename: str) -> Response:
     response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Content-Disposition"] = disposition("attachment", filename)
     return response
 
 
@@ -43,7 +45,7 @@ def cite(local_id: str, fmt: str) -> Response:
     if not cited:
         records.permanent_url(services(), local_id)  # raises the reason: 404 or 410
     write, mimetype = CITATIONS[fmt]
-    return _download(write(cited), mimetype, f"{_safe_name(local_id)}.{fmt}")
+    return _download(write(cited), mimetype, f"{local_id}.{fmt}")
 
 
 @bp.get("/search/cite.<any(ris, bib, json):fmt>")
@@ -61,7 +63,7 @@ def cite_results(fmt: str) -> Response:
 def marc(local_id: str, fmt: str) -> Response:
     """The record as MARCXML or ISO 2709, as the export writes it."""
     suffix, mimetype = MARC[fmt]
-    return _download(exporting.export_record(services(), local_id, fmt), mimetype, f"{_safe_name(local_id)}.{suffix}")
+    return _download(exporting.export_record(services(), local_id, fmt), mimetype, f"{local_id}.{suffix}")
 
 
 @bp.get("/records/<path:local_id>/qr.svg")
@@ -70,6 +72,25 @@ def qr(local_id: str) -> Response:
     response = Response(qr_svg(records.permanent_url(services(), local_id)), mimetype="image/svg+xml")
     response.cache_control.max_age = 86400
     return response
+
+
+@bp.get("/collections/<path:spec>/album.pdf")
+def album_pdf(spec: str) -> Response:
+    """The QR album of a collection as a PDF to print: the same cards as the album page, six to a sheet."""
+    collection, total, items, page = collection_page(spec, ALBUM_SIZE)
+    svc = services()
+    cards = []
+    for rec, _caption in items:
+        url = svc.base_url + record_path(rec.local_id)
+        cards.append(Card(rec.title or rec.local_id, rec.author or "", rec.year or "", url, qr_modules(url)))
+    pages = max(1, -(-total // ALBUM_SIZE))
+    heading = f"{collection.name} · {_('QR album')}" + (f" · {page}/{pages}" if pages > 1 else "")
+    try:
+        body = albums.album_pdf(heading, cards, svc.settings.pdf_font, i18n.current().tag)
+    except albums.FontMissing as exc:
+        return Response(f"503 Service Unavailable: {exc}\n", 503, mimetype="text/plain")
+    suffix = f"-{page}" if pages > 1 else ""
+    return _download(body, "application/pdf", f"album-{collection.spec}{suffix}.pdf")
 
 
 @bp.get("/robots.txt")
@@ -132,8 +153,3 @@ def opensearch() -> Response:
 
 def _xml(root: etree._Element, mimetype: str) -> Response:
     return Response(etree.tostring(root, xml_declaration=True, encoding="UTF-8"), mimetype=mimetype)
-
-
-def _safe_name(local_id: str) -> str:
-    """A file name for a download: the identifier with what a file name cannot hold replaced."""
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in local_id) or "record"

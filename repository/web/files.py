@@ -22,6 +22,12 @@ _INLINE_TYPES = {"application/pdf", "text/plain", "image/png", "image/jpeg", "im
                  "image/tiff", "image/bmp"}  # fmt: skip
 
 
+def disposition(kind: str, name: str) -> str:
+    """A Content-Disposition of ``kind`` (inline, attachment) for ``name``, safe for any characters (RFC 6266 4.3)."""
+    fallback = re.sub(r"[^A-Za-z0-9._-]", "_", name)  # for clients that do not read filename*
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
 def shown_inline(mime: str) -> bool:
     """True for the types a download may show in the browser: PDF, raster images, plain text, audio, video."""
     return mime in _INLINE_TYPES or mime.startswith(("audio/", "video/"))
@@ -42,10 +48,9 @@ def download(local_id: str, name: str) -> Response:
         return Response("403 Forbidden: this file is not open to the public\n", 403, mimetype="text/plain",
                         headers={"Cache-Control": "private, no-store"})  # fmt: skip
     size = row.size
-    disposition = "inline" if shown_inline(row.mime) else "attachment"
     headers = {
         "Accept-Ranges": "bytes",
-        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(name, safe='')}",
+        "Content-Disposition": disposition("inline" if shown_inline(row.mime) else "attachment", name),
         "ETag": f'"{row.sha256}"',
         # a file that is not open to all (an embargo just over) stays out of shared caches
         "Cache-Control": "public, max-age=86400" if row.access == "open" else "private, no-store",
@@ -79,3 +84,22 @@ def download(local_id: str, name: str) -> Response:
         yield from chunks
 
     return Response(body(), status=status, headers=headers, mimetype=row.mime, direct_passthrough=True)
+
+
+@bp.get("/collections/<path:spec>/cover")
+def cover(spec: str) -> Response:
+    """An exhibition's cover image (a web image type, checked when it was stored)."""
+    svc = services()
+    with svc.db.reading() as session:
+        found = queries.set_by_spec(session, spec)
+    if found is None or found.cover_key is None:
+        abort(404)
+    try:
+        with svc.store.open(found.cover_key) as fh:
+            data = fh.read()
+    except StorageError:
+        abort(503)
+    response = Response(data, mimetype=found.cover_type,
+                        headers={"ETag": f'"{found.cover_key}"', "Cache-Control": "public, max-age=3600",
+                                 "X-Content-Type-Options": "nosniff"})  # fmt: skip
+    return response.make_conditional(request)

@@ -7,10 +7,13 @@ the catalogue are named by ``web/labels.py``.  Pages read through the actions (`
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, render_template, request, url_for
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
@@ -59,6 +62,13 @@ def record_url(local_id: str) -> str:
     return record_path(local_id)
 
 
+@bp.app_template_filter("moment")
+def moment(stamp: str) -> Markup:
+    """An ISO 8601 UTC time (a datestamp) as a ``<time>`` element, written the way the interface language writes it."""
+    when = datetime.fromisoformat(stamp.removesuffix("Z"))
+    return Markup('<time datetime="{}">{}</time>').format(stamp, format_datetime(when, "medium"))
+
+
 @bp.app_context_processor
 def _labels() -> dict[str, Any]:
     return {"labels": labels, "facet_value": labels.facet_value, "with_args": with_args}
@@ -105,7 +115,8 @@ def home() -> str:
         counts = catalogue.set_counts(session)
         total = queries.live_count(session)
         recent = queries.recent(session, 12)
-    return render_template("home.html", sets=sets, counts=counts, total=total, recent=recent)
+        shows = queries.exhibitions(session)
+    return render_template("home.html", sets=sets, counts=counts, total=total, recent=recent, exhibitions=shows)
 
 
 @bp.get("/records/<path:local_id>/files/<name>/read")
@@ -127,29 +138,30 @@ def reader(local_id: str, name: str) -> tuple[str, int] | str:
 @bp.get("/collections/<path:spec>/album")
 def album(spec: str) -> str:
     """A printable QR album of a collection: one card per item (title, author, year, QR code)."""
-    collection, total, items, page = _collection(spec, ALBUM_SIZE)
+    collection, total, items, page = collection_page(spec, ALBUM_SIZE)
     svc = services()
-    cards = [(r, Markup(qr_svg(svc.base_url + record_path(r.local_id), scale=3).decode())) for r in items]
+    cards = [(r, Markup(qr_svg(svc.base_url + record_path(r.local_id), scale=3).decode())) for r, _ in items]
     return render_template("album.html", collection=collection, total=total, cards=cards, page=page,
                            pages=-(-total // ALBUM_SIZE))  # fmt: skip
 
 
 @bp.get("/collections/<path:spec>")
 def collection(spec: str) -> str:
-    """A collection: its name and introduction, its items by title, a search within it and its QR album."""
-    collection, total, items, page = _collection(spec, PAGE_SIZE)
-    return render_template("collection.html", collection=collection, total=total, items=items, page=page,
-                           size=PAGE_SIZE, pages=-(-total // PAGE_SIZE))  # fmt: skip
+    """A collection as an exhibition: cover, introduction, curated items with captions, then the rest."""
+    collection, total, items, page = collection_page(spec, PAGE_SIZE)
+    intro = [p.strip() for p in re.split(r"\n\s*\n", collection.introduction or "") if p.strip()]
+    return render_template("collection.html", collection=collection, introduction=intro, total=total,
+                           items=items, page=page, size=PAGE_SIZE, pages=-(-total // PAGE_SIZE))  # fmt: skip
 
 
-def _collection(spec: str, size: int) -> tuple[Any, int, list, int]:
-    """The set ``spec`` (404 when there is none), how many items it has, and this page of them."""
+def collection_page(spec: str, size: int) -> tuple[Any, int, list, int]:
+    """The set ``spec`` (404 when there is none), how many items it has, and this page of (record, caption)."""
     page = page_number()
     with services().db.reading() as session:
         found = queries.set_by_spec(session, spec)
         if found is None:
             abort(404)
-        total, items = queries.set_members(session, spec, (page - 1) * size, size)
+        total, items = queries.set_members(session, found, (page - 1) * size, size)
     return found, total, items, page
 
 

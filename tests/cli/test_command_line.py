@@ -82,7 +82,8 @@ def test_json_listings_have_stable_shapes(cli: Cli, tmp_path: Path):
     cli("sets", "add", "fond", "Asosiy fond", "--description", "Kitoblar")
     import_json(cli, write(tmp_path / "c.mrc", marc("C1", "Bir")), "--set", "fond")
     sets = json.loads(cli("sets", "list", "--json").stdout)
-    assert sets == [{"spec": "fond", "name": "Asosiy fond", "description": "Kitoblar", "records": 1}]
+    assert sets == [{"spec": "fond", "name": "Asosiy fond", "description": "Kitoblar", "records": 1,
+                     "introduction": None, "cover": None, "exhibit": []}]  # fmt: skip
     shown = json.loads(cli("show", "C1", "--format", "json").stdout)
     assert {"local_id", "oai_identifier", "url", "flavour", "title", "datestamp", "deleted", "sets", "formats",
             "versions", "dc", "files", "leader", "fields"} <= set(shown)  # fmt: skip

@@ -17,6 +17,7 @@ from repository.metadata.marc import DataField
 from tests.conftest import Cli, require
 from tests.fulltext.pages import text_pdf
 from tests.helpers import import_json, marc, write
+from tests.web.test_exhibitions import cover_png
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = Path(os.environ.get("KUTUBXONA_TEST_OUTPUT", ROOT / "var" / "test-output")) / "screenshots"
@@ -68,6 +69,12 @@ def site(cli: Cli, live: str, tmp_path: Path) -> str:
     pdf = tmp_path / "tarix.pdf"
     pdf.write_bytes(text_pdf([["Oʻzbekiston tarixi, birinchi sahifa"]]))
     cli("attach", "B1", pdf)
+    # the collection is an exhibition too, so that its cover, introduction and captions are checked
+    (tmp_path / "intro.txt").write_text("Kutubxona fondidan tanlangan kitoblar.\n\nIkkinchi xatboshi.")
+    (tmp_path / "items.txt").write_text("B2\tKirill yozuvidagi nashr\nB1\n")
+    (tmp_path / "cover.png").write_bytes(cover_png())
+    cli("sets", "exhibit", "fond", "--introduction", tmp_path / "intro.txt", "--items", tmp_path / "items.txt",
+        "--cover", tmp_path / "cover.png")  # fmt: skip
     return live
 
 

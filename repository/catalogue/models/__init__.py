@@ -12,11 +12,12 @@ from repository.catalogue.models.records import (
     RecordVersion,
     utcnow,
 )
-from repository.catalogue.models.sets import OAISet, RecordSet
+from repository.catalogue.models.sets import ExhibitItem, OAISet, RecordSet
 
 __all__ = [
     "BatchItem",
     "ChangeBacklog",
+    "ExhibitItem",
     "FilePage",
     "HarvestProblem",
     "HarvestSource",

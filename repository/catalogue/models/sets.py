@@ -1,8 +1,8 @@
-"""OAI-PMH sets and the records' membership of them."""
+"""OAI-PMH sets, the records' membership of them, and the curated exhibitions sets can carry."""
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from repository.db import Base
@@ -17,6 +17,10 @@ class OAISet(Base):
     spec: Mapped[str] = mapped_column(String(255), unique=True)
     name: Mapped[str] = mapped_column(Text)
     description: Mapped[str | None] = mapped_column(Text)
+    # a virtual exhibition: an introduction (paragraphs split by blank lines) and a cover image
+    introduction: Mapped[str | None] = mapped_column(Text)
+    cover_key: Mapped[str | None] = mapped_column(String(64))  # sha256 of the image in the object store
+    cover_type: Mapped[str | None] = mapped_column(String(128))
 
 
 class RecordSet(Base):
@@ -28,3 +32,16 @@ class RecordSet(Base):
     set_id: Mapped[int] = mapped_column(ForeignKey("oai_set.id"), primary_key=True)
 
     __table_args__ = (Index("ix_record_set_set_record", "set_id", "record_id"),)
+
+
+class ExhibitItem(Base):
+    """A record shown in a set's exhibition, at ``position`` (from 1), with an optional caption."""
+
+    __tablename__ = "exhibit_item"
+
+    set_id: Mapped[int] = mapped_column(ForeignKey("oai_set.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("record.id"))
+    caption: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("uq_exhibit_item_set_record", "set_id", "record_id", unique=True),)
