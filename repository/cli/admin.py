@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from repository.actions import exhibitions
 from repository.actions import records as record_actions
 from repository.actions.importing import ImportOptions
 from repository.cli import main, services
@@ -56,8 +57,8 @@ def sample_build(folder: Path) -> None:
 
 @sample_group.command("load")
 def sample_load() -> None:
-    """Build the sample collection under VAR_DIR/sample, create its sets and import it."""
-    from repository.metadata.sample import SETS, build
+    """Build the sample collection under VAR_DIR/sample, create its sets, import it and set up its exhibition."""
+    from repository.metadata.sample import EXHIBITION, SETS, build
 
     svc = services()
     files = build(svc.settings.var_dir / "sample")
@@ -69,6 +70,10 @@ def sample_load() -> None:
         report = import_one(importer, f.path, ImportOptions(sets=f.sets, actor="sample"))
         print_report(report, False)
         worst = max(worst, report.exit_code)
+    spec, introduction, items = EXHIBITION
+    listed = [exhibitions.Item(line, ident, caption) for line, (ident, caption) in enumerate(items, start=1)]
+    shown = exhibitions.write_exhibition(svc, spec, introduction=introduction, items=listed)
+    click.echo(f"exhibition {shown.spec}: {len(shown.items)} curated items")
     if worst:
         sys.exit(worst)
 

@@ -24,6 +24,16 @@ SETS: dict[str, tuple[str, str]] = {
     "fond:rusmarc": ("RUSMARC (Windows-1251)", "UNIMARC records exported by a CIS library system"),
     "maqolalar": ("Maqolalar / Статьи / Articles", "Dublin Core descriptions of journal articles"),
 }
+BOOKS_PER_LANGUAGE, THESES_PER_LANGUAGE, MANUSCRIPTS = 35, 4, 6
+_FIRST_MANUSCRIPT = 4 * (BOOKS_PER_LANGUAGE + THESES_PER_LANGUAGE)  # after the books and theses in four languages
+# the manuscripts of the main holdings, shown as a virtual exhibition: (set, introduction, [(id, caption)])
+EXHIBITION = (
+    "fond:asosiy",
+    "XVIII asr qoʻlyozmalari: asosiy fonddan tanlangan nusxalar.\n\n"
+    "Har bir qoʻlyozmaning tavsifi, fond raqami va QR kodi bor; QR albomni chop etib, "
+    "koʻrgazma javonlariga qoʻyish mumkin.",
+    [(f"KTB{i:06d}", f"Qoʻlyozma, fond raqami {i}") for i in range(_FIRST_MANUSCRIPT, _FIRST_MANUSCRIPT + MANUSCRIPTS)],
+)
 
 
 @dataclass(frozen=True)
@@ -252,14 +262,15 @@ def build(folder: Path) -> list[SampleFile]:
     main: list[MarcRecord] = []
     n = 0
     for lang in ("uzb", "uzb-cyrl", "rus", "eng"):
-        for _ in range(35):
+        for _ in range(BOOKS_PER_LANGUAGE):
             main.append(_marc21_book(n, lang, "book"))
             n += 1
     for lang in ("uzb", "uzb-cyrl", "rus", "eng"):
-        for _ in range(4):
+        for _ in range(THESES_PER_LANGUAGE):
             main.append(_marc21_book(n, lang, "thesis"))
             n += 1
-    for _ in range(6):
+    assert n == _FIRST_MANUSCRIPT
+    for _ in range(MANUSCRIPTS):
         main.append(_marc21_book(n, "uzb", "manuscript"))
         n += 1
     main += [_marc21_serial(i) for i in range(len(_SERIALS))]

@@ -123,3 +123,16 @@ def test_the_installed_script_reports_bad_settings_in_one_line(tmp_path: Path, d
     done = kutubxona(tmp_path, db_url, "sets", "list")
     assert done.returncode == 2
     assert done.stderr.strip() == "Error: KUTUBXONA_OAI_PAGE_SIZE must be a whole number, not 'many'"
+
+
+def test_sample_load_imports_every_file_and_sets_up_the_exhibition(cli: Cli):
+    from repository.metadata.sample import EXHIBITION, SETS
+
+    result = cli("sample", "load")
+    assert "rejected" in result.output and " 0 rejected" in result.output
+    sets = {s["spec"]: s for s in json.loads(cli("sets", "list", "--json").stdout)}
+    assert set(sets) == set(SETS)
+    spec, introduction, items = EXHIBITION
+    assert sets[spec]["introduction"] == introduction and sets[spec]["exhibit"] == [i for i, _ in items]
+    shown = json.loads(cli("show", items[0][0], "--format", "json").stdout)
+    assert shown["kind"] == "manuscript"  # the curated items are the manuscripts they are captioned as
