@@ -15,7 +15,15 @@ from repository.metadata.identifiers import record_path
 from repository.web import albums, i18n, services
 from repository.web.albums import Card
 from repository.web.files import disposition
-from repository.web.pages import ALBUM_SIZE, PAGE_SIZE, chosen_facets, collection_page, page_filters, page_number
+from repository.web.pages import (
+    ALBUM_SIZE,
+    PAGE_SIZE,
+    chosen_facets,
+    chosen_sort,
+    collection_page,
+    page_filters,
+    page_number,
+)
 from repository.web.qrcodes import qr_modules, qr_svg
 
 bp = Blueprint("exports", __name__)
@@ -52,7 +60,7 @@ def cite(local_id: str, fmt: str) -> Response:
 def cite_results(fmt: str) -> Response:
     """The citations of the page of results the search page shows (the same arguments)."""
     result = searching.search(services(), request.args.get("q", ""), page=page_number(),
-                              size=PAGE_SIZE, sort=request.args.get("sort", "relevance"),
+                              size=PAGE_SIZE, sort=chosen_sort(),
                               filters=page_filters(chosen_facets()), facets=False)  # fmt: skip
     write, mimetype = CITATIONS[fmt]
     return _download(write(records.citations(services(), [h["id"] for h in result["hits"]])), mimetype,

@@ -47,6 +47,12 @@ def page_number() -> int:
     return max(1, int(value)) if value.isdigit() else 1
 
 
+def chosen_sort() -> str:
+    """The order asked for with ``?sort=``; an unknown one falls back to relevance, as a link may be old."""
+    sort = request.args.get("sort", "relevance")
+    return sort if sort in SORTS else "relevance"
+
+
 def page_filters(chosen: dict[str, list[str]]) -> Filters:
     """The search filters of chosen facet values (an unknown facet value simply matches nothing)."""
     filters = Filters()
@@ -169,12 +175,11 @@ def collection_page(spec: str, size: int) -> tuple[Any, int, list, int]:
 def search() -> tuple[str, int] | str:
     """Results of a query, with facets that combine, sorting, pages and a suggestion."""
     text = request.args.get("q", "").strip()
-    sort = request.args.get("sort", "relevance")
     page = page_number()
     chosen = chosen_facets()
     try:
         result = searching.search(services(), text, page=page, size=PAGE_SIZE, filters=page_filters(chosen),
-                                  sort=sort if sort in SORTS else "relevance")  # fmt: skip
+                                  sort=chosen_sort())  # fmt: skip
     except QueryError as exc:
         return render_template("search.html", text=text, error=str(exc), result=None, chosen=chosen), 400
     with services().db.reading() as session:

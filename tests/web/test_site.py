@@ -149,6 +149,8 @@ def test_citations_of_a_record_and_of_a_result_page(cli: Cli, live: str, tmp_pat
     assert item["container-title"] == "Kutubxona dunyosi" and item["page"] == "10-20"
     _, _, many = get(live + "/search/cite.ris?q=tarix")
     assert many.decode().count("ER  - ") == 2 and "ID  - B1" in many.decode()
+    # an old link's unknown order falls back to relevance, as on the search page
+    assert get(live + "/search/cite.ris?q=tarix&sort=nonsense")[2] == many
     status, _, _ = get(live + "/records/nope/cite.ris")
     assert status == 404
 
