@@ -1,14 +1,15 @@
-"""Commands that run the service: database, re-rendering, the sample collection, serving."""
+"""Commands that run the service: database, checks, re-rendering, the sample collection, serving."""
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
 
 import click
 
-from repository.actions import exhibitions
+from repository.actions import exhibitions, health
 from repository.actions import records as record_actions
 from repository.actions.importing import ImportOptions
 from repository.cli import main, services
@@ -28,6 +29,25 @@ def db_upgrade() -> None:
     svc = services()
     svc.db.upgrade()
     click.echo("database is up to date")
+
+
+@main.command("check")
+@click.option("--json", "as_json", is_flag=True)
+def check_cmd(as_json: bool) -> None:
+    """Check configuration, database and schema, object store, search, OCR and PDF tools.
+
+    Exit status 0 when all is well, 1 when some work will fail (a warning), 2 when the node cannot serve.
+    """
+    checks = health.check(services())
+    code = health.exit_code(checks)
+    if as_json:
+        status = {0: "ok", 1: "warning", 2: "failed"}[code]
+        click.echo(json.dumps({"status": status, "checks": [c.as_dict() for c in checks]}, ensure_ascii=False))
+    else:
+        width = max(len(c.name) for c in checks)
+        for c in checks:
+            click.echo(f"{c.status:8} {c.name:{width}}  {c.detail}  ({c.seconds * 1000:.0f} ms)")
+    sys.exit(code)
 
 
 @main.command("rerender")

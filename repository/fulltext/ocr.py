@@ -39,6 +39,16 @@ def languages_for(record_languages: Sequence[str]) -> str:
     return "+".join(models or LANGUAGES)
 
 
+def installed_languages() -> list[str] | None:
+    """The language models tesseract has (None when tesseract is not installed)."""
+    try:
+        done = subprocess.run(["tesseract", "--list-langs"], capture_output=True, text=True, timeout=30)
+    except (FileNotFoundError, subprocess.TimeoutExpired):
+        return None
+    # the first line is a heading ("List of available languages in ...: N")
+    return [line.strip() for line in done.stdout.splitlines()[1:] if line.strip()]
+
+
 def image_pages(path: Path, folder: Path) -> list[Path]:
     """The pages of an image file (every frame of a multi-page TIFF) as PNG files to recognise.
 

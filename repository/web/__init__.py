@@ -25,6 +25,7 @@ def register(app: Flask, services: Services) -> None:
     from repository.web.api import bp as api
     from repository.web.exports import bp as exports
     from repository.web.files import bp as files
+    from repository.web.health import bp as health
     from repository.web.oai import bp as oai
     from repository.web.pages import bp as pages
 
@@ -33,6 +34,7 @@ def register(app: Flask, services: Services) -> None:
     app.register_blueprint(api)
     app.register_blueprint(exports)
     app.register_blueprint(files)
+    app.register_blueprint(health)
     app.register_blueprint(oai)
     app.register_blueprint(pages)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
