@@ -117,6 +117,9 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             str(workers),
             "--threads",
             str(threads),
+            # gthread that answers 503 to a request queued past KUTUBXONA_SHED_AFTER_MS
+            "--worker-class",
+            "repository.web.shedding.SheddingWorker",
             "--bind",
             f"{host}:{port}",
             "--access-logfile",
