@@ -42,6 +42,7 @@ SETTINGS: dict[str, Setting] = {
     "OAI_TOKEN_TTL_HOURS": Setting(48, "lifetime of a resumption token chain, in hours"),
     "OAI_MAX_CONCURRENT": Setting(4, "list requests served at once per worker before answering 503"),
     "OAI_FRIENDS": Setting("", "space-separated base URLs announced in the friends description"),
+    "LOG_FORMAT": Setting("text", "text (lines for a person) or json (one object per line for a log collector)"),
     "SHED_AFTER_MS": Setting(500, "a request that waited longer for a worker thread is answered 503; 0 = never"),
     "IMPORT_CHUNK": Setting(1000, "records per transaction during an import"),
     "IMPORT_WORKERS": Setting(2, "processes preparing ISO 2709 records while a large import stores them; 0 = none"),
@@ -81,6 +82,7 @@ class Settings:
     oai_max_concurrent: int
     oai_friends: tuple[str, ...]
     shed_after_ms: int
+    log_format: str
     import_chunk: int
     import_workers: int
     ocr_page_seconds: int
@@ -127,6 +129,8 @@ def _complete(conf: dict[str, Any]) -> Settings:
     for name in ("OAI_PAGE_SIZE", "OAI_TOKEN_TTL_HOURS", "OAI_MAX_CONCURRENT", "IMPORT_CHUNK", "OCR_PAGE_SECONDS"):
         if conf[name] < 1:
             raise ConfigError(f"KUTUBXONA_{name} must be at least 1")
+    if conf["LOG_FORMAT"] not in ("text", "json"):
+        raise ConfigError(f"KUTUBXONA_LOG_FORMAT must be text or json, not {conf['LOG_FORMAT']!r}")
     for name in ("IMPORT_WORKERS", "SHED_AFTER_MS"):
         if conf[name] < 0:
             raise ConfigError(f"KUTUBXONA_{name} must be 0 or more")
@@ -149,6 +153,7 @@ def _complete(conf: dict[str, Any]) -> Settings:
         pdf_font=Path(conf["PDF_FONT"]),
         oai_friends=tuple(conf["OAI_FRIENDS"].split()),
         shed_after_ms=conf["SHED_AFTER_MS"],
+        log_format=conf["LOG_FORMAT"],
         import_chunk=conf["IMPORT_CHUNK"],
         import_workers=conf["IMPORT_WORKERS"],
         ocr_page_seconds=conf["OCR_PAGE_SECONDS"],

@@ -1,5 +1,6 @@
 """The WSGI application for gunicorn: ``gunicorn repository.wsgi:app``."""
 
-from repository import create_app
+from repository import create_app, logs
 
 app = create_app()
+logs.configure(app.extensions["kutubxona"].settings.log_format)

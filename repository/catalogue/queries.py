@@ -75,6 +75,15 @@ def live_count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Record).where(Record.deleted.is_(False))) or 0
 
 
+def record_counts(session: Session) -> dict[str, int]:
+    """How many records are live and how many deleted (tombstones)."""
+    rows = session.execute(select(Record.deleted, func.count()).group_by(Record.deleted))
+    counts = {"live": 0, "deleted": 0}
+    for deleted, n in rows:
+        counts["deleted" if deleted else "live"] = n
+    return counts
+
+
 def live_in_range(session: Session, first_id: int, last_id: int) -> list[tuple[str, datetime]]:
     """``(local_id, datestamp)`` of the live records whose ids are in [first_id, last_id], in id order."""
     stmt = select(Record.local_id, Record.datestamp).where(

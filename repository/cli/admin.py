@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
+import shutil
 import sys
 from pathlib import Path
 
 import click
 
+from repository import logs
 from repository.actions import exhibitions, health
 from repository.actions import records as record_actions
 from repository.actions.importing import ImportOptions
@@ -106,24 +109,19 @@ def sample_load() -> None:
 def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the web site and OAI-PMH with gunicorn."""
     svc = services()  # applies pending migrations once, before the workers start
-    click.echo(f"Kutubxona at {svc.base_url}/  OAI-PMH at {svc.base_url}/oai")
-    os.execvp(
-        sys.executable,
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--workers",
-            str(workers),
-            "--threads",
-            str(threads),
-            # gthread that answers 503 to a request queued past KUTUBXONA_SHED_AFTER_MS
-            "--worker-class",
-            "repository.web.shedding.SheddingWorker",
-            "--bind",
-            f"{host}:{port}",
-            "--access-logfile",
-            "-",
-            "repository.wsgi:app",
-        ],
-    )
+    banner = f"Kutubxona at {svc.base_url}/  OAI-PMH at {svc.base_url}/oai"
+    if svc.settings.log_format == "json":
+        logs.configure("json")
+        logging.getLogger("kutubxona").info(banner)
+    else:
+        click.echo(banner)
+    # every worker writes its metrics here, and a scrape of any one adds them up; a new start, new counts
+    counts = svc.settings.var_dir / "metrics"
+    shutil.rmtree(counts, ignore_errors=True)
+    counts.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(counts)
+    command = [sys.executable, "-m", "gunicorn", "--config", "python:repository.web.serving",
+               "--workers", str(workers), "--threads", str(threads), "--bind", f"{host}:{port}"]  # fmt: skip
+    if svc.settings.log_format == "json":
+        command += ["--logger-class", "repository.web.serving.JsonLogger"]
+    os.execvp(sys.executable, [*command, "repository.wsgi:app"])

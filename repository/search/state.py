@@ -44,6 +44,11 @@ class IndexState:
             rows = self._conn.execute("SELECT record_id, noted FROM pending ORDER BY record_id LIMIT ?", (limit,))
             return rows.fetchall()
 
+    def pending_count(self) -> int:
+        """How many records are noted and not indexed yet (the index's backlog)."""
+        with self._lock:
+            return self._conn.execute("SELECT count(*) FROM pending").fetchone()[0]
+
     def unmark(self, notes: Iterable[tuple[int, int]]) -> None:
         """Forget records once indexed, unless noted again since (``pending`` gave the notes)."""
         self._many("DELETE FROM pending WHERE record_id = ? AND noted = ?", list(notes))

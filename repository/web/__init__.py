@@ -21,11 +21,12 @@ CSP = (
 
 def register(app: Flask, services: Services) -> None:
     """Attach ``services`` to ``app`` and register every blueprint and the error pages."""
-    from repository.web import i18n
+    from repository.web import i18n, metrics
     from repository.web.api import bp as api
     from repository.web.exports import bp as exports
     from repository.web.files import bp as files
     from repository.web.health import bp as health
+    from repository.web.metrics import bp as metrics_bp
     from repository.web.oai import bp as oai
     from repository.web.pages import bp as pages
 
@@ -35,6 +36,8 @@ def register(app: Flask, services: Services) -> None:
     app.register_blueprint(exports)
     app.register_blueprint(files)
     app.register_blueprint(health)
+    app.register_blueprint(metrics_bp)
+    metrics.init(app)
     app.register_blueprint(oai)
     app.register_blueprint(pages)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY

@@ -15,7 +15,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from repository.catalogue.oai_store import SqlStore
 from repository.metadata.formats import FORMATS
 from repository.oai import LIST_VERBS, OAISettings, respond
-from repository.web import services
+from repository.web import metrics, services
 
 bp = Blueprint("oai", __name__)
 log = logging.getLogger(__name__)
@@ -87,6 +87,7 @@ def endpoint() -> Response:
     finally:
         if gate is not None:
             gate.release()
+    metrics.count_oai(next((value for name, value in pairs if name == "verb"), ""), body)
     return _xml(body)
 
 

@@ -1,7 +1,9 @@
-"""Load shedding under `kutubxona serve`: a request that waited too long for a thread is answered 503."""
+"""`kutubxona serve` in production dress: load shedding (a request that waited too long for a thread is
+answered 503), metrics summed over the workers, and JSON log lines."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -13,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.web.test_site import get
 
@@ -26,27 +29,43 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class Served:
+    """A running `kutubxona serve`: its address, and its log lines once stopped."""
+
+    def __init__(self, proc: subprocess.Popen, port: int) -> None:
+        self.proc, self.port, self.url = proc, port, f"http://127.0.0.1:{port}"
+        self.log: list[str] = []
+
+    def stop(self) -> list[str]:
+        """Stop the server (SIGTERM, as an orchestrator does) and return what it logged."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=30)
+            self.log = self.proc.stdout.read().decode().splitlines()
+            self.proc.stdout.close()
+        return self.log
+
+
 @pytest.fixture
-def server(db_url: str, tmp_path: Path) -> Iterator[str]:
-    """`kutubxona serve` with one worker of two threads, shedding requests that waited over 300 ms."""
+def server(db_url: str, tmp_path: Path) -> Iterator[Served]:
+    """`kutubxona serve`: one worker of two threads, shedding requests that waited over 300 ms, logging JSON."""
     port = free_port()
     env = {**os.environ, "KUTUBXONA_DATABASE_URL": db_url, "KUTUBXONA_VAR_DIR": str(tmp_path / "var"),
-           "KUTUBXONA_AUTO_MIGRATE": "no", "KUTUBXONA_SHED_AFTER_MS": "300"}  # fmt: skip
+           "KUTUBXONA_AUTO_MIGRATE": "no", "KUTUBXONA_SHED_AFTER_MS": "300",
+           "KUTUBXONA_LOG_FORMAT": "json"}  # fmt: skip
     proc = subprocess.Popen(
         [sys.executable, "-m", "repository.cli", "serve", "--port", str(port), "--workers", "1", "--threads", "2"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
+    served = Served(proc, port)
     try:
         deadline = time.monotonic() + 30
         while not _listening(port):
             assert time.monotonic() < deadline and proc.poll() is None, "kutubxona serve did not start"
             time.sleep(0.2)
-        yield url
+        yield served
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
-        proc.stderr.close()
+        served.stop()
 
 
 def _listening(port: int) -> bool:
@@ -68,15 +87,22 @@ def slow_post(port: int, answers: list[bytes]) -> None:
         answers.append(b"".join(iter(lambda: sock.recv(65536), b"")))
 
 
-def test_requests_that_wait_past_the_limit_are_shed_with_retry_after(server: str):
-    port = int(server.rsplit(":", 1)[1])
+def samples(url: str) -> dict[tuple[str, tuple], float]:
+    """The metrics of ``url``/metrics as {(sample name, sorted labels): value}."""
+    status, headers, body = get(url + "/metrics")
+    assert status == 200 and headers["Content-Type"].startswith("text/plain; version=")
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(body.decode()) for s in family.samples}  # fmt: skip
+
+
+def test_requests_that_wait_past_the_limit_are_shed_with_retry_after(server: Served):
     slow: list[bytes] = []
-    holders = [threading.Thread(target=slow_post, args=(port, slow)) for _ in range(2)]
+    holders = [threading.Thread(target=slow_post, args=(server.port, slow)) for _ in range(2)]
     for t in holders:
         t.start()
     time.sleep(0.3)  # both threads of the worker are now reading a slow body
     quick: list[tuple[int, dict]] = []
-    askers = [threading.Thread(target=lambda: quick.append(get(server + "/healthz")[:2])) for _ in range(6)]
+    askers = [threading.Thread(target=lambda: quick.append(get(server.url + "/healthz")[:2])) for _ in range(6)]
     for t in askers:
         t.start()
     for t in holders + askers:
@@ -86,4 +112,18 @@ def test_requests_that_wait_past_the_limit_are_shed_with_retry_after(server: str
     assert [status for status, _ in quick] == [503] * 6
     assert all(headers["Retry-After"] == "5" for _, headers in quick)
     # with the queue empty again, requests are served at once
-    assert get(server + "/healthz")[0] == 200
+    assert get(server.url + "/healthz")[0] == 200
+    counted = samples(server.url)
+    assert counted[("kutubxona_shed_requests_total", ())] == 6
+    assert counted[("kutubxona_oai_requests_total", (("outcome", "ok"), ("verb", "Identify")))] == 2
+    assert (
+        counted[("kutubxona_http_requests_total", (("method", "GET"), ("route", "/healthz"), ("status", "200")))] == 1
+    )
+    # every log line is a JSON object: gunicorn's own, the access log and the app's
+    lines = [json.loads(line) for line in server.stop()]
+    assert {"time", "level", "logger", "message"} <= set(lines[0])
+    shed = [x for x in lines if x["message"].startswith("shed a request that waited")]
+    assert len(shed) == 6 and all(x["level"] == "warning" for x in shed)
+    access = [x for x in lines if x["logger"] == "gunicorn.access"]
+    assert {(x["method"], x["path"], x["status"]) for x in access} >= {("POST", "/oai", 200), ("GET", "/healthz", 200)}
+    assert all(isinstance(x["duration_ms"], float) for x in access)
