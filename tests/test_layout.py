@@ -146,6 +146,10 @@ def test_nothing_imports_the_entry_points():
         ("rapidfuzz", "repository.search.backend"),
         ("segno", "repository.web.qrcodes"),
         ("babel.messages", "repository.web.i18n"),
+        ("fpdf", "repository.web.albums"),
+        ("prometheus_client", "repository.web.metrics"),
+        ("gunicorn", "repository.web.serving"),
+        ("numpy", "repository.search.embedded"),
     ],
 )
 def test_each_library_of_a_format_or_service_lives_in_one_module(library: str, home: str):
