@@ -42,6 +42,9 @@ SETTINGS: dict[str, Setting] = {
     "OAI_TOKEN_TTL_HOURS": Setting(48, "lifetime of a resumption token chain, in hours"),
     "OAI_MAX_CONCURRENT": Setting(4, "list requests served at once per worker before answering 503"),
     "OAI_FRIENDS": Setting("", "space-separated base URLs announced in the friends description"),
+    "JOB_LEASE_SECONDS": Setting(
+        60, "how long a worker holds a job without renewing; a dead worker's job is retaken after"
+    ),
     "LOG_FORMAT": Setting("text", "text (lines for a person) or json (one object per line for a log collector)"),
     "SHED_AFTER_MS": Setting(500, "a request that waited longer for a worker thread is answered 503; 0 = never"),
     "IMPORT_CHUNK": Setting(1000, "records per transaction during an import"),
@@ -83,6 +86,7 @@ class Settings:
     oai_friends: tuple[str, ...]
     shed_after_ms: int
     log_format: str
+    job_lease_seconds: int
     import_chunk: int
     import_workers: int
     ocr_page_seconds: int
@@ -126,7 +130,14 @@ def _complete(conf: dict[str, Any]) -> Settings:
     email = conf["ADMIN_EMAIL"]
     if not _EMAIL.match(email) or email.lower().endswith("@localhost"):
         raise ConfigError(f"KUTUBXONA_ADMIN_EMAIL must be a valid address (not @localhost), not {email!r}")
-    for name in ("OAI_PAGE_SIZE", "OAI_TOKEN_TTL_HOURS", "OAI_MAX_CONCURRENT", "IMPORT_CHUNK", "OCR_PAGE_SECONDS"):
+    for name in (
+        "OAI_PAGE_SIZE",
+        "OAI_TOKEN_TTL_HOURS",
+        "OAI_MAX_CONCURRENT",
+        "IMPORT_CHUNK",
+        "OCR_PAGE_SECONDS",
+        "JOB_LEASE_SECONDS",
+    ):
         if conf[name] < 1:
             raise ConfigError(f"KUTUBXONA_{name} must be at least 1")
     if conf["LOG_FORMAT"] not in ("text", "json"):
@@ -154,6 +165,7 @@ def _complete(conf: dict[str, Any]) -> Settings:
         oai_friends=tuple(conf["OAI_FRIENDS"].split()),
         shed_after_ms=conf["SHED_AFTER_MS"],
         log_format=conf["LOG_FORMAT"],
+        job_lease_seconds=conf["JOB_LEASE_SECONDS"],
         import_chunk=conf["IMPORT_CHUNK"],
         import_workers=conf["IMPORT_WORKERS"],
         ocr_page_seconds=conf["OCR_PAGE_SECONDS"],

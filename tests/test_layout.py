@@ -88,7 +88,7 @@ def test_the_graph_is_read():
 REPOSITORY_PACKAGES = (
     "repository.catalogue", "repository.actions", "repository.oai", "repository.storage", "repository.fulltext",
     "repository.web", "repository.cli", "repository.services", "repository.db", "repository.config",
-    "repository.migrations", "repository.command", "repository.wsgi",
+    "repository.migrations", "repository.command", "repository.wsgi", "repository.jobs",
 )  # fmt: skip
 
 
@@ -101,7 +101,9 @@ REPOSITORY_PACKAGES = (
         ("repository.oai", ("sqlalchemy", "flask", "harvest", *REPOSITORY_PACKAGES), ("repository.oai",)),
         # the catalogue knows nothing of who calls it
         ("repository.catalogue", ("flask", "harvest", "repository.actions", "repository.web", "repository.cli"), ()),
-        ("repository.actions", ("flask", "repository.web", "repository.cli"), ()),
+        ("repository.actions", ("flask", "repository.web", "repository.cli", "repository.jobs"), ()),
+        # background work is an entry point like the command line: it calls actions, not the others
+        ("repository.jobs", ("flask", "repository.web", "repository.cli"), ()),
         ("repository.storage", ("sqlalchemy", "flask", "repository.catalogue", "repository.actions"), ()),
         ("repository.fulltext", ("sqlalchemy", "flask", "repository.catalogue", "repository.actions"), ()),
         # the index reads the catalogue; nothing but actions and the entry points calls it

@@ -1,9 +1,9 @@
-"""The ``kutubxona`` command: import, export, sets, records, files, harvesting, database, serving.
+"""The ``kutubxona`` command: import, export, sets, records, files, harvesting, jobs, database, serving.
 
 Exit status, for every command: 0 when everything asked was done; 1 when some items failed and
 were reported; 2 when nothing could be done (wrong arguments, an unknown ID, an unreadable file).
-The commands live in ``records``, ``files``, ``harvesting`` and ``admin``; this module holds the
-group and what they share.
+The commands live in ``records``, ``files``, ``harvesting``, ``searching``, ``jobs`` and
+``admin``; this module holds the group and what they share.
 """
 
 from __future__ import annotations
@@ -78,4 +78,4 @@ def main() -> None:
 
 
 # the commands register themselves on ``main`` when their modules are imported
-from repository.cli import admin, files, harvesting, records, searching  # noqa: E402, F401
+from repository.cli import admin, files, harvesting, jobs, records, searching  # noqa: E402, F401

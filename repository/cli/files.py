@@ -11,6 +11,7 @@ import click
 
 from repository.actions import files as file_actions
 from repository.cli import Fatal, Partial, interactive, main, services
+from repository.cli.jobs import queued
 from repository.fulltext.extract import OCR_MODES
 from repository.storage import StorageError
 
@@ -46,11 +47,15 @@ def attach_cmd(ident: str, files: tuple[Path, ...], access: str, ocr_mode: str, 
 @click.option("--all", "every", is_flag=True, help="every file whose text is not extracted yet")
 @click.option("--redo", is_flag=True, help="extract again files already done")
 @click.option("--lang", help="OCR languages, e.g. uzb+rus")
-def ocr_cmd(ident: str | None, every: bool, redo: bool, lang: str | None) -> None:
+@click.option("--background", is_flag=True, help="queue it as a job for `kutubxona worker` and return")
+def ocr_cmd(ident: str | None, every: bool, redo: bool, lang: str | None, background: bool) -> None:
     """Extract or recognise the text of ID's files (or of --all); rerunning resumes where it stopped."""
     svc = services()
     if bool(ident) == every:
         raise Fatal("give an ID or --all")
+    if background:
+        queued("ocr", {"record": ident, "redo": redo, "languages": lang}, f"text of {ident or 'every file'}")
+        return
     ids = file_actions.files_to_extract(svc, ident, redo)
     out = sys.stderr if interactive() else open(os.devnull, "w")  # noqa: SIM115 - the bar's own stream
     with click.progressbar(length=len(ids), label="text", file=out) as bar:
@@ -97,8 +102,12 @@ def embargo_group() -> None:
 
 
 @embargo_group.command("release")
-def embargo_release() -> None:
+@click.option("--background", is_flag=True, help="queue it as a job for `kutubxona worker` and return")
+def embargo_release(background: bool) -> None:
     """Open every file whose embargo has ended (run it daily); their records get a new datestamp."""
+    if background:
+        queued("release-embargoes", {}, "release of ended embargoes")
+        return
     released = file_actions.release(services())
     for name in released:
         click.echo(f"opened {name}")

@@ -13,6 +13,7 @@ from harvest.runner import MAX_DELETE
 from repository.actions import harvesting
 from repository.catalogue import queries
 from repository.cli import Fatal, interactive, main, services, utc_text
+from repository.cli.jobs import queued
 
 # ---------------------------------------------------------------------------- harvesting
 
@@ -46,7 +47,10 @@ def harvest_add(name: str, base_url: str, prefix: str, sets: tuple[str, ...]) ->
     help="with --full: tombstone at most this share of the source's live records",
 )
 @click.option("--allow-mass-delete", is_flag=True, help="with --full: tombstone past --max-delete")  # fmt: skip
-def harvest_run(name: str | None, full: bool, as_json: bool, max_delete: float, allow_mass_delete: bool) -> None:
+@click.option("--background", is_flag=True, help="queue it as a job for `kutubxona worker` and return")
+def harvest_run(
+    name: str | None, full: bool, as_json: bool, max_delete: float, allow_mass_delete: bool, background: bool
+) -> None:
     """Harvest NAME (or every source): incrementally, finishing any interrupted run first.
 
     Exit status 1 when records were set aside or a reconciliation was refused, 2 when a source failed.
@@ -55,6 +59,11 @@ def harvest_run(name: str | None, full: bool, as_json: bool, max_delete: float, 
     names = harvesting.source_names(svc, name)
     if not names:
         raise Fatal("no harvest sources (add one with `kutubxona harvest add`)")
+    if background:
+        for source in names:  # a job each: one slow repository does not hold up the others
+            queued("harvest", {"source": source, "full": full, "max_delete": max_delete,
+                               "allow_mass_delete": allow_mass_delete}, f"harvest of {source}")  # fmt: skip
+        return
     worst = 0
     for source in names:
         report = _harvest_one(svc, source, full, max_delete, allow_mass_delete)

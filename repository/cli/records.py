@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from repository.actions.importing import ImportOptions, Report, batch_status
 from repository.catalogue import queries
 from repository.catalogue.models import ImportBatch, Record
 from repository.cli import Fatal, Partial, interactive, main, services, utc_text
+from repository.cli.jobs import queued
 from repository.metadata import dc as dcmod
 from repository.metadata.formats import file_url, prepare_source
 from repository.metadata.identifiers import oai_identifier, record_path
@@ -58,6 +60,7 @@ from repository.metadata.reading import FLAVOURS, SYNTAXES
 )
 @click.option("--dry-run", is_flag=True, help="report what would happen; store nothing")
 @click.option("--json", "as_json", is_flag=True, help="one JSON object per file on stdout")
+@click.option("--background", is_flag=True, help="queue it as a job for `kutubxona worker` and return")
 def import_cmd(
     files: tuple[Path, ...],
     syntax: str,
@@ -68,6 +71,7 @@ def import_cmd(
     match: str,
     dry_run: bool,
     as_json: bool,
+    background: bool,
 ) -> None:
     """Import ISO 2709, MARCXML or Dublin Core FILES; every record is created, updated, unchanged,
     skipped or rejected with its reason."""
@@ -77,6 +81,15 @@ def import_cmd(
     except ValueError as exc:
         raise Fatal(str(exc)) from None
     options = ImportOptions(syntax, flavour, encoding, sets, on_match, dry_run, match=kinds)
+    if background:
+        for path in files:  # kept in the object store, where a worker on any node can read it
+            try:
+                with open(path, "rb") as fh:
+                    key = svc.store.put(fh).key
+            except OSError as exc:
+                raise Fatal(f"cannot read {path}: {exc.strerror}") from None
+            queued("import", {"object": key, "name": path.name, "options": asdict(options)}, f"import {path}")
+        return
     importer = svc.importer()
     importer.waiting = lambda message: click.echo(message, err=True)
     worst = 0

@@ -2,9 +2,9 @@
 
 Requests by route and status and their latency, OAI-PMH requests by verb and outcome and the
 resumption tokens issued, requests shed under load, and, read from the catalogue when scraped,
-records by state and the search index's backlog.  Under ``kutubxona serve`` every gunicorn worker
-writes its counts to files in ``PROMETHEUS_MULTIPROC_DIR`` (set by the command), and a scrape of
-any worker adds them all up.
+records by state, the search index's backlog and background jobs by state.  Under ``kutubxona
+serve`` every gunicorn worker writes its counts to files in ``PROMETHEUS_MULTIPROC_DIR`` (set by
+the command), and a scrape of any worker adds them all up.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 
 from repository.catalogue import queries
+from repository.jobs import queue
 from repository.oai.verbs import VERBS
 from repository.web import services
 
@@ -90,6 +91,10 @@ class _Catalogue:
         yield records
         yield GaugeMetricFamily("kutubxona_search_backlog", "Records changed and not yet indexed",
                                 value=svc.search.state.pending_count())  # fmt: skip
+        jobs = GaugeMetricFamily("kutubxona_jobs", "Background jobs by state", labels=["state"])
+        for state, n in queue.counts(svc.db).items():
+            jobs.add_metric([state], n)
+        yield jobs
 
 
 @bp.get("/metrics")

@@ -35,6 +35,7 @@ def test_metrics_count_routes_oai_tokens_and_records(make_app, tmp_path: Path): 
         get(url + "/records/M1")
         get(url + "/records/M2")
         get(url + "/no/such/page")
+        cli("reindex", "--background")
         after = samples(url)
 
     def delta(name: str, **labels: str) -> float:
@@ -52,3 +53,5 @@ def test_metrics_count_routes_oai_tokens_and_records(make_app, tmp_path: Path): 
     assert after[("kutubxona_records", (("state", "live"),))] == 4
     assert after[("kutubxona_records", (("state", "deleted"),))] == 1
     assert ("kutubxona_search_backlog", ()) in after
+    assert after[("kutubxona_jobs", (("state", "queued"),))] == 1
+    assert after[("kutubxona_jobs", (("state", "running"),))] == 0

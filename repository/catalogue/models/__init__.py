@@ -3,6 +3,7 @@
 from repository.catalogue.models.batches import BatchItem, ImportBatch
 from repository.catalogue.models.files import FilePage, RecordFile
 from repository.catalogue.models.harvest import HarvestProblem, HarvestSource
+from repository.catalogue.models.jobs import Job
 from repository.catalogue.models.records import (
     ChangeBacklog,
     Record,
@@ -22,6 +23,7 @@ __all__ = [
     "HarvestProblem",
     "HarvestSource",
     "ImportBatch",
+    "Job",
     "OAISet",
     "Record",
     "RecordFile",

@@ -1,0 +1,71 @@
+"""Background jobs: ``kutubxona worker`` and ``kutubxona jobs list|show|cancel``; ``queued`` for ``--background``."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from typing import Any
+
+import click
+
+from repository.cli import main, services, utc_text
+from repository.jobs import queue
+from repository.jobs.kinds import KINDS
+from repository.jobs.worker import Worker
+
+
+def queued(kind: str, arguments: dict[str, Any], what: str) -> None:
+    """Queue a job for ``kutubxona worker`` (the ``--background`` of a command) and say so."""
+    job_id = queue.enqueue(services().db, kind, arguments, requested_by="cli")
+    click.echo(f"job {job_id} queued: {what} (kutubxona jobs show {job_id})")
+
+
+@main.command("worker")
+@click.option("--until-idle", is_flag=True, help="stop when no job is due instead of waiting for more")
+@click.option("--kind", "kinds", multiple=True, type=click.Choice(sorted(KINDS)), help="only jobs of this kind")
+def worker_cmd(until_idle: bool, kinds: tuple[str, ...]) -> None:
+    """Run background jobs, one at a time, until stopped (SIGTERM or Ctrl-C end it after the current job)."""
+    worker = Worker(services(), kinds=kinds)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    click.echo(f"worker {worker.name}: lease {worker.lease} s" + (f", kinds {', '.join(kinds)}" if kinds else ""))
+    ran = worker.run(stop, until_idle=until_idle)
+    click.echo(f"worker {worker.name}: {ran} jobs run")
+
+
+@main.group("jobs")
+def jobs_group() -> None:
+    """Background jobs: what is queued, running and done."""
+
+
+@jobs_group.command("list")
+@click.option("--state", type=click.Choice(queue.STATES))
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--json", "as_json", is_flag=True)
+def jobs_list(state: str | None, limit: int, as_json: bool) -> None:
+    """The newest jobs, newest first."""
+    jobs = queue.listed(services().db, state, limit)
+    if as_json:
+        click.echo(json.dumps([queue.as_json(j) for j in jobs], ensure_ascii=False))
+        return
+    for j in jobs:
+        done = f"{j.progress_done}/{j.progress_total}" if j.progress_total else str(j.progress_done or "")
+        click.echo(
+            f"{j.id}\t{j.state}\t{j.kind}\t{done}\t{utc_text(j.created)}\t{j.error.splitlines()[0] if j.error else ''}"
+        )
+
+
+@jobs_group.command("show")
+@click.argument("job_id", type=int)
+def jobs_show(job_id: int) -> None:
+    """One job as JSON: arguments, state, progress, attempts, worker, result or error."""
+    click.echo(json.dumps(queue.as_json(queue.get(services().db, job_id)), ensure_ascii=False, indent=2))
+
+
+@jobs_group.command("cancel")
+@click.argument("job_id", type=int)
+def jobs_cancel(job_id: int) -> None:
+    """Cancel a queued job, or ask a running one to stop at its next step."""
+    click.echo(f"job {job_id}: {queue.cancel(services().db, job_id)}")

@@ -1,0 +1,6 @@
+"""Background jobs: long work (imports, OCR, reindexing, harvests, embargo releases) off the request path.
+
+``queue`` keeps the jobs in the catalogue's database and hands them out with leases; ``kinds``
+says what each kind of job runs; ``worker`` is ``kutubxona worker``, which claims jobs one at a
+time, keeps its lease alive while one runs, and records how it ended.
+"""

@@ -1,0 +1,112 @@
+"""``kutubxona worker``: claim a job, run it while a heartbeat keeps its lease, record how it ended.
+
+A worker that dies leaves its job running with a lease that lapses; the next worker to ask takes
+it over (``queue.claim``).  A job's own errors are recorded: one a user must fix (a
+``KutubxonaError``: a file in no format we read) fails at once, anything else (a store or
+database that did not answer) is tried again after a wait, up to the job's ``max_attempts``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from repository.errors import KutubxonaError
+from repository.jobs import queue
+from repository.jobs.kinds import KINDS, Stop
+
+if TYPE_CHECKING:
+    from repository.services import Services
+
+log = logging.getLogger(__name__)
+PROGRESS_SECONDS = 1.0  # progress is written at most this often: a record at a time would be a write each
+
+
+class Worker:
+    """Runs jobs from the table, one at a time."""
+
+    def __init__(self, services: Services, name: str | None = None, kinds: tuple[str, ...] = ()) -> None:
+        self.services = services
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}"
+        self.kinds = kinds
+        self.lease = services.settings.job_lease_seconds
+
+    def run_one(self) -> int | None:
+        """Claim and run one due job; its id, or None when none was due."""
+        job = queue.claim(self.services.db, self.name, self.lease, self.kinds)
+        if job is None:
+            return None
+        log.info("job %d (%s) started, attempt %d", job.id, job.kind, job.attempt)
+        run = _Run(self, job)
+        run.start()
+        try:
+            result = KINDS[job.kind](self.services, job.arguments, run.progress)
+        except Stop:
+            if run.cancel:
+                queue.cancelled(self.services.db, job.id, self.name)
+            log.warning("job %d stopped: %s", job.id, "cancelled" if run.cancel else "its lease was lost")
+        except KutubxonaError as exc:
+            queue.fail(self.services.db, job.id, self.name, str(exc), retry=False)
+            log.warning("job %d failed: %s", job.id, exc)
+        except Exception as exc:  # noqa: BLE001 - whatever broke, the job is recorded and may be tried again
+            state = queue.fail(self.services.db, job.id, self.name, f"{type(exc).__name__}: {exc}", retry=True)
+            log.exception("job %d failed (%s)", job.id, state)
+        else:
+            queue.finish(self.services.db, job.id, self.name, result)
+            log.info("job %d done", job.id)
+        finally:
+            run.stop()
+        return job.id
+
+    def run(self, stop: threading.Event, poll_seconds: float = 2.0, until_idle: bool = False) -> int:
+        """Run jobs until ``stop`` is set (or, ``until_idle``, none is due); how many ran."""
+        ran = 0
+        while not stop.is_set():
+            if self.run_one() is not None:
+                ran += 1
+            elif until_idle:
+                break
+            else:
+                stop.wait(poll_seconds)
+        return ran
+
+
+class _Run:
+    """One job running: a heartbeat thread renewing its lease, and the progress callback the job calls."""
+
+    def __init__(self, worker: Worker, job: queue.Claimed) -> None:
+        self.worker, self.job = worker, job
+        self.cancel = self.lost = False
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"job-{job.id}-heartbeat", daemon=True)
+        self._written = 0.0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _beat(self) -> None:
+        # renew at a third of the lease: two renewals may fail (a slow database) before it lapses
+        while not self._done.wait(self.worker.lease / 3):
+            try:
+                held, cancel = queue.renew(self.worker.services.db, self.job.id, self.worker.name, self.worker.lease)
+            except Exception:  # noqa: BLE001 - a missed heartbeat is retried at the next beat
+                log.exception("job %d: heartbeat failed", self.job.id)
+                continue
+            self.lost, self.cancel = not held, cancel
+
+    def progress(self, done: int, total: Any) -> None:
+        """Note progress (at most once a second); stop the job when it was cancelled or taken over."""
+        if self.cancel or self.lost:
+            raise Stop
+        now = time.monotonic()
+        if now - self._written >= PROGRESS_SECONDS or (total is not None and done >= total):
+            self._written = now
+            queue.progress(self.worker.services.db, self.job.id, self.worker.name, done, total)
