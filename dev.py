@@ -31,8 +31,9 @@ SERVICE_PACKAGES = [
     "poppler-utils",
     "fonts-dejavu-core",
 ]
-# and those the tests add: a headless browser with its WebDriver for the site's tests
-SYSTEM_PACKAGES = [*SERVICE_PACKAGES, "chromium", "chromium-driver"]
+# and those the tests add: a headless browser with its WebDriver for the site's tests, and the
+# PostgreSQL client tools of the backup drill
+SYSTEM_PACKAGES = [*SERVICE_PACKAGES, "chromium", "chromium-driver", "postgresql-client"]
 
 
 def say(message: str) -> None:
