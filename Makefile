@@ -1,5 +1,5 @@
 # Shortcuts for dev.py, which needs nothing but python3.
-.PHONY: run test setup bench messages
+.PHONY: run test setup bench messages docker-test
 run:
 	python3 dev.py run
 test:
@@ -13,3 +13,7 @@ messages:
 	mkdir -p var
 	.venv/bin/pybabel extract -F babel.cfg -k _l --no-location --sort-output -o var/messages.pot .
 	.venv/bin/pybabel update -i var/messages.pot -d repository/web/translations --width 120 --ignore-obsolete
+
+# Build the application image here and run it against this machine's PostgreSQL (docker/test.sh).
+docker-test:
+	docker/test.sh

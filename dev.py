@@ -31,9 +31,9 @@ SERVICE_PACKAGES = [
     "poppler-utils",
     "fonts-dejavu-core",
 ]
-# and those the tests add: a headless browser with its WebDriver for the site's tests, and the
-# PostgreSQL client tools of the backup drill
-SYSTEM_PACKAGES = [*SERVICE_PACKAGES, "chromium", "chromium-driver", "postgresql-client"]
+# and those the tests add: a headless browser with its WebDriver for the site's tests, the
+# PostgreSQL client tools of the backup drill, and Docker for the image's test
+SYSTEM_PACKAGES = [*SERVICE_PACKAGES, "chromium", "chromium-driver", "postgresql-client", "docker.io", "docker-compose"]
 
 
 def say(message: str) -> None:
