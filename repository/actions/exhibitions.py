@@ -67,28 +67,28 @@ def write_exhibition(
     clear: bool = False,
 ) -> Exhibition:
     """Write what is given of set ``spec``'s exhibition (``clear`` first empties it); all or nothing."""
-    cover_key = cover_type = None
-    if cover is not None:
-        cover_key, cover_type = _store_cover(services, cover)
+    image = _cover_image(cover) if cover is not None else None
     with services.db.transaction() as session:
         the_set = queries.set_by_spec(session, spec)
         if the_set is None:
             raise NotFound(f"no such set: {spec} (create it with `kutubxona sets add`)")
+        resolved = _resolved(session, services, the_set, items) if items is not None else None
         if clear:
             the_set.introduction = the_set.cover_key = the_set.cover_type = None
             catalogue.set_exhibit(session, the_set, [])
         if introduction is not None:
             the_set.introduction = introduction.strip() or None
-        if cover_key is not None:
-            the_set.cover_key, the_set.cover_type = cover_key, cover_type
-        if items is not None:
-            catalogue.set_exhibit(session, the_set, _resolved(session, services, the_set, items))
+        if image is not None:  # stored once everything else is known to be right
+            data, the_set.cover_type = image
+            the_set.cover_key = services.store.put(io.BytesIO(data)).key
+        if resolved is not None:
+            catalogue.set_exhibit(session, the_set, resolved)
         return Exhibition(the_set.spec, the_set.introduction, the_set.cover_type,
                           queries.exhibit_records(session, the_set))  # fmt: skip
 
 
-def _store_cover(services: Services, cover: BinaryIO) -> tuple[str, str]:
-    """Store a cover image; its type is read from its bytes, and only web images are taken."""
+def _cover_image(cover: BinaryIO) -> tuple[bytes, str]:
+    """A cover image's bytes and type, read from the bytes; only web images of a few MB are taken."""
     data = cover.read(COVER_LIMIT + 1)
     if len(data) > COVER_LIMIT:
         raise ExhibitionError(f"the cover is larger than {COVER_LIMIT >> 20} MB; make it smaller for the web")
@@ -96,7 +96,7 @@ def _store_cover(services: Services, cover: BinaryIO) -> tuple[str, str]:
     if mime not in COVER_TYPES:
         *some, last = COVER_TYPES.values()
         raise ExhibitionError(f"the cover must be a {', '.join(some)} or {last} image, not {mime}")
-    return services.store.put(io.BytesIO(data)).key, mime
+    return data, mime
 
 
 def _resolved(session: Session, services: Services, the_set: OAISet, items: list[Item]) -> list[tuple[int, str | None]]:
