@@ -11,7 +11,7 @@ import click
 
 from repository.actions import files as file_actions
 from repository.cli import Fatal, Partial, interactive, main, services
-from repository.cli.jobs import queued
+from repository.cli.jobs import queued, schedule_options, scheduled
 from repository.fulltext.extract import OCR_MODES
 from repository.storage import StorageError
 
@@ -99,6 +99,13 @@ def storage_copy(target_url: str) -> None:
 @main.group("embargo")
 def embargo_group() -> None:
     """Embargoed files."""
+
+
+@embargo_group.command("schedule")
+@schedule_options
+def embargo_schedule(daily: str | None, every: int | None, off: bool) -> None:
+    """When embargoes are released (daily at 00:05 UTC from the start)."""
+    scheduled("release-embargoes", "release-embargoes", {}, daily, every, off)
 
 
 @embargo_group.command("release")

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from repository.cli import main, services, utc_text
-from repository.jobs import queue
+from repository.jobs import queue, schedules
 from repository.jobs.kinds import KINDS
 from repository.jobs.worker import Worker
 
@@ -19,6 +19,23 @@ def queued(kind: str, arguments: dict[str, Any], what: str) -> None:
     """Queue a job for ``kutubxona worker`` (the ``--background`` of a command) and say so."""
     job_id = queue.enqueue(services().db, kind, arguments, requested_by="cli")
     click.echo(f"job {job_id} queued: {what} (kutubxona jobs show {job_id})")
+
+
+def schedule_options(command):  # noqa: ANN001, ANN201 - a click decorator
+    """--daily HH:MM, --every MINUTES or --off, for a command that schedules a job."""
+    command = click.option("--off", is_flag=True, help="remove the schedule")(command)
+    command = click.option("--every", type=click.IntRange(1), metavar="MINUTES", help="every so many minutes")(command)
+    return click.option("--daily", metavar="HH:MM", help="every day at this time (UTC)")(command)
+
+
+def scheduled(name: str, kind: str, arguments: dict[str, Any], daily: str | None, every: int | None, off: bool) -> None:
+    """Set or remove schedule ``name`` as the options say, and say so."""
+    if off:
+        click.echo(f"{name}: " + ("schedule removed" if schedules.remove(services().db, name) else "no schedule"))
+        return
+    when = schedules.When(daily, every)
+    first = schedules.put(services().db, name, kind, arguments, when)
+    click.echo(f"{name}: {when}, next at {utc_text(first)} (queued by a running kutubxona worker)")
 
 
 @main.command("worker")
@@ -62,6 +79,22 @@ def jobs_list(state: str | None, limit: int, as_json: bool) -> None:
 def jobs_show(job_id: int) -> None:
     """One job as JSON: arguments, state, progress, attempts, worker, result or error."""
     click.echo(json.dumps(queue.as_json(queue.get(services().db, job_id)), ensure_ascii=False, indent=2))
+
+
+@jobs_group.command("schedules")
+@click.option("--json", "as_json", is_flag=True)
+def jobs_schedules(as_json: bool) -> None:
+    """The schedules: what comes back, when next, and its last job."""
+    rows = schedules.listed(services().db)
+    if as_json:
+        click.echo(json.dumps([{"name": r.name, "kind": r.kind, "arguments": json.loads(r.arguments),
+                                "daily_at": r.daily_at, "every_minutes": r.every_minutes,
+                                "next_run": utc_text(r.next_run), "last_job": r.last_job} for r in rows],
+                              ensure_ascii=False))  # fmt: skip
+        return
+    for r in rows:
+        click.echo(f"{r.name}\t{schedules.When(r.daily_at, r.every_minutes)}\tnext {utc_text(r.next_run)}"
+                   f"\tlast job {r.last_job or '-'}")  # fmt: skip
 
 
 @jobs_group.command("cancel")

@@ -45,13 +45,17 @@ class Claimed:
     attempt: int
 
 
+def new_job(kind: str, arguments: dict[str, Any], requested_by: str, now: datetime, max_attempts: int = 3) -> Job:
+    """A job row, queued and due at once, for a session to add."""
+    return Job(kind=kind, arguments=json.dumps(arguments, ensure_ascii=False), state="queued", run_after=now,
+               created=now, requested_by=requested_by[:64], max_attempts=max_attempts, progress_done=0,
+               attempts=0, worker="", cancel_requested=False, error="")  # fmt: skip
+
+
 def enqueue(db: Database, kind: str, arguments: dict[str, Any], requested_by: str, max_attempts: int = 3) -> int:
     """Queue a job; its id."""
-    now = utcnow()
     with db.transaction() as session:
-        job = Job(kind=kind, arguments=json.dumps(arguments, ensure_ascii=False), state="queued", run_after=now,
-                  created=now, requested_by=requested_by[:64], max_attempts=max_attempts, progress_done=0,
-                  attempts=0, worker="", cancel_requested=False, error="")  # fmt: skip
+        job = new_job(kind, arguments, requested_by, utcnow(), max_attempts)
         session.add(job)
         session.flush()
         return job.id

@@ -16,7 +16,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from repository.errors import KutubxonaError
-from repository.jobs import queue
+from repository.jobs import queue, schedules
 from repository.jobs.kinds import KINDS, Stop
 
 if TYPE_CHECKING:
@@ -63,9 +63,11 @@ class Worker:
         return job.id
 
     def run(self, stop: threading.Event, poll_seconds: float = 2.0, until_idle: bool = False) -> int:
-        """Run jobs until ``stop`` is set (or, ``until_idle``, none is due); how many ran."""
+        """Queue what the schedules say is due and run jobs, until ``stop`` is set (or, ``until_idle``, none is due)."""
         ran = 0
         while not stop.is_set():
+            for job_id in schedules.fire_due(self.services.db):
+                log.info("job %d queued by its schedule", job_id)
             if self.run_one() is not None:
                 ran += 1
             elif until_idle:

@@ -3,7 +3,7 @@
 from repository.catalogue.models.batches import BatchItem, ImportBatch
 from repository.catalogue.models.files import FilePage, RecordFile
 from repository.catalogue.models.harvest import HarvestProblem, HarvestSource
-from repository.catalogue.models.jobs import Job
+from repository.catalogue.models.jobs import Job, Schedule
 from repository.catalogue.models.records import (
     ChangeBacklog,
     Record,
@@ -32,5 +32,6 @@ __all__ = [
     "RecordLink",
     "RecordSet",
     "RecordVersion",
+    "Schedule",
     "utcnow",
 ]

@@ -40,3 +40,23 @@ class Job(Base):
     finished: Mapped[datetime | None] = mapped_column(DateTime)
 
     __table_args__ = (Index("ix_job_state_run_after", "state", "run_after", "id"),)
+
+
+class Schedule(Base):
+    """Work that comes back: a job of ``kind`` queued daily at ``daily_at`` (UTC) or every ``every_minutes``.
+
+    ``name`` says what it is for (``harvest:<source>``, ``release-embargoes``); ``next_run`` is when
+    it is due.  Whoever queues its job moves ``next_run`` on in the same transaction, so two
+    workers never queue it twice.
+    """
+
+    __tablename__ = "schedule"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    arguments: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+    daily_at: Mapped[str | None] = mapped_column(String(5))  # HH:MM, UTC
+    every_minutes: Mapped[int | None] = mapped_column(Integer)
+    next_run: Mapped[datetime] = mapped_column(DateTime)
+    last_job: Mapped[int | None] = mapped_column(Integer)

@@ -1,0 +1,100 @@
+"""Schedules: jobs that come back daily at a time (UTC) or every so many minutes.
+
+Every worker asks, between jobs, whether a schedule is due (``fire_due``).  The schedule's row is
+locked (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite) while its job is
+queued and its ``next_run`` moved on, in one transaction: however many workers ask at once, one
+queues the job and the others find it no longer due.  A schedule missed while no worker ran fires
+once, not once for each missed time; a schedule whose last job is still queued or running waits
+for the next time rather than piling up jobs (a harvest that takes longer than a day).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from repository.catalogue.models import Job, Schedule
+from repository.db import Database
+from repository.jobs.queue import JobError, new_job, utcnow
+
+_DAILY = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+@dataclass(frozen=True)
+class When:
+    """Daily at ``daily_at`` (HH:MM, UTC) or every ``every_minutes``."""
+
+    daily_at: str | None = None
+    every_minutes: int | None = None
+
+    def __post_init__(self) -> None:
+        if (self.daily_at is None) == (self.every_minutes is None):
+            raise JobError("a schedule is either daily at HH:MM or every N minutes")
+        if self.daily_at is not None and not _DAILY.match(self.daily_at):
+            raise JobError(f"daily at {self.daily_at!r}: give the time as HH:MM (UTC), e.g. 02:00")
+        if self.every_minutes is not None and self.every_minutes < 1:
+            raise JobError("every N minutes: N must be at least 1")
+
+    def next_after(self, now: datetime) -> datetime:
+        """The first time after ``now`` this comes round."""
+        if self.every_minutes is not None:
+            return now + timedelta(minutes=self.every_minutes)
+        hour, minute = (int(part) for part in self.daily_at.split(":"))
+        at = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+        return at if at > now else at + timedelta(days=1)
+
+    def __str__(self) -> str:
+        return f"daily at {self.daily_at} UTC" if self.daily_at else f"every {self.every_minutes} minutes"
+
+
+def put(db: Database, name: str, kind: str, arguments: dict[str, Any], when: When) -> datetime:
+    """Create or change schedule ``name``; when it first comes due."""
+    now = utcnow()
+    with db.transaction() as session:
+        row = session.scalar(select(Schedule).where(Schedule.name == name))
+        if row is None:
+            row = Schedule(name=name)
+            session.add(row)
+        row.kind, row.arguments = kind, json.dumps(arguments, ensure_ascii=False)
+        row.daily_at, row.every_minutes, row.next_run = when.daily_at, when.every_minutes, when.next_after(now)
+        return row.next_run
+
+
+def remove(db: Database, name: str) -> bool:
+    """Remove schedule ``name``; False when there was none."""
+    with db.transaction() as session:
+        return bool(session.execute(delete(Schedule).where(Schedule.name == name)).rowcount)
+
+
+def listed(db: Database) -> list[Schedule]:
+    """Every schedule, by name."""
+    with db.reading() as session:
+        return list(session.scalars(select(Schedule).order_by(Schedule.name)))
+
+
+def fire_due(db: Database, requested_by: str = "schedule") -> list[int]:
+    """Queue the job of every schedule that is due and move it on; the ids of the jobs queued."""
+    now = utcnow()
+    fired = []
+    with db.transaction() as session:
+        due = session.scalars(
+            select(Schedule).where(Schedule.next_run <= now).order_by(Schedule.id).with_for_update(skip_locked=True)
+        ).all()
+        for row in due:
+            row.next_run = When(row.daily_at, row.every_minutes).next_after(now)
+            busy = row.last_job is not None and session.scalar(
+                select(Job.id).where(Job.id == row.last_job, Job.state.in_(("queued", "running")))
+            )
+            if busy:
+                continue  # the last one has not finished: this time is skipped, not stacked
+            job = new_job(row.kind, json.loads(row.arguments), f"{requested_by}:{row.name}", now)
+            session.add(job)
+            session.flush()
+            row.last_job = job.id
+            fired.append(job.id)
+    return fired
