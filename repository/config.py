@@ -42,6 +42,7 @@ SETTINGS: dict[str, Setting] = {
     "OAI_TOKEN_TTL_HOURS": Setting(48, "lifetime of a resumption token chain, in hours"),
     "OAI_MAX_CONCURRENT": Setting(4, "list requests served at once per worker before answering 503"),
     "OAI_FRIENDS": Setting("", "space-separated base URLs announced in the friends description"),
+    "BROKER_URL": Setting("", "amqp://... or redis://...: background jobs also go to Celery workers; empty = none"),
     "JOB_LEASE_SECONDS": Setting(
         60, "how long a worker holds a job without renewing; a dead worker's job is retaken after"
     ),
@@ -87,6 +88,7 @@ class Settings:
     shed_after_ms: int
     log_format: str
     job_lease_seconds: int
+    broker_url: str
     import_chunk: int
     import_workers: int
     ocr_page_seconds: int
@@ -166,6 +168,7 @@ def _complete(conf: dict[str, Any]) -> Settings:
         shed_after_ms=conf["SHED_AFTER_MS"],
         log_format=conf["LOG_FORMAT"],
         job_lease_seconds=conf["JOB_LEASE_SECONDS"],
+        broker_url=conf["BROKER_URL"],
         import_chunk=conf["IMPORT_CHUNK"],
         import_workers=conf["IMPORT_WORKERS"],
         ocr_page_seconds=conf["OCR_PAGE_SECONDS"],

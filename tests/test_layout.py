@@ -152,6 +152,7 @@ def test_nothing_imports_the_entry_points():
         ("prometheus_client", "repository.web.metrics"),
         ("gunicorn", "repository.web.serving"),
         ("numpy", "repository.search.embedded"),
+        ("celery", "repository.jobs.celery_runner"),
     ],
 )
 def test_each_library_of_a_format_or_service_lives_in_one_module(library: str, home: str):

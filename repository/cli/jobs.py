@@ -9,15 +9,15 @@ from typing import Any
 
 import click
 
-from repository.cli import main, services, utc_text
-from repository.jobs import queue, schedules
+from repository.cli import Fatal, main, services, utc_text
+from repository.jobs import dispatch, queue, schedules
 from repository.jobs.kinds import KINDS
 from repository.jobs.worker import Worker
 
 
 def queued(kind: str, arguments: dict[str, Any], what: str) -> None:
     """Queue a job for ``kutubxona worker`` (the ``--background`` of a command) and say so."""
-    job_id = queue.enqueue(services().db, kind, arguments, requested_by="cli")
+    job_id = dispatch.submit(services(), kind, arguments, requested_by="cli")
     click.echo(f"job {job_id} queued: {what} (kutubxona jobs show {job_id})")
 
 
@@ -41,8 +41,17 @@ def scheduled(name: str, kind: str, arguments: dict[str, Any], daily: str | None
 @main.command("worker")
 @click.option("--until-idle", is_flag=True, help="stop when no job is due instead of waiting for more")
 @click.option("--kind", "kinds", multiple=True, type=click.Choice(sorted(KINDS)), help="only jobs of this kind")
-def worker_cmd(until_idle: bool, kinds: tuple[str, ...]) -> None:
+@click.option("--celery", is_flag=True, help="take jobs from the broker (KUTUBXONA_BROKER_URL) as a Celery worker")
+def worker_cmd(until_idle: bool, kinds: tuple[str, ...], celery: bool) -> None:
     """Run background jobs, one at a time, until stopped (SIGTERM or Ctrl-C end it after the current job)."""
+    if celery:
+        svc = services()
+        if not svc.settings.broker_url:
+            raise Fatal("--celery needs KUTUBXONA_BROKER_URL (amqp://... or redis://...)")
+        from repository.jobs import celery_runner
+
+        celery_runner.work(svc)
+        return
     worker = Worker(services(), kinds=kinds)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

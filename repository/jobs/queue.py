@@ -61,8 +61,10 @@ def enqueue(db: Database, kind: str, arguments: dict[str, Any], requested_by: st
         return job.id
 
 
-def claim(db: Database, worker: str, lease_seconds: int, kinds: tuple[str, ...] = ()) -> Claimed | None:
-    """Take the oldest job that is due (queued, or running with a lapsed lease), or None."""
+def claim(
+    db: Database, worker: str, lease_seconds: int, kinds: tuple[str, ...] = (), only: int | None = None
+) -> Claimed | None:
+    """Take the oldest job that is due (queued, or running with a lapsed lease), or job ``only``; or None."""
     now = utcnow()
     due = or_(
         and_(Job.state == "queued", Job.run_after <= now),
@@ -70,7 +72,8 @@ def claim(db: Database, worker: str, lease_seconds: int, kinds: tuple[str, ...] 
     )
     with db.transaction() as session:
         while True:
-            stmt = select(Job).where(due, *([Job.kind.in_(kinds)] if kinds else []))
+            stmt = select(Job).where(due, *([Job.kind.in_(kinds)] if kinds else []),
+                                     *([Job.id == only] if only is not None else []))  # fmt: skip
             job = session.scalar(stmt.order_by(Job.id).limit(1).with_for_update(skip_locked=True))
             if job is None:
                 return None
@@ -157,6 +160,13 @@ def cancel(db: Database, job_id: int) -> str:
         else:
             raise JobError(f"job {job_id} is {job.state} already")
         return "cancel asked" if job.state == "running" else job.state
+
+
+def stale(db: Database, older_than_seconds: int) -> list[int]:
+    """Jobs due for longer than that and still queued: their broker message may have been lost."""
+    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+    with db.reading() as session:
+        return list(session.scalars(select(Job.id).where(Job.state == "queued", Job.run_after <= cutoff)))
 
 
 def get(db: Database, job_id: int) -> Job:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from repository.errors import KutubxonaError
 from repository.jobs import queue, schedules
+from repository.jobs.dispatch import announce
 from repository.jobs.kinds import KINDS, Stop
 
 if TYPE_CHECKING:
@@ -40,6 +41,19 @@ class Worker:
         job = queue.claim(self.services.db, self.name, self.lease, self.kinds)
         if job is None:
             return None
+        self._run(job)
+        return job.id
+
+    def run_job(self, job_id: int) -> str:
+        """Run job ``job_id`` if it can be claimed: ``ran``, ``later`` (waiting or held by a live worker), ``over``."""
+        job = queue.claim(self.services.db, self.name, self.lease, only=job_id)
+        if job is not None:
+            self._run(job)
+            return "ran"
+        state = queue.get(self.services.db, job_id).state
+        return "over" if state in queue.FINAL else "later"
+
+    def _run(self, job: queue.Claimed) -> None:
         log.info("job %d (%s) started, attempt %d", job.id, job.kind, job.attempt)
         run = _Run(self, job)
         run.start()
@@ -60,13 +74,14 @@ class Worker:
             log.info("job %d done", job.id)
         finally:
             run.stop()
-        return job.id
 
     def run(self, stop: threading.Event, poll_seconds: float = 2.0, until_idle: bool = False) -> int:
         """Queue what the schedules say is due and run jobs, until ``stop`` is set (or, ``until_idle``, none is due)."""
         ran = 0
         while not stop.is_set():
-            for job_id in schedules.fire_due(self.services.db):
+            fired = schedules.fire_due(self.services.db)
+            announce(self.services, fired)  # to Celery workers too, when there are any
+            for job_id in fired:
                 log.info("job %d queued by its schedule", job_id)
             if self.run_one() is not None:
                 ran += 1
