@@ -23,7 +23,7 @@ def queued(kind: str, arguments: dict[str, Any], what: str) -> None:
 
 def schedule_options(command):  # noqa: ANN001, ANN201 - a click decorator
     """--daily HH:MM, --every MINUTES or --off, for a command that schedules a job."""
-    command = click.option("--off", is_flag=True, help="remove the schedule")(command)
+    command = click.option("--off", is_flag=True, help="switch the schedule off")(command)
     command = click.option("--every", type=click.IntRange(1), metavar="MINUTES", help="every so many minutes")(command)
     return click.option("--daily", metavar="HH:MM", help="every day at this time (UTC)")(command)
 
@@ -31,7 +31,7 @@ def schedule_options(command):  # noqa: ANN001, ANN201 - a click decorator
 def scheduled(name: str, kind: str, arguments: dict[str, Any], daily: str | None, every: int | None, off: bool) -> None:
     """Set or remove schedule ``name`` as the options say, and say so."""
     if off:
-        click.echo(f"{name}: " + ("schedule removed" if schedules.remove(services().db, name) else "no schedule"))
+        click.echo(f"{name}: " + ("switched off" if schedules.switch_off(services().db, name) else "no schedule on"))
         return
     when = schedules.When(daily, every)
     first = schedules.put(services().db, name, kind, arguments, when)
@@ -98,12 +98,13 @@ def jobs_schedules(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([{"name": r.name, "kind": r.kind, "arguments": json.loads(r.arguments),
                                 "daily_at": r.daily_at, "every_minutes": r.every_minutes,
-                                "next_run": utc_text(r.next_run), "last_job": r.last_job} for r in rows],
+                                "next_run": utc_text(r.next_run), "last_job": r.last_job, "enabled": r.enabled}
+                               for r in rows],
                               ensure_ascii=False))  # fmt: skip
         return
     for r in rows:
-        click.echo(f"{r.name}\t{schedules.When(r.daily_at, r.every_minutes)}\tnext {utc_text(r.next_run)}"
-                   f"\tlast job {r.last_job or '-'}")  # fmt: skip
+        when = schedules.When(r.daily_at, r.every_minutes) if r.enabled else "off"
+        click.echo(f"{r.name}\t{when}\tnext {utc_text(r.next_run)}\tlast job {r.last_job or '-'}")
 
 
 @jobs_group.command("cancel")

@@ -6,6 +6,9 @@ queued and its ``next_run`` moved on, in one transaction: however many workers a
 queues the job and the others find it no longer due.  A schedule missed while no worker ran fires
 once, not once for each missed time; a schedule whose last job is still queued or running waits
 for the next time rather than piling up jobs (a harvest that takes longer than a day).
+
+``DEFAULTS`` are there from the start (the embargo release, daily): the first ``fire_due`` of a
+catalogue adds the ones it lacks.  Switched off, a schedule stays, off, so a default is not added back.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 
 from repository.catalogue.models import Job, Schedule
 from repository.db import Database
@@ -52,6 +56,12 @@ class When:
         return f"daily at {self.daily_at} UTC" if self.daily_at else f"every {self.every_minutes} minutes"
 
 
+#: name -> (kind, arguments, when): schedules every catalogue has until they are changed or switched off
+DEFAULTS: dict[str, tuple[str, dict[str, Any], When]] = {
+    "release-embargoes": ("release-embargoes", {}, When("00:05")),  # files open on their day
+}
+
+
 def put(db: Database, name: str, kind: str, arguments: dict[str, Any], when: When) -> datetime:
     """Create or change schedule ``name``; when it first comes due."""
     now = utcnow()
@@ -60,30 +70,65 @@ def put(db: Database, name: str, kind: str, arguments: dict[str, Any], when: Whe
         if row is None:
             row = Schedule(name=name)
             session.add(row)
-        row.kind, row.arguments = kind, json.dumps(arguments, ensure_ascii=False)
-        row.daily_at, row.every_minutes, row.next_run = when.daily_at, when.every_minutes, when.next_after(now)
+        _set(row, kind, arguments, when, now)
         return row.next_run
 
 
-def remove(db: Database, name: str) -> bool:
-    """Remove schedule ``name``; False when there was none."""
+def _set(row: Schedule, kind: str, arguments: dict[str, Any], when: When, now: datetime) -> None:
+    row.kind, row.arguments, row.enabled = kind, json.dumps(arguments, ensure_ascii=False), True
+    row.daily_at, row.every_minutes, row.next_run = when.daily_at, when.every_minutes, when.next_after(now)
+
+
+def switch_off(db: Database, name: str) -> bool:
+    """Switch schedule ``name`` off (it is kept, off); False when there was none on."""
+    _add_defaults(db)
     with db.transaction() as session:
-        return bool(session.execute(delete(Schedule).where(Schedule.name == name)).rowcount)
+        stmt = update(Schedule).where(Schedule.name == name, Schedule.enabled.is_(True)).values(enabled=False)
+        return bool(session.execute(stmt).rowcount)
+
+
+def remove(db: Database, name: str) -> None:
+    """Forget schedule ``name`` (its source is gone)."""
+    with db.transaction() as session:
+        session.execute(delete(Schedule).where(Schedule.name == name))
 
 
 def listed(db: Database) -> list[Schedule]:
     """Every schedule, by name."""
+    _add_defaults(db)
     with db.reading() as session:
         return list(session.scalars(select(Schedule).order_by(Schedule.name)))
 
 
+def _add_defaults(db: Database) -> None:
+    """Add the default schedules a catalogue lacks (once each: a row, on or off, stays)."""
+    with db.reading() as session:
+        present = set(session.scalars(select(Schedule.name).where(Schedule.name.in_(DEFAULTS))))
+    missing = [name for name in DEFAULTS if name not in present]
+    if not missing:
+        return
+    now = utcnow()
+    try:
+        with db.transaction() as session:
+            for name in missing:
+                row = Schedule(name=name)
+                _set(row, *DEFAULTS[name], now)
+                session.add(row)
+    except IntegrityError:
+        pass  # another worker added them at the same moment: they are there
+
+
 def fire_due(db: Database, requested_by: str = "schedule") -> list[int]:
     """Queue the job of every schedule that is due and move it on; the ids of the jobs queued."""
+    _add_defaults(db)
     now = utcnow()
     fired = []
     with db.transaction() as session:
         due = session.scalars(
-            select(Schedule).where(Schedule.next_run <= now).order_by(Schedule.id).with_for_update(skip_locked=True)
+            select(Schedule)
+            .where(Schedule.enabled.is_(True), Schedule.next_run <= now)
+            .order_by(Schedule.id)
+            .with_for_update(skip_locked=True)
         ).all()
         for row in due:
             row.next_run = When(row.daily_at, row.every_minutes).next_after(now)

@@ -39,7 +39,9 @@ def test_the_embargo_release_is_scheduled_from_the_start_and_a_worker_runs_it(cl
     assert job["kind"] == "release-embargoes" and job["state"] == "done"
     assert job["requested_by"] == "schedule:release-embargoes"
     assert "1 jobs run" not in cli("worker", "--until-idle").output  # moved on to tomorrow: not due again
-    assert "schedule removed" in cli("embargo", "schedule", "--off").output
+    assert "switched off" in cli("embargo", "schedule", "--off").output
+    [row] = [r for r in json.loads(cli("jobs", "schedules", "--json").output) if r["name"] == "release-embargoes"]
+    assert row["enabled"] is False  # kept, off: the default is not added back
 
 
 def test_a_source_is_harvested_on_its_schedule_until_it_is_removed(cli: Cli):
@@ -59,11 +61,14 @@ def test_a_due_schedule_fires_once_however_many_workers_ask(make_app):  # noqa: 
     db = nodes[0].db
     schedules.put(db, "harvest:x", "reindex", {}, schedules.When(every_minutes=60))
     _due_now(nodes[0], "harvest:x")
-    start, fired = threading.Barrier(len(nodes)), []
+    start, fired, errors = threading.Barrier(len(nodes)), [], []
 
     def ask(services) -> None:  # noqa: ANN001
         start.wait()
-        fired.extend(schedules.fire_due(services.db))
+        try:
+            fired.extend(schedules.fire_due(services.db))
+        except Exception as exc:  # noqa: BLE001 - a worker that fails here is the defect looked for
+            errors.append(exc)
 
     threads = [threading.Thread(target=ask, args=(svc,)) for svc in nodes]
     for t in threads:
@@ -73,7 +78,7 @@ def test_a_due_schedule_fires_once_however_many_workers_ask(make_app):  # noqa: 
     with db.reading() as s:
         jobs = s.scalars(select(Job).where(Job.kind == "reindex")).all()
         row = s.scalar(select(Schedule).where(Schedule.name == "harvest:x"))
-    assert len(fired) == len(jobs) == 1 and row.last_job == fired[0]
+    assert errors == [] and len(fired) == len(jobs) == 1 and row.last_job == fired[0]
     assert row.next_run > datetime.utcnow() + timedelta(minutes=59)
     # due again while its last job still waits in the queue: skipped, not stacked
     _due_now(nodes[0], "harvest:x")

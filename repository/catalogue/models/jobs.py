@@ -60,3 +60,4 @@ class Schedule(Base):
     every_minutes: Mapped[int | None] = mapped_column(Integer)
     next_run: Mapped[datetime] = mapped_column(DateTime)
     last_job: Mapped[int | None] = mapped_column(Integer)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)  # off: kept, so a default stays off

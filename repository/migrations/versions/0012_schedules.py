@@ -1,13 +1,8 @@
 """schedule: jobs that come back (a source's harvest, the daily embargo release)
 
-The embargo release is scheduled daily at 00:05 UTC from the start, so files open on their day
-wherever a worker runs.
-
 Revision ID: 0012
 Revises: 0011
 """
-
-from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from alembic import op
@@ -19,7 +14,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    schedule = op.create_table(
+    op.create_table(
         "schedule",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=128), nullable=False),
@@ -29,22 +24,9 @@ def upgrade() -> None:
         sa.Column("every_minutes", sa.Integer(), nullable=True),
         sa.Column("next_run", sa.DateTime(), nullable=False),
         sa.Column("last_job", sa.Integer(), nullable=True),
+        sa.Column("enabled", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_schedule")),
         sa.UniqueConstraint("name", name=op.f("uq_schedule_name")),
-    )
-    now = datetime.now(UTC).replace(tzinfo=None)
-    first = now.replace(hour=0, minute=5, second=0, microsecond=0)
-    op.bulk_insert(
-        schedule,
-        [
-            {
-                "name": "release-embargoes",
-                "kind": "release-embargoes",
-                "arguments": "{}",
-                "daily_at": "00:05",
-                "next_run": first if first > now else first + timedelta(days=1),
-            }
-        ],
     )
 
 
