@@ -106,7 +106,7 @@ def work(services: Any) -> None:
                 "--without-gossip",
                 "--without-mingle",
                 "--pool=solo",
-            ]  # fmt: skip
+            ]
         )
     finally:
         stop.set()

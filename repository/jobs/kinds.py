@@ -72,6 +72,8 @@ def harvest(services: Services, args: dict[str, Any], progress: Progress) -> dic
     limits = {k: args[k] for k in ("max_delete", "allow_mass_delete") if k in args}
     report = harvesting.run(services, args["source"], full=bool(args.get("full")),
                             progress=lambda run, _page: progress(run.records, None), **limits)  # fmt: skip
+    if report.error:  # the source did not answer or answered nonsense: tried again later, where it stood
+        raise RuntimeError(f"harvest of {args['source']} failed: {report.error}")
     return report.as_json()
 
 
