@@ -182,8 +182,8 @@ class EmbeddedIndex:
             (size, (page - 1) * size),
         ).fetchall()
         # from each hit to its packed values (CROSS JOIN keeps that order: one lookup per hit)
-        counted = self._facets(conn, "SELECT f.tags FROM temp.m m CROSS JOIN facts f ON f.rowid = m.rowid")
-        return Results(total, [Hit(rid, score) for rid, score in rows], counted if facets else {})
+        packed = "SELECT f.tags FROM temp.m m CROSS JOIN facts f ON f.rowid = m.rowid"
+        return Results(total, [Hit(rid, score) for rid, score in rows], self._facets(conn, packed) if facets else {})
 
     def _browse(self, page: int, size: int, sort: str, facets: bool) -> Results:
         """Every record (an empty query): from the indexes of ``facts`` and ``tags``, with no list of hits."""
