@@ -26,7 +26,9 @@ if [ -z "$BASE" ] && [ -x ../shared/docker/make-base-image.sh ]; then
   ../shared/docker/make-base-image.sh local/debian:bookworm >/dev/null
   BASE=local/debian:bookworm
 fi
-if [ -n "${PIP_CERT:-}" ] && [ -f "$PIP_CERT" ]; then cp "$PIP_CERT" docker/ca/extra.crt; fi
+# pip in the build trusts what this machine trusts (a proxy that re-signs TLS): $PIP_CERT, else the system bundle
+CA="${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt}"
+if [ -f "$CA" ]; then cp "$CA" docker/ca/extra.crt; fi
 say "building $IMAGE${BASE:+ on $BASE}"
 DOCKER_BUILDKIT=0 docker build -q ${BASE:+--build-arg BASE="$BASE"} -f docker/Dockerfile -t "$IMAGE" . >/dev/null
 
