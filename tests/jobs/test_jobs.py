@@ -109,3 +109,13 @@ def test_a_running_job_stops_at_its_next_step_when_cancelled(make_app, tmp_path:
     assert "is cancelled already" in cli("jobs", "cancel", "1", code=2).output
     queued = queue.enqueue(services.db, "reindex", {}, "test")
     assert queue.cancel(services.db, queued) == "cancelled"  # a queued job is cancelled at once
+
+
+def test_a_harvest_whose_source_is_down_is_tried_again_later(cli: Cli):
+    cli("harvest", "add", "down", "http://127.0.0.1:9/oai")  # nothing listens on port 9
+    assert cli("harvest", "run", "down", "--background").output.startswith("job 1 queued: harvest of down")
+    cli("worker", "--until-idle")
+    shown = job(cli, 1)
+    assert shown["state"] == "queued" and shown["attempts"] == 1  # waiting for its next attempt
+    assert shown["error"].startswith("RuntimeError: harvest of down failed")
+    assert "1 jobs run" not in cli("worker", "--until-idle").output  # not due yet: the retry waits
