@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from repository.catalogue import queries
 from repository.catalogue.models import FilePage, OAISet, Record, RecordFile, RecordSet
+from repository.db import Database
 from repository.metadata.description import describe_source
 from repository.search.fold import fold, words
 
@@ -39,6 +40,7 @@ class Document:
     subjects: list[str] = field(default_factory=list)
     sets: list[str] = field(default_factory=list)
     hosts: list[queries.Host] = field(default_factory=list)
+    folded: dict[str, str] = field(default_factory=dict, repr=False)  # search field -> its words, once made
 
     @property
     def authors(self) -> list[str]:
@@ -46,8 +48,17 @@ class Document:
         return self.fields.get("author", [])
 
     def words(self, name: str) -> str:
-        """The folded words of one search field, as both backends index them."""
-        return " ".join(words(self.text(name)))
+        """The folded words of one search field, as both backends index them (made once, then kept)."""
+        made = self.folded.get(name)
+        if made is None:
+            made = self.folded[name] = " ".join(words(self.text(name)))
+        return made
+
+    def fold_all(self, names: Iterable[str]) -> Document:
+        """Make the words of every field in ``names`` now (in a worker process, before the index writes)."""
+        for name in names:
+            self.words(name)
+        return self
 
     def text(self, name: str) -> str:
         """The values of one search field, one per line (the full text: every page)."""
@@ -96,6 +107,18 @@ def documents(session: Session, record_ids: Iterable[int]) -> list[Document]:
                         doc.fields.setdefault("journal", []).append(host.record.title)
             out.append(doc)
     return out
+
+
+_WORKER_DB: dict[str, Database] = {}
+
+
+def prepared(db_url: str, record_ids: list[int], names: tuple[str, ...]) -> list[Document]:
+    """The documents of these records with the words of ``names`` folded: a reindex's work for a worker process."""
+    db = _WORKER_DB.get(db_url)
+    if db is None:
+        db = _WORKER_DB[db_url] = Database(db_url)
+    with db.reading() as session:
+        return [doc.fold_all(names) for doc in documents(session, record_ids)]
 
 
 def _open_pages(session: Session, record_ids: list[int]) -> dict[int, list[Page]]:

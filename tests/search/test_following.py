@@ -145,3 +145,20 @@ def test_a_subject_heading_is_a_facet_value_whole(cli: Cli, tmp_path: Path):
     heading = field("650", ("a", "Uzbekistan"), ("x", "History"), ind=" 0")
     import_json(cli, write(tmp_path / "a.mrc", marc("S1", "Tarix", heading)))
     assert search(cli, "tarix")["facets"]["subject"] == [{"value": "Uzbekistan -- History", "count": 1}]
+
+
+def test_a_reindex_in_worker_processes_builds_the_same_index(cli: Cli, sample_dir: Path, monkeypatch):
+    from repository.actions import searching
+
+    import_json(cli, *sorted(sample_dir.iterdir()))
+    queries = [("tarix",), ("ўзбекистон", "--sort", "title"), ("journal:1234-5679",), ("bbk:78.3", "--limit", "50")]
+
+    def answers() -> list[dict]:
+        return [search(cli, *q) for q in queries]
+
+    monkeypatch.setattr(searching, "PARALLEL_FROM", 10**9)  # in this process
+    assert json.loads(cli("reindex", "--restart", "--json").stdout)["indexed"] == 386
+    alone = answers()
+    monkeypatch.setattr(searching, "PARALLEL_FROM", 1)  # in IMPORT_WORKERS (2) spawned processes
+    assert json.loads(cli("reindex", "--restart", "--json").stdout)["indexed"] == 386
+    assert answers() == alone and all(a["total"] for a in alone)
