@@ -49,7 +49,7 @@ SETTINGS: dict[str, Setting] = {
     "LOG_FORMAT": Setting("text", "text (lines for a person) or json (one object per line for a log collector)"),
     "SHED_AFTER_MS": Setting(500, "a request that waited longer for a worker thread is answered 503; 0 = never"),
     "IMPORT_CHUNK": Setting(1000, "records per transaction during an import"),
-    "IMPORT_WORKERS": Setting(2, "processes preparing ISO 2709 records while a large import stores them; 0 = none"),
+    "IMPORT_WORKERS": Setting(2, "processes preparing records for a large import or reindex while it writes; 0 = none"),
     "OCR_PAGE_SECONDS": Setting(300, "longest tesseract may take on one page before the file's OCR fails"),
     "PDF_FONT": Setting(
         "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
