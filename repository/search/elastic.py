@@ -60,7 +60,7 @@ class ElasticIndex:
         try:
             return fn(*args, **kwargs)
         except RequestError as exc:
-            raise QueryError(f"the search engine refused the query: {exc.error}") from None
+            raise QueryError(f"the search engine refused the query: {exc.error}", "refused") from None
         except OpenSearchException as exc:
             raise Unavailable(f"search engine at {self.url}: {what} failed: {exc}") from None
 

@@ -171,7 +171,7 @@ class EmbeddedIndex:
             conn.execute("DELETE FROM temp.m")
             conn.execute(f"INSERT INTO temp.m {fill}", params)
         except sqlite3.OperationalError as exc:
-            raise QueryError(f"cannot read the query {query.text!r}: {exc}") from None
+            raise QueryError(f"cannot read the query {query.text!r}: {exc}", "unreadable", text=query.text) from None
         total = conn.execute("SELECT count(*) FROM temp.m").fetchone()[0]
         if not total:
             return Results(0, [], {})

@@ -50,7 +50,14 @@ _OPERATORS = ("AND", "OR", "NOT")
 
 
 class QueryError(KutubxonaError):
-    """A query that cannot be read; the message says why."""
+    """A query that cannot be read; the message says why, in English.
+
+    ``kind`` and ``params`` say the same for an interface that speaks another language (the site).
+    """
+
+    def __init__(self, message: str, kind: str = "", **params: str) -> None:
+        super().__init__(message)
+        self.kind, self.params = kind, params
 
 
 @dataclass(frozen=True)
@@ -77,7 +84,8 @@ class Filters:
     def add(self, facet: str, value: str) -> None:
         """Accept records with this facet value too."""
         if facet not in FACETS:
-            raise QueryError(f"no facet {facet!r}; facets: {', '.join(FACETS)}")
+            raise QueryError(f"no facet {facet!r}; facets: {', '.join(FACETS)}", "no_facet", name=facet,
+                             names=", ".join(FACETS))  # fmt: skip
         self.values[facet] = (*self.values.get(facet, ()), value)
 
 
@@ -111,11 +119,13 @@ def parse(text: str, filters: Filters | None = None) -> Query:
         name = name.lower()
         if name in ("year", *_FILTERS):
             if negate or or_next:
-                raise QueryError(f"{name}: narrows a search and cannot be negated or joined by OR")
+                raise QueryError(f"{name}: narrows a search and cannot be negated or joined by OR", "narrows",
+                                 name=name)  # fmt: skip
             _filter(query.filters, name, raw.strip('"'))
             continue
         if name and name not in TEXT_FIELDS and name != "any":
-            raise QueryError(f"no field {name!r} to search; fields: {', '.join([*TEXT_FIELDS, 'year', *_FILTERS])}")
+            names = ", ".join([*TEXT_FIELDS, "year", *_FILTERS])
+            raise QueryError(f"no field {name!r} to search; fields: {names}", "no_field", name=name, names=names)
         term = _term(None if name in ("", "any") else name, raw)
         if term is None:
             or_next = False
@@ -128,7 +138,7 @@ def parse(text: str, filters: Filters | None = None) -> Query:
             query.groups.append((term,))
         or_next = False
     if not query.groups and query.excluded:
-        raise QueryError(f"{text!r}: say what to find, not only what to leave out")
+        raise QueryError(f"{text!r}: say what to find, not only what to leave out", "only_excluded", text=text)
     return query
 
 
@@ -136,7 +146,8 @@ def _filter(filters: Filters, name: str, value: str) -> None:
     if name == "year":
         match = _YEARS.match(value)
         if not value or not match:
-            raise QueryError(f"year:{value}: give a year (1995) or a range (1990-2000, 1990-, -2000)")
+            raise QueryError(f"year:{value}: give a year (1995) or a range (1990-2000, 1990-, -2000)", "year",
+                             value=value)  # fmt: skip
         first, dash, last = match.groups()
         filters.year_from = int(first) if first else None
         filters.year_to = int(last) if last else (None if dash else filters.year_from)

@@ -52,8 +52,11 @@ def services() -> Services:
 
 
 def _error_page(exc: KutubxonaError) -> tuple[Any, int]:
-    # the one mapping of user-facing errors to HTTP: each kind carries its status
-    return error_answer(exc.http_status, str(exc))
+    # the one mapping of user-facing errors to HTTP: each kind carries its status; a page says a
+    # query's fault in the interface language, the API in English
+    from repository.web.labels import query_error
+
+    return error_answer(exc.http_status, str(exc) if request.path.startswith("/api/") else query_error(exc))
 
 
 def error_answer(code: int, message: str) -> tuple[Any, int]:

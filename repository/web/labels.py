@@ -31,6 +31,24 @@ SORTS = {"relevance": _l("Relevance"), "year": _l("Newest first"), "title": _l("
 ACCESS = {"open": _l("Open"), "restricted": _l("Restricted"), "embargoed": _l("Embargoed")}
 YES_NO = {"yes": _l("Has full text"), "no": _l("No full text")}
 
+# why a query cannot be read, by QueryError.kind (its English message is the fallback)
+QUERY_ERRORS = {
+    "no_field": _l("there is no field %(name)s to search; the fields are: %(names)s"),
+    "no_facet": _l("there is no facet %(name)s; the facets are: %(names)s"),
+    "narrows": _l("%(name)s: narrows a search, and cannot be negated or joined by OR"),
+    "only_excluded": _l("%(text)s: say what to find, not only what to leave out"),
+    "year": _l("year:%(value)s: give a year (1995) or a range (1990-2000, 1990-, -2000)"),
+    "unreadable": _l("the words or signs of %(text)s do not make a query; try fewer signs or quotes"),
+    "refused": _l("the search engine refused the query; try fewer signs or quotes"),
+}
+
+
+def query_error(exc: Exception) -> str:
+    """Why a query cannot be read, in the interface language (the English message when no kind says)."""
+    message = QUERY_ERRORS.get(getattr(exc, "kind", ""))
+    return str(message) % exc.params if message is not None else str(exc)
+
+
 # MARC and DC records name languages by ISO 639-2 (bibliographic or terminology); CLDR by 639-1
 _ISO639_2 = {
     "uzb": "uz", "rus": "ru", "eng": "en", "kaa": "kaa", "tgk": "tg", "taj": "tg", "kaz": "kk", "kir": "ky",

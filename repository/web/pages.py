@@ -181,7 +181,8 @@ def search() -> tuple[str, int] | str:
         result = searching.search(services(), text, page=page, size=PAGE_SIZE, filters=page_filters(chosen),
                                   sort=chosen_sort())  # fmt: skip
     except QueryError as exc:
-        return render_template("search.html", text=text, error=str(exc), result=None, chosen=chosen), 400
+        return render_template("search.html", text=text, error=labels.query_error(exc), result=None,
+                               chosen=chosen), 400  # fmt: skip
     with services().db.reading() as session:
         set_names = {s.spec: s.name for s in queries.all_sets(session)}
     return render_template("search.html", text=text, error=None, result=result, chosen=chosen, set_names=set_names)

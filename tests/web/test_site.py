@@ -99,6 +99,11 @@ def test_nothing_found_helps_and_a_bad_query_is_a_message(cli: Cli, live: str, t
     assert len(suggested) == 2 and all("q=tarixi" in href for href in suggested)
     status, _, body = get(live + "/search?q=nofield:x&lang=en")
     assert status == 400 and b"The query cannot be read" in body and b"Traceback" not in body
+    # the reason is in the interface language too, not only in English
+    status, _, body = get(live + "/search?q=nofield:x&lang=ru")
+    assert status == 400 and "поля nofield нет; поля: title, author" in body.decode()
+    status, _, body = get(live + "/search?q=year:abc&lang=uz_Cyrl")
+    assert status == 400 and "year:abc: йилни (1995) ёки оралиқни" in body.decode()
 
 
 def test_record_page_labels_the_description_in_the_interface_language(cli: Cli, live: str, tmp_path: Path):
