@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -115,11 +114,6 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
         logging.getLogger("kutubxona").info(banner)
     else:
         click.echo(banner)
-    # every worker writes its metrics here, and a scrape of any one adds them up; a new start, new counts
-    counts = svc.settings.var_dir / "metrics"
-    shutil.rmtree(counts, ignore_errors=True)
-    counts.mkdir(parents=True)
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(counts)
     command = [sys.executable, "-m", "gunicorn", "--config", "python:repository.web.serving",
                "--workers", str(workers), "--threads", str(threads), "--bind", f"{host}:{port}"]  # fmt: skip
     if svc.settings.log_format == "json":

@@ -2,9 +2,9 @@
 
 Requests by route and status and their latency, OAI-PMH requests by verb and outcome and the
 resumption tokens issued, requests shed under load, and, read from the catalogue when scraped,
-records by state, the search index's backlog and background jobs by state.  Under ``kutubxona
-serve`` every gunicorn worker writes its counts to files in ``PROMETHEUS_MULTIPROC_DIR`` (set by
-the command), and a scrape of any worker adds them all up.
+records by state, the search index's backlog and background jobs by state.  Under gunicorn
+(``kutubxona serve``) every worker writes its counts to files in ``PROMETHEUS_MULTIPROC_DIR`` (set
+by ``serving.on_starting``), and a scrape of any worker adds them all up.
 """
 
 from __future__ import annotations

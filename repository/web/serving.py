@@ -9,21 +9,32 @@ as gunicorn's configuration (``-c python:repository.web.serving``).
   and the requests behind it start while they are still fresh.
 - Logs.  With ``KUTUBXONA_LOG_FORMAT=json``, ``JsonLogger`` writes gunicorn's lines and its access
   log as JSON objects (``repository.logs``), one per line.
-- Metrics.  ``child_exit`` lets go of the counts of a worker that has ended.
+- Start.  ``on_starting`` applies pending migrations once, before the workers start (when the
+  settings migrate at start: the embedded default).
+- Metrics.  ``on_starting`` also gives the workers a fresh folder to write their counts in
+  (``PROMETHEUS_MULTIPROC_DIR``, by default ``VAR_DIR/metrics``), before any of them imports
+  prometheus_client, so that a scrape of any worker adds them all up; ``child_exit`` lets go of
+  the counts of a worker that has ended.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 import socket
 import time
+from pathlib import Path
 
 from gunicorn.glogging import Logger
 from gunicorn.workers.gthread import ThreadWorker
 
 from repository import logs
 from repository.config import load as load_settings  # not "config": a gunicorn setting of that name
-from repository.web import metrics
+from repository.db import Database
+
+# the metrics module is imported by the workers only, once on_starting has set where counts go
+MULTIPROCESS = "PROMETHEUS_MULTIPROC_DIR"
 
 worker_class = "repository.web.serving.SheddingWorker"
 accesslog = "-"
@@ -37,8 +48,25 @@ _ANSWER = (
 )
 
 
+def on_starting(server) -> None:  # noqa: ANN001 - gunicorn's server hook
+    """Before any worker starts: the schema migrated once (when the settings say so; workers migrating
+    at once would lock each other out of SQLite), and an empty folder for this run's counts."""
+    settings = load_settings()
+    if settings.migrate_at_start:
+        db = Database(settings.database_url)
+        if db.pending_migrations():
+            db.upgrade()
+        db.dispose()
+    folder = Path(os.environ.get(MULTIPROCESS) or settings.var_dir / "metrics")
+    shutil.rmtree(folder, ignore_errors=True)  # a new start, new counts
+    folder.mkdir(parents=True)
+    os.environ[MULTIPROCESS] = str(folder)
+
+
 def child_exit(server, worker) -> None:  # noqa: ANN001 - gunicorn's server hook
     """A worker has ended: its metrics files are merged and closed (prometheus_client multiprocess mode)."""
+    from repository.web import metrics
+
     metrics.worker_exited(worker.pid)
 
 
@@ -63,6 +91,8 @@ class SheddingWorker(ThreadWorker):
         if not self.shed_after or waited <= self.shed_after:
             return super().handle(conn)
         self.log.warning("shed a request that waited %.0f ms for a thread: answered 503", waited * 1000)
+        from repository.web import metrics  # imported already by the app, in this worker
+
         metrics.count_shed()
         refuse(conn.sock)
         return False  # the connection is closed, not kept alive
