@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Update, and_, func, or_, select, update
 
 from repository.catalogue.models import Job
 from repository.db import Database
@@ -37,7 +37,7 @@ class JobError(KutubxonaError, ValueError):
 
 @dataclass(frozen=True)
 class Claimed:
-    """A job a worker holds: what to run, and for how long the lease lasts."""
+    """A job a worker has claimed: what to run, and which attempt this is."""
 
     id: int
     kind: str
@@ -46,10 +46,9 @@ class Claimed:
 
 
 def new_job(kind: str, arguments: dict[str, Any], requested_by: str, now: datetime, max_attempts: int = 3) -> Job:
-    """A job row, queued and due at once, for a session to add."""
-    return Job(kind=kind, arguments=json.dumps(arguments, ensure_ascii=False), state="queued", run_after=now,
-               created=now, requested_by=requested_by[:64], max_attempts=max_attempts, progress_done=0,
-               attempts=0, worker="", cancel_requested=False, error="")  # fmt: skip
+    """A job row, queued and due at once, for a session to add (the model's defaults fill in the rest)."""
+    return Job(kind=kind, arguments=json.dumps(arguments, ensure_ascii=False), run_after=now, created=now,
+               requested_by=requested_by[:64], max_attempts=max_attempts)  # fmt: skip
 
 
 def enqueue(db: Database, kind: str, arguments: dict[str, Any], requested_by: str, max_attempts: int = 3) -> int:
@@ -93,9 +92,7 @@ def renew(db: Database, job_id: int, worker: str, lease_seconds: int) -> tuple[b
     now = utcnow()
     with db.transaction() as session:
         held = session.execute(
-            update(Job)
-            .where(Job.id == job_id, Job.worker == worker, Job.state == "running")
-            .values(heartbeat=now, lease_until=now + timedelta(seconds=lease_seconds))
+            _held(job_id, worker).values(heartbeat=now, lease_until=now + timedelta(seconds=lease_seconds))
         ).rowcount
         cancel = session.scalar(select(Job.cancel_requested).where(Job.id == job_id))
     return bool(held), bool(cancel)
@@ -104,11 +101,7 @@ def renew(db: Database, job_id: int, worker: str, lease_seconds: int) -> tuple[b
 def progress(db: Database, job_id: int, worker: str, done: int, total: int | None) -> None:
     """Note how far the job has come."""
     with db.transaction() as session:
-        session.execute(
-            update(Job)
-            .where(Job.id == job_id, Job.worker == worker, Job.state == "running")
-            .values(progress_done=done, progress_total=total)
-        )
+        session.execute(_held(job_id, worker).values(progress_done=done, progress_total=total))
 
 
 def finish(db: Database, job_id: int, worker: str, result: dict[str, Any]) -> bool:
@@ -139,12 +132,13 @@ def fail(db: Database, job_id: int, worker: str, message: str, retry: bool) -> s
 def _end(db: Database, job_id: int, worker: str, **values: Any) -> bool:
     with db.transaction() as session:
         return bool(
-            session.execute(
-                update(Job)
-                .where(Job.id == job_id, Job.worker == worker, Job.state == "running")
-                .values(finished=utcnow(), lease_until=None, **values)
-            ).rowcount
+            session.execute(_held(job_id, worker).values(finished=utcnow(), lease_until=None, **values)).rowcount
         )
+
+
+def _held(job_id: int, worker: str) -> Update:
+    """An update of job ``job_id`` that changes nothing unless ``worker`` still holds it, running."""
+    return update(Job).where(Job.id == job_id, Job.worker == worker, Job.state == "running")
 
 
 def cancel(db: Database, job_id: int) -> str:
