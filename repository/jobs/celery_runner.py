@@ -17,8 +17,8 @@ from typing import Any
 from celery import Celery
 
 from repository import config
-from repository.jobs import queue, schedules
-from repository.jobs.dispatch import announce
+from repository.jobs import queue
+from repository.jobs.dispatch import announce, fire_schedules
 from repository.jobs.worker import Worker
 
 QUEUE = "kutubxona"
@@ -74,12 +74,12 @@ def _run_job(task: Any, job_id: int) -> str:
 
 def sweep(services: Any) -> None:
     """Fire the schedules that are due and announce them; announce again jobs that waited too long."""
-    announce(services, schedules.fire_due(services.db))
+    fire_schedules(services)
     announce(services, queue.stale(services.db, STALE_SECONDS))
 
 
 def work(services: Any) -> None:
-    """Run a Celery worker (one job at a time) with a sweeper thread beside it, until it is stopped."""
+    """Run a Celery worker (one job at a time: the solo pool) with a sweeper thread beside it, until stopped."""
     global _services
     _services = services
     stop = threading.Event()
@@ -98,7 +98,6 @@ def work(services: Any) -> None:
         celery_app(services.settings.broker_url).worker_main(
             [
                 "worker",
-                "--concurrency=1",
                 "--prefetch-multiplier=1",
                 "--loglevel=INFO",
                 "-Q",

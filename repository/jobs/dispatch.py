@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from repository.jobs import queue
+from repository.jobs import queue, schedules
 
 if TYPE_CHECKING:
     from repository.services import Services
@@ -37,3 +37,12 @@ def announce(services: Services, job_ids: Iterable[int]) -> None:
             celery_runner.send(url, job_id)
         except Exception as exc:  # noqa: BLE001 - the broker's failure is logged; the job is in the table
             log.warning("job %d: not sent to the broker (%s); it waits in the table", job_id, exc)
+
+
+def fire_schedules(services: Services) -> list[int]:
+    """Queue what the schedules say is due (once, however many workers ask) and announce it; the job ids."""
+    fired = schedules.fire_due(services.db)
+    announce(services, fired)
+    for job_id in fired:
+        log.info("job %d queued by its schedule", job_id)
+    return fired

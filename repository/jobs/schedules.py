@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from weakref import WeakSet
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -100,12 +101,18 @@ def listed(db: Database) -> list[Schedule]:
         return list(session.scalars(select(Schedule).order_by(Schedule.name)))
 
 
+_DEFAULTS_PRESENT: WeakSet[Database] = WeakSet()  # databases whose defaults were seen: rows are never deleted
+
+
 def _add_defaults(db: Database) -> None:
     """Add the default schedules a catalogue lacks (once each: a row, on or off, stays)."""
+    if db in _DEFAULTS_PRESENT:
+        return
     with db.reading() as session:
         present = set(session.scalars(select(Schedule.name).where(Schedule.name.in_(DEFAULTS))))
     missing = [name for name in DEFAULTS if name not in present]
     if not missing:
+        _DEFAULTS_PRESENT.add(db)
         return
     now = utcnow()
     try:
@@ -116,19 +123,21 @@ def _add_defaults(db: Database) -> None:
                 session.add(row)
     except IntegrityError:
         pass  # another worker added them at the same moment: they are there
+    _DEFAULTS_PRESENT.add(db)
 
 
 def fire_due(db: Database, requested_by: str = "schedule") -> list[int]:
     """Queue the job of every schedule that is due and move it on; the ids of the jobs queued."""
     _add_defaults(db)
     now = utcnow()
+    is_due = (Schedule.enabled.is_(True), Schedule.next_run <= now)
+    with db.reading() as session:  # asked between every two jobs: take the write lock only when there is work
+        if session.scalar(select(Schedule.id).where(*is_due).limit(1)) is None:
+            return []
     fired = []
     with db.transaction() as session:
         due = session.scalars(
-            select(Schedule)
-            .where(Schedule.enabled.is_(True), Schedule.next_run <= now)
-            .order_by(Schedule.id)
-            .with_for_update(skip_locked=True)
+            select(Schedule).where(*is_due).order_by(Schedule.id).with_for_update(skip_locked=True)
         ).all()
         for row in due:
             row.next_run = When(row.daily_at, row.every_minutes).next_after(now)

@@ -16,8 +16,8 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from repository.errors import KutubxonaError
-from repository.jobs import queue, schedules
-from repository.jobs.dispatch import announce
+from repository.jobs import queue
+from repository.jobs.dispatch import fire_schedules
 from repository.jobs.kinds import KINDS, Stop
 
 if TYPE_CHECKING:
@@ -79,10 +79,7 @@ class Worker:
         """Queue what the schedules say is due and run jobs, until ``stop`` is set (or, ``until_idle``, none is due)."""
         ran = 0
         while not stop.is_set():
-            fired = schedules.fire_due(self.services.db)
-            announce(self.services, fired)  # to Celery workers too, when there are any
-            for job_id in fired:
-                log.info("job %d queued by its schedule", job_id)
+            fire_schedules(self.services)
             if self.run_one() is not None:
                 ran += 1
             elif until_idle:
