@@ -53,11 +53,17 @@ class Services:
         self.search.close()
 
 
-def open_services(settings: Settings) -> Services:
-    """Open the database and the object store; apply pending migrations when the settings ask."""
+def open_database(settings: Settings) -> Database:
+    """Open the database, applying pending migrations first when the settings ask (the embedded default)."""
     db = Database(settings.database_url)
     if settings.migrate_at_start and db.pending_migrations():
         db.upgrade()
+    return db
+
+
+def open_services(settings: Settings) -> Services:
+    """Open the database and the object store; apply pending migrations when the settings ask."""
+    db = open_database(settings)
     store = open_store(settings.storage_url, endpoint=settings.s3_endpoint)
     feed = ChangeFeed(db)
     index = open_search(settings)

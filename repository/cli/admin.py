@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from repository import logs
+from repository import config, logs
 from repository.actions import exhibitions, health
 from repository.actions import records as record_actions
 from repository.actions.importing import ImportOptions
@@ -107,15 +107,15 @@ def sample_load() -> None:
 @click.option("--threads", default=8, show_default=True, type=int, help="requests served at once per worker")
 def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the web site and OAI-PMH with gunicorn."""
-    svc = services()  # applies pending migrations once, before the workers start
-    banner = f"Kutubxona at {svc.base_url}/  OAI-PMH at {svc.base_url}/oai"
-    if svc.settings.log_format == "json":
+    settings = config.load()  # gunicorn's on_starting migrates, once, before the workers start
+    banner = f"Kutubxona at {settings.base_url}/  OAI-PMH at {settings.base_url}/oai"
+    if settings.log_format == "json":
         logs.configure("json")
         logging.getLogger("kutubxona").info(banner)
     else:
         click.echo(banner)
     command = [sys.executable, "-m", "gunicorn", "--config", "python:repository.web.serving",
                "--workers", str(workers), "--threads", str(threads), "--bind", f"{host}:{port}"]  # fmt: skip
-    if svc.settings.log_format == "json":
+    if settings.log_format == "json":
         command += ["--logger-class", "repository.web.serving.JsonLogger"]
     os.execvp(sys.executable, [*command, "repository.wsgi:app"])

@@ -11,7 +11,7 @@ import click
 
 from repository.actions import files as file_actions
 from repository.cli import Fatal, Partial, interactive, main, services
-from repository.cli.jobs import queued, schedule_options, scheduled
+from repository.cli.jobs import background_option, queued, schedule_options, scheduled
 from repository.fulltext.extract import OCR_MODES
 from repository.storage import StorageError
 
@@ -47,7 +47,7 @@ def attach_cmd(ident: str, files: tuple[Path, ...], access: str, ocr_mode: str, 
 @click.option("--all", "every", is_flag=True, help="every file whose text is not extracted yet")
 @click.option("--redo", is_flag=True, help="extract again files already done")
 @click.option("--lang", help="OCR languages, e.g. uzb+rus")
-@click.option("--background", is_flag=True, help="queue it as a job for `kutubxona worker` and return")
+@background_option
 def ocr_cmd(ident: str | None, every: bool, redo: bool, lang: str | None, background: bool) -> None:
     """Extract or recognise the text of ID's files (or of --all); rerunning resumes where it stopped."""
     svc = services()
@@ -109,7 +109,7 @@ def embargo_schedule(daily: str | None, every: int | None, off: bool) -> None:
 
 
 @embargo_group.command("release")
-@click.option("--background", is_flag=True, help="queue it as a job for `kutubxona worker` and return")
+@background_option
 def embargo_release(background: bool) -> None:
     """Open every file whose embargo has ended (run it daily); their records get a new datestamp."""
     if background:

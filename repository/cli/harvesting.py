@@ -13,7 +13,7 @@ from harvest.runner import MAX_DELETE
 from repository.actions import harvesting
 from repository.catalogue import queries
 from repository.cli import Fatal, interactive, main, services, utc_text
-from repository.cli.jobs import queued, schedule_options, scheduled
+from repository.cli.jobs import background_option, queued, schedule_options, scheduled
 from repository.jobs import schedules
 
 # ---------------------------------------------------------------------------- harvesting
@@ -48,7 +48,7 @@ def harvest_add(name: str, base_url: str, prefix: str, sets: tuple[str, ...]) ->
     help="with --full: tombstone at most this share of the source's live records",
 )
 @click.option("--allow-mass-delete", is_flag=True, help="with --full: tombstone past --max-delete")  # fmt: skip
-@click.option("--background", is_flag=True, help="queue it as a job for `kutubxona worker` and return")
+@background_option
 def harvest_run(
     name: str | None, full: bool, as_json: bool, max_delete: float, allow_mass_delete: bool, background: bool
 ) -> None:

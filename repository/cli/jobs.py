@@ -21,6 +21,11 @@ def queued(kind: str, arguments: dict[str, Any], what: str) -> None:
     click.echo(f"job {job_id} queued: {what} (kutubxona jobs show {job_id})")
 
 
+#: ``--background`` on a command whose work can run as a job
+background_option = click.option("--background", is_flag=True,
+                                 help="queue it as a job for `kutubxona worker` and return")  # fmt: skip
+
+
 def schedule_options(command):  # noqa: ANN001, ANN201 - a click decorator
     """--daily HH:MM, --every MINUTES or --off, for a command that schedules a job."""
     command = click.option("--off", is_flag=True, help="switch the schedule off")(command)

@@ -20,7 +20,7 @@ from repository.actions.importing import ImportOptions, Report, batch_status
 from repository.catalogue import queries
 from repository.catalogue.models import ImportBatch, Record
 from repository.cli import Fatal, Partial, interactive, main, services, utc_text
-from repository.cli.jobs import queued
+from repository.cli.jobs import background_option, queued
 from repository.metadata import dc as dcmod
 from repository.metadata.formats import file_url, prepare_source
 from repository.metadata.identifiers import oai_identifier, record_path
@@ -60,7 +60,7 @@ from repository.metadata.reading import FLAVOURS, SYNTAXES
 )
 @click.option("--dry-run", is_flag=True, help="report what would happen; store nothing")
 @click.option("--json", "as_json", is_flag=True, help="one JSON object per file on stdout")
-@click.option("--background", is_flag=True, help="queue it as a job for `kutubxona worker` and return")
+@background_option
 def import_cmd(
     files: tuple[Path, ...],
     syntax: str,

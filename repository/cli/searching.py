@@ -9,7 +9,7 @@ import click
 
 from repository.actions import searching
 from repository.cli import interactive, main, services
-from repository.cli.jobs import queued
+from repository.cli.jobs import background_option, queued
 from repository.search.query import SORTS
 
 
@@ -48,7 +48,7 @@ def search_cmd(query: tuple[str, ...], size: int, page: int, sort: str, as_json:
 @main.command("reindex")
 @click.option("--restart", is_flag=True, help="start again from the first record instead of resuming")
 @click.option("--json", "as_json", is_flag=True)
-@click.option("--background", is_flag=True, help="queue it as a job for `kutubxona worker` and return")
+@background_option
 def reindex_cmd(restart: bool, as_json: bool, background: bool) -> None:
     """Rebuild the search index from the catalogue; an interrupted run is resumed by the next one."""
     if background:

@@ -85,13 +85,12 @@ def qr(local_id: str) -> Response:
 @bp.get("/collections/<path:spec>/album.pdf")
 def album_pdf(spec: str) -> Response:
     """The QR album of a collection as a PDF to print: the same cards as the album page, six to a sheet."""
-    collection, total, items, page = collection_page(spec, ALBUM_SIZE)
+    collection, _total, items, page, pages = collection_page(spec, ALBUM_SIZE)
     svc = services()
     cards = []
     for rec, _caption in items:
         url = svc.base_url + record_path(rec.local_id)
         cards.append(Card(rec.title or rec.local_id, rec.author or "", rec.year or "", url, qr_modules(url)))
-    pages = max(1, -(-total // ALBUM_SIZE))
     heading = f"{collection.name} · {_('QR album')}" + (f" · {page}/{pages}" if pages > 1 else "")
     try:
         body = albums.album_pdf(heading, cards, svc.settings.pdf_font, i18n.current().tag)

@@ -144,31 +144,31 @@ def reader(local_id: str, name: str) -> tuple[str, int] | str:
 @bp.get("/collections/<path:spec>/album")
 def album(spec: str) -> str:
     """A printable QR album of a collection: one card per item (title, author, year, QR code)."""
-    collection, total, items, page = collection_page(spec, ALBUM_SIZE)
+    collection, total, items, page, pages = collection_page(spec, ALBUM_SIZE)
     svc = services()
     cards = [(r, Markup(qr_svg(svc.base_url + record_path(r.local_id), scale=3).decode())) for r, _ in items]
-    return render_template("album.html", collection=collection, total=total, cards=cards, page=page,
-                           pages=-(-total // ALBUM_SIZE))  # fmt: skip
+    return render_template("album.html", collection=collection, total=total, cards=cards, page=page, pages=pages)
 
 
 @bp.get("/collections/<path:spec>")
 def collection(spec: str) -> str:
     """A collection as an exhibition: cover, introduction, curated items with captions, then the rest."""
-    collection, total, items, page = collection_page(spec, PAGE_SIZE)
+    collection, total, items, page, pages = collection_page(spec, PAGE_SIZE)
     intro = [p.strip() for p in re.split(r"\n\s*\n", collection.introduction or "") if p.strip()]
     return render_template("collection.html", collection=collection, introduction=intro, total=total,
-                           items=items, page=page, size=PAGE_SIZE, pages=-(-total // PAGE_SIZE))  # fmt: skip
+                           items=items, page=page, size=PAGE_SIZE, pages=pages)  # fmt: skip
 
 
-def collection_page(spec: str, size: int) -> tuple[Any, int, list, int]:
-    """The set ``spec`` (404 when there is none), how many items it has, and this page of (record, caption)."""
+def collection_page(spec: str, size: int) -> tuple[Any, int, list, int, int]:
+    """The set ``spec`` (404 when there is none), how many items it has, this page of (record, caption),
+    its number and how many pages there are (at least one)."""
     page = page_number()
     with services().db.reading() as session:
         found = queries.set_by_spec(session, spec)
         if found is None:
             abort(404)
         total, items = queries.set_members(session, found, (page - 1) * size, size)
-    return found, total, items, page
+    return found, total, items, page, max(1, -(-total // size))
 
 
 @bp.get("/search")

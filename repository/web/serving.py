@@ -31,7 +31,7 @@ from gunicorn.workers.gthread import ThreadWorker
 
 from repository import logs
 from repository.config import load as load_settings  # not "config": a gunicorn setting of that name
-from repository.db import Database
+from repository.services import open_database
 
 # the metrics module is imported by the workers only, once on_starting has set where counts go
 MULTIPROCESS = "PROMETHEUS_MULTIPROC_DIR"
@@ -52,11 +52,7 @@ def on_starting(server) -> None:  # noqa: ANN001 - gunicorn's server hook
     """Before any worker starts: the schema migrated once (when the settings say so; workers migrating
     at once would lock each other out of SQLite), and an empty folder for this run's counts."""
     settings = load_settings()
-    if settings.migrate_at_start:
-        db = Database(settings.database_url)
-        if db.pending_migrations():
-            db.upgrade()
-        db.dispose()
+    open_database(settings).dispose()
     folder = Path(os.environ.get(MULTIPROCESS) or settings.var_dir / "metrics")
     shutil.rmtree(folder, ignore_errors=True)  # a new start, new counts
     folder.mkdir(parents=True)
