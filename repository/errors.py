@@ -28,3 +28,11 @@ class Unavailable(KutubxonaError):
     """A service the work needs (database, object store, worker processes) cannot be reached."""
 
     http_status = 503
+
+
+class Handback(Exception):  # noqa: N818 - a signal, not an error
+    """Long work stopped at a step boundary, everything so far committed, to go on later where it stands.
+
+    Raised by a background job's progress callback when its runner keeps tasks small (Celery):
+    an import leaves its batch running, a harvest its run, a reindex its generation.
+    """

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -23,7 +25,7 @@ from sqlalchemy.orm import Session
 from repository import catalogue
 from repository.catalogue.models import BatchItem, ImportBatch, utcnow
 from repository.db import Database
-from repository.errors import KutubxonaError
+from repository.errors import Handback, KutubxonaError, NotFound
 from repository.metadata.formats import Prepared
 from repository.metadata.keys import ORDER as KEY_ORDER
 from repository.metadata.preparing import Pair, collecting_less, prepared_records
@@ -33,6 +35,7 @@ from repository.storage import ObjectStore
 ON_MATCH = ("update", "skip", "new")
 COUNTERS = ("records", "created", "updated", "unchanged", "skipped", "rejected", "warnings")
 MAX_REPORTED = 10_000
+PROBLEM_KEYS = ("position", "offset", "line", "outcome", "reason")
 PARALLEL_MIN_BYTES = 4 << 20  # below about 8,000 records, starting a worker costs more than it saves
 
 
@@ -118,6 +121,7 @@ class Importer:
         self.workers = workers  # processes preparing ISO 2709 records for files of parallel_min_bytes or more
         self.parallel_min_bytes = parallel_min_bytes
         self.waiting: Callable[[str], None] | None = None  # told once when the import waits for another
+        self.opened: Callable[[int], None] | None = None  # told the batch's id as soon as it exists
 
     def import_file(self, path: Path, options: ImportOptions, progress: Progress | None = None) -> Report:
         """Import one file; a file we cannot read gives a report with ``error`` and stores nothing."""
@@ -152,14 +156,63 @@ class Importer:
             stored = self.store.put(stream)  # the original, byte for byte, before any record
             stream.seek(0)
             report.batch = run.batch_id = self._open_batch(path, stored.key, stored.size, options, report.encoding)
-            try:
-                run.read(stream, progress)
-            except BaseException as exc:
-                self._close_batch(run.batch_id, "failed", f"{type(exc).__name__}: {exc}")
-                raise
-            self._close_batch(run.batch_id, "done", "")
+            if self.opened:
+                self.opened(run.batch_id)
+            self._fill(run, stream, progress)
             self._complete_interrupted(stored.key, run.batch_id)
         return report
+
+    def resume(self, batch_id: int, progress: Progress | None = None) -> Report:
+        """Go on with an import that stopped (interrupted, failed, handed back) after its last stored record.
+
+        The batch's counters are committed with each chunk of records, so they say exactly how many
+        records of the file are done; the file is read again from the object store, those records
+        are passed over unprepared, and the rest go into the same batch with the same options.
+        """
+        with self.db.reading() as session:
+            batch = session.get(ImportBatch, batch_id)
+            if batch is None:
+                raise NotFound(f"no batch {batch_id}")
+            if batch.status == "done":
+                raise ImportRefused(f"batch {batch_id} is complete: nothing to resume")
+            recorded = json.loads(batch.options or "{}")
+            columns = [getattr(BatchItem, name) for name in PROBLEM_KEYS]
+            items = session.execute(
+                select(*columns).where(BatchItem.batch_id == batch_id).order_by(BatchItem.id).limit(MAX_REPORTED)
+            ).all()
+            counts = {name: getattr(batch, name) for name in COUNTERS}
+            key, size, skip = batch.object_key, batch.size, batch.records
+            report = Report(batch.file_name, batch=batch_id, counts=counts, encoding=recorded.get("code_page"))
+            options = ImportOptions(batch.syntax, recorded.get("flavour", "auto"), recorded.get("encoding", "auto"),
+                                    tuple(recorded.get("sets", ())), recorded.get("on_match", "update"),
+                                    actor=recorded.get("actor", "cli"),
+                                    match=tuple(recorded.get("match") or KEY_ORDER))  # fmt: skip
+        report.add_problems([i._asdict() for i in items])
+        found = sum(counts[name] for name in ("warnings", "rejected", "skipped"))  # one batch item each
+        report.omitted = max(found - len(report.problems), 0)
+        with self.db.transaction() as session:
+            set_ids = set(catalogue.set_ids(session, options.sets).values()) if options.sets else set()
+            session.execute(update(ImportBatch).where(ImportBatch.id == batch_id).values(
+                status="running", message="", finished=None, host=socket.gethostname(), pid=os.getpid(),
+                heartbeat=utcnow()))  # fmt: skip
+        with tempfile.TemporaryFile(prefix="kutubxona-resume-") as stream:
+            with self.store.open(key) as source:
+                shutil.copyfileobj(source, stream, 1 << 20)
+            stream.seek(0)
+            run = _Run(self, options, set_ids, report, size=size, batch_id=batch_id, skip=skip)
+            self._fill(run, stream, progress)
+        return report
+
+    def _fill(self, run: _Run, stream: BinaryIO, progress: Progress | None) -> None:
+        """Read the file into its batch and close the batch: done, failed with the reason, or left to go on."""
+        try:
+            run.read(stream, progress)
+        except Handback:
+            raise  # everything so far is committed; ``resume`` goes on from there
+        except BaseException as exc:
+            self._close_batch(run.batch_id, "failed", f"{type(exc).__name__}: {exc}")
+            raise
+        self._close_batch(run.batch_id, "done", "")
 
     def _open_batch(
         self, path: Path, key: str, size: int, options: ImportOptions, decided: dict[str, Any] | None
@@ -213,6 +266,7 @@ class _Run:
     dry_states: dict[tuple[str, str], catalogue.State] = field(default_factory=dict)
     dry_taken: set[str] = field(default_factory=set)
     said_waiting: bool = False
+    skip: int = 0  # records of the file already stored by an earlier run of this batch
 
     def read(self, stream: BinaryIO, progress: Progress | None) -> None:
         """Read every record of ``stream`` and commit them chunk by chunk."""
@@ -222,7 +276,9 @@ class _Run:
         base_url = self.importer.base_url
         with collecting_less():
             page = (self.report.encoding or {}).get("decided")
-            for pair in prepared_records(stream, opts.syntax, opts.flavour, opts.encoding, base_url, workers, page):
+            pairs = prepared_records(stream, opts.syntax, opts.flavour, opts.encoding, base_url, workers, page,
+                                     skip=self.skip)  # fmt: skip
+            for pair in pairs:
                 chunk.append(pair)
                 if len(chunk) >= self.importer.chunk:
                     self.commit(chunk)
@@ -314,9 +370,7 @@ class _Run:
             session.execute(insert(BatchItem), findings)
         for name in COUNTERS:
             self.report.counts[name] += counts[name]
-        self.report.add_problems(
-            [{key: f[key] for key in ("position", "offset", "line", "outcome", "reason")} for f in findings]
-        )
+        self.report.add_problems([_problem(f) for f in findings])
         if batch is not None:
             added = {name: getattr(ImportBatch, name) + counts[name] for name in COUNTERS}
             session.execute(update(ImportBatch).where(ImportBatch.id == batch).values(**added, heartbeat=utcnow()))
@@ -375,6 +429,11 @@ def _match(
                 continue
             return state
     return None
+
+
+def _problem(finding: dict[str, Any]) -> dict[str, Any]:
+    """A problem as the report lists it, from a finding or a stored batch item's columns."""
+    return {key: finding[key] for key in PROBLEM_KEYS}
 
 
 def _control(prep: Prepared | None) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -106,9 +107,14 @@ def import_cmd(
 
 def import_one(importer: Any, path: Path, options: ImportOptions) -> Report:
     """Import one file, with a progress bar when a person watches."""
-    if not interactive():
-        return importer.import_file(path, options)
     size = path.stat().st_size if path.exists() else 0
+    return with_progress(path.name, size, lambda progress: importer.import_file(path, options, progress))
+
+
+def with_progress(label: str, size: int, work: Callable[[Any], Report]) -> Report:
+    """Run an import, given a progress callback that draws a bar of bytes read when a person watches."""
+    if not interactive():
+        return work(None)
     started = time.monotonic()
     state = {"records": 0}
 
@@ -116,7 +122,7 @@ def import_one(importer: Any, path: Path, options: ImportOptions) -> Report:
         rate = state["records"] / max(time.monotonic() - started, 1e-6)
         return f"{state['records']} records, {rate:,.0f}/s"
 
-    with click.progressbar(length=max(size, 1), label=path.name, file=sys.stderr, item_show_func=show) as bar:
+    with click.progressbar(length=max(size, 1), label=label, file=sys.stderr, item_show_func=show) as bar:
         last = [0]
 
         def progress(done: int, records: int) -> None:
@@ -124,7 +130,7 @@ def import_one(importer: Any, path: Path, options: ImportOptions) -> Report:
             bar.update(max(done - last[0], 0), records)
             last[0] = done
 
-        return importer.import_file(path, options, progress)
+        return work(progress)
 
 
 def problem_line(p: dict[str, Any]) -> str:
@@ -469,6 +475,27 @@ def batches_show(batch_id: int, as_json: bool) -> None:
         click.echo(f"{key}: {data[key]}")
     for p in data["problems"]:
         click.echo(problem_line(p))
+
+
+@batches_group.command("resume")
+@click.argument("batch_id", metavar="BATCH", type=int)
+@click.option("--json", "as_json", is_flag=True, help="the batch's report as one JSON object")
+def batches_resume(batch_id: int, as_json: bool) -> None:
+    """Finish an interrupted or failed import from its first record not yet stored (the file is in the store)."""
+    svc = services()
+    with svc.db.reading() as session:
+        b = _batch(session, batch_id)
+        if batch_status(b) == "running":
+            raise Fatal(f"batch {batch_id} is still running (process {b.pid} on {b.host})")
+        done, size, name = b.records, b.size, b.file_name
+    importer = svc.importer()
+    importer.waiting = lambda message: click.echo(message, err=True)
+    report = with_progress(f"{name} (from record {done + 1})", size, lambda p: importer.resume(batch_id, p))
+    if as_json:
+        click.echo(json.dumps(report.as_json(), ensure_ascii=False))
+    else:
+        print_report(report, dry_run=False)
+    sys.exit(report.exit_code)
 
 
 @batches_group.command("rejected")

@@ -79,17 +79,19 @@ def prepared_records(
     base_url: str = "",
     workers: int = 0,
     file_page: str | None = None,
+    skip: int = 0,
 ) -> Iterator[Pair]:
     """Every record of ``stream`` in file order, with its ``Prepared`` form (None when it cannot be stored).
 
     With ``workers`` > 0 an ISO 2709 file is read and prepared in that many worker processes, and
     each record comes back already rendered for ``base_url`` under the local identifier it will
-    most likely get; XML files are always read here (lxml streams them in this process).
+    most likely get; XML files are always read here (lxml streams them in this process).  The
+    first ``skip`` records (stored by an earlier, interrupted run) are passed over unprepared.
     """
     if workers > 0 and syntax in ("auto", "iso2709") and _is_iso2709(stream):
-        yield from _in_workers(stream, flavour, encoding, base_url, workers, file_page)
+        yield from _in_workers(stream, flavour, encoding, base_url, workers, file_page, skip)
         return
-    for item in read(stream, syntax, flavour, encoding, file_page):
+    for item in islice(read(stream, syntax, flavour, encoding, file_page), skip, None):
         yield item, prepare(item)
 
 
@@ -107,14 +109,14 @@ class WorkerLost(Unavailable, RuntimeError):
 
 
 def _in_workers(
-    stream: BinaryIO, flavour: str, encoding: str, base_url: str, workers: int, file_page: str | None
+    stream: BinaryIO, flavour: str, encoding: str, base_url: str, workers: int, file_page: str | None, skip: int
 ) -> Iterator[Pair]:
     # spawn: a forked child would inherit the parent's database connections
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker) as pool:
         pending: deque[tuple[list[RawRecord], Future[list[tuple[Any, ...]]]]] = deque()
         try:
-            for batch in _batches(split_iso2709(stream), BATCH):
+            for batch in _batches(islice(split_iso2709(stream), skip, None), BATCH):
                 wire = [(raw.position, raw.offset, raw.data, raw.warnings) for raw in batch]
                 pending.append((batch, pool.submit(_prepare_batch, wire, flavour, encoding, base_url, file_page)))
                 if len(pending) >= WINDOW * workers:
