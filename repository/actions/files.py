@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from repository import catalogue
@@ -25,8 +25,9 @@ from repository.actions.records import find
 from repository.catalogue import feed, queries
 from repository.catalogue.models import FilePage, Record, RecordFile, utcnow
 from repository.errors import KutubxonaError
-from repository.fulltext import ExtractionError, extract
-from repository.fulltext.ocr import PAGE_SECONDS, languages_for
+from repository.fulltext import ExtractionError
+from repository.fulltext.extract import Extraction, own_text
+from repository.fulltext.ocr import languages_for, ocr_batches
 from repository.storage import ObjectStore, StorageError, open_store
 from repository.storage.base import CHUNK
 from repository.storage.mime import sniff
@@ -104,32 +105,71 @@ def attach(session: Session, store: ObjectStore, base_url: str, record: Record, 
     return Attached(row.id, name, stored.sha256, stored.size, mime, new)
 
 
-def run_extraction(
-    session: Session,
-    store: ObjectStore,
-    row: RecordFile,
-    ocr_mode: str,
-    languages: str | None,
-    page_seconds: float = PAGE_SECONDS,
+def extract_file(
+    services: Services,
+    file_id: int,
+    ocr_mode: str = "auto",
+    languages: str | None = None,
+    pages_done: Callable[[int, int], None] | None = None,
 ) -> None:
-    """Extract (or recognise) a file's text into its pages; a failure is recorded, never raised."""
-    record = session.get(Record, row.record_id)
-    langs = languages or languages_for((record.language or "").split() if record else [])
-    with tempfile.NamedTemporaryFile(prefix="kutubxona-", suffix=Path(row.name).suffix) as tmp:
+    """Extract (or recognise) a file's text into its pages; a failure is recorded on the file, never raised.
+
+    A text layer is stored in one commit.  Recognised pages are committed a batch at a time
+    (``ocr.ocr_batches``) while the file is marked as being recognised (method ``ocr``, still
+    pending), and ``pages_done(pages stored, pages in the file)`` is told after each batch: an
+    interrupted recognition goes on after its last stored page, in the languages it began with.
+    """
+    with services.db.reading() as session:
+        row = session.get(RecordFile, file_id)
+        record = session.get(Record, row.record_id)
+        langs = languages or languages_for((record.language or "").split() if record else [])
+        going_on = row.method == "ocr" and row.extraction != "done" and ocr_mode != "never"
+        stored = session.scalar(select(func.count()).where(FilePage.file_id == file_id)) if going_on else 0
+        langs = (row.languages or langs) if going_on else langs
+        key, mime, suffix = row.object_key, row.mime, Path(row.name).suffix
+    with tempfile.NamedTemporaryFile(prefix="kutubxona-", suffix=suffix) as tmp:
         try:
-            with store.open(row.object_key) as fh:
+            with services.store.open(key) as fh:
                 shutil.copyfileobj(fh, tmp, CHUNK)
             tmp.flush()
-            result = extract(Path(tmp.name), row.mime, ocr_mode, langs, page_seconds)
+            found = Extraction([], "ocr", langs) if going_on else own_text(Path(tmp.name), mime, ocr_mode, langs)
+            if found.method != "ocr":
+                _store_pages(services, file_id, found, replace=True)
+                return
+            if not going_on:
+                _store_pages(services, file_id, found, replace=True, finished=False)
+            seconds = services.settings.ocr_page_seconds
+            for total, batch in ocr_batches(Path(tmp.name), mime, found.languages, seconds, first=stored + 1):
+                found.pages = batch
+                _store_pages(services, file_id, found, first=stored + 1, finished=stored + len(batch) >= total)
+                stored += len(batch)
+                if pages_done is not None:
+                    pages_done(stored, total)
         except (ExtractionError, StorageError) as exc:
-            row.extraction, row.message = "failed", str(exc)
+            with services.db.transaction() as session:
+                row = session.get(RecordFile, file_id)
+                row.extraction, row.message = "failed", str(exc)
+
+
+def _store_pages(
+    services: Services, file_id: int, found: Extraction, first: int = 1, replace: bool = False, finished: bool = True
+) -> None:
+    """Commit pages of a file from page ``first`` (after deleting its old ones when ``replace``), and its state."""
+    with services.db.transaction() as session:
+        row = session.get(RecordFile, file_id)
+        if replace:
+            session.execute(delete(FilePage).where(FilePage.file_id == file_id))
+        session.add_all(FilePage(file_id=file_id, page=n, text=text, confidence=conf)
+                        for n, (text, conf) in enumerate(found.pages, first))  # fmt: skip
+        row.method, row.languages, row.message = found.method, found.languages, ""
+        if not finished:  # recognition under way: the pages so far are kept, the file is not done
+            row.extraction, row.confidence = "pending", None
             return
-    session.execute(delete(FilePage).where(FilePage.file_id == row.id))
-    session.add_all(FilePage(file_id=row.id, page=n, text=text, confidence=conf)
-                    for n, (text, conf) in enumerate(result.pages, 1))  # fmt: skip
-    row.extraction = "done" if result.method != "none" else "none"
-    row.method, row.languages, row.confidence, row.message = result.method, result.languages, result.confidence, ""
-    feed.note(session, [row.record_id], "text")
+        session.flush()
+        mean = session.scalar(select(func.avg(FilePage.confidence)).where(FilePage.file_id == file_id))
+        row.extraction = "done" if found.method != "none" else "none"
+        row.confidence = round(float(mean), 1) if mean is not None else None
+        feed.note(session, [row.record_id], "text")
 
 
 def release_embargoes(session: Session, base_url: str, today: date | None = None) -> list[str]:
@@ -205,10 +245,11 @@ def attach_file(
         local_id = rec.local_id
         done = attach(session, services.store, services.base_url, rec, path, access)
     with services.db.transaction() as session:
-        row = session.get(RecordFile, done.file_id)
-        if row.extraction == "pending":
-            run_extraction(session, services.store, row, ocr_mode, languages, services.settings.ocr_page_seconds)
-    return local_id, done, row
+        pending = session.get(RecordFile, done.file_id).extraction == "pending"
+    if pending:
+        extract_file(services, done.file_id, ocr_mode, languages)
+    with services.db.reading() as session:
+        return local_id, done, session.get(RecordFile, done.file_id)
 
 
 def files_to_extract(services: Services, ident: str | None, redo: bool = False) -> list[int]:
@@ -223,14 +264,15 @@ def extract_texts(
     file_ids: list[int],
     languages: str | None = None,
     each: Callable[[RecordFile], None] | None = None,
+    pages_done: Callable[[int, int], None] | None = None,
 ) -> int:
-    """Extract the text of each file, one commit per file (an interrupted run resumes); how many failed."""
+    """Extract the text of each file, committed as it goes (an interrupted run resumes); how many failed."""
     failed = 0
     for file_id in file_ids:
-        with services.db.transaction() as session:
+        extract_file(services, file_id, "auto", languages, pages_done)
+        with services.db.reading() as session:
             row = session.get(RecordFile, file_id)
-            run_extraction(session, services.store, row, "auto", languages, services.settings.ocr_page_seconds)
-            failed += row.extraction == "failed"
+        failed += row.extraction == "failed"
         if each is not None:
             each(row)
     return failed

@@ -32,7 +32,17 @@ class Extraction:
 def extract(
     path: Path, mime: str, ocr_mode: str = "auto", languages: str = "", page_seconds: float = ocr.PAGE_SECONDS
 ) -> Extraction:
-    """Text of a stored file; raise ``ExtractionError`` with the reason when there is none to be had."""
+    """Text of a stored file, every page; raise ``ExtractionError`` with the reason when there is none to be had."""
+    found = own_text(path, mime, ocr_mode, languages)
+    if found.method == "ocr":
+        found.pages = ocr.ocr_file(path, mime, found.languages, page_seconds)
+    return found
+
+
+def own_text(path: Path, mime: str, ocr_mode: str = "auto", languages: str = "") -> Extraction:
+    """The file's own text (a PDF's text layer, a text file), or method ``ocr`` with no pages yet when its
+    pages must be recognised (``ocr.ocr_batches``), or ``none``; ``ExtractionError`` when it has no text to be had.
+    """
     langs = languages or ocr.languages_for(())
     fold = normalise if is_uzbek_latin(langs) else str  # Uzbek apostrophes only where Uzbek may be
     if mime == "application/pdf":
@@ -40,11 +50,9 @@ def extract(
         has_text = any(len(p.strip()) > 20 for p in pages)
         if has_text or ocr_mode == "never":
             return Extraction([(fold(p), None) for p in pages], "pdftotext")
-        return Extraction(ocr.ocr_file(path, mime, langs, page_seconds), "ocr", langs)  # an image-only PDF: scans
+        return Extraction([], "ocr", langs)  # an image-only PDF: scans
     if mime in IMAGES:
-        if ocr_mode == "never":
-            return Extraction([], "none")
-        return Extraction(ocr.ocr_file(path, mime, langs, page_seconds), "ocr", langs)
+        return Extraction([], "none" if ocr_mode == "never" else "ocr", "" if ocr_mode == "never" else langs)
     if mime.startswith("text/"):
         return Extraction([(fold(path.read_text("utf-8", errors="replace")), None)], "text")
     raise ExtractionError(f"no text can be extracted from {mime}")

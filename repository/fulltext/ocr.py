@@ -13,7 +13,7 @@ import os
 import subprocess
 import tempfile
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -118,26 +118,36 @@ def recognise_pages(
 
 
 def ocr_file(path: Path, mime: str, languages: str, seconds: float = PAGE_SECONDS) -> list[tuple[str, float | None]]:
-    """OCR an image file or an image-only PDF, page by page.
+    """OCR an image file or an image-only PDF, page by page."""
+    return [page for _total, batch in ocr_batches(path, mime, languages, seconds) for page in batch]
 
-    A PDF's pages are rasterised a few at a time (as many as are recognised at once) and deleted
-    once read, so a book of a thousand pages needs the temporary disk of a few.
+
+def ocr_batches(
+    path: Path, mime: str, languages: str, seconds: float = PAGE_SECONDS, first: int = 1
+) -> Iterator[tuple[int, list[tuple[str, float | None]]]]:
+    """OCR an image file or an image-only PDF from page ``first``, as many pages at a time as are recognised
+    at once: (the file's number of pages, the pages of this batch), in order.
+
+    A PDF's pages are rasterised a batch at a time and deleted once read, so a book of a thousand
+    pages needs the temporary disk of a few; a caller that stores each batch before asking for the
+    next can stop between batches and go on later from the page after.
     """
+    step = os.cpu_count() or 1
     with tempfile.TemporaryDirectory(prefix="kutubxona-ocr-") as tmp:
         folder = Path(tmp)
         if mime != "application/pdf":
             pages = image_pages(path, folder)
             if not pages:
                 raise ExtractionError("no pages to recognise")
-            return recognise_pages(pages, languages, seconds)
+            for at in range(first - 1, len(pages), step):
+                yield len(pages), recognise_pages(pages[at : at + step], languages, seconds)
+            return
         count = page_count(path)
         if not count:
             raise ExtractionError("no pages to recognise")
-        out: list[tuple[str, float | None]] = []
-        step = os.cpu_count() or 1
-        for first in range(1, count + 1, step):
-            batch = render_pages(path, folder, first=first, last=min(first + step - 1, count))
-            out += recognise_pages(batch, languages, seconds)
+        for at in range(first, count + 1, step):
+            batch = render_pages(path, folder, first=at, last=min(at + step - 1, count))
+            recognised = recognise_pages(batch, languages, seconds)
             for page in batch:
                 page.unlink()
-        return out
+            yield count, recognised

@@ -189,6 +189,41 @@ def test_ocr_command_redoes_and_resumes(cli, book: Path, tmp_path: Path, service
     cli("ocr", code=2)
 
 
+def test_an_interrupted_recognition_goes_on_after_its_last_stored_page(cli, book: Path, tmp_path: Path, services):
+    from PIL import Image
+
+    from repository.actions.files import extract_file, extract_texts
+    from repository.errors import Handback
+
+    langs = ["eng", "rus", "eng", "rus", "eng"]
+    frames = [Image.open(page_image(TEXTS[lang], tmp_path / f"{n}.png")) for n, lang in enumerate(langs)]
+    tiff = tmp_path / "book.tiff"
+    frames[0].save(tiff, save_all=True, append_images=frames[1:], dpi=(300, 300))
+    cli("attach", "F1", tiff, "--ocr", "never")
+    with services.db.reading() as s:
+        file_id = s.scalar(select(RecordFile.id).where(RecordFile.name == "book.tiff"))
+    told: list[tuple[int, int]] = []
+
+    def stop_after_first(done: int, total: int) -> None:
+        told.append((done, total))
+        raise Handback
+
+    with pytest.raises(Handback):
+        extract_file(services, file_id, "auto", "eng+rus", stop_after_first)
+    first = told[0][0]
+    assert 0 < first < 5 and told[0][1] == 5  # one batch (as many pages as cores) is stored
+    row = {f["name"]: f for f in shown(cli, "F1")["files"]}["book.tiff"]
+    assert (row["extraction"], row["method"], len(row["pages"])) == ("pending", "ocr", first)
+    told.clear()
+    assert extract_texts(services, [file_id], "rus", pages_done=lambda d, t: told.append((d, t))) == 0
+    assert told[0][0] > first and told[-1] == (5, 5)  # the pages already stored were not recognised again
+    row = {f["name"]: f for f in shown(cli, "F1")["files"]}["book.tiff"]
+    assert (row["extraction"], row["languages"]) == ("done", "eng+rus")  # in the languages it began with
+    assert [p["page"] for p in row["pages"]] == [1, 2, 3, 4, 5]
+    assert "catalogue" in row["pages"][2]["text"] and "каталог" in row["pages"][3]["text"]
+    assert row["confidence"] is not None
+
+
 def test_pypdf_is_the_fallback_without_pdftotext(tmp_path: Path, monkeypatch):
     from repository.fulltext import pdf
 
