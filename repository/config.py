@@ -46,6 +46,9 @@ SETTINGS: dict[str, Setting] = {
     "JOB_LEASE_SECONDS": Setting(
         60, "how long a worker holds a job without renewing; a dead worker's job is retaken after"
     ),
+    "JOB_STEP_SECONDS": Setting(
+        10, "with a broker, a job hands itself back at its next step after this long (small tasks); 0 = each step"
+    ),
     "LOG_FORMAT": Setting("text", "text (lines for a person) or json (one object per line for a log collector)"),
     "SHED_AFTER_MS": Setting(500, "a request that waited longer for a worker thread is answered 503; 0 = never"),
     "IMPORT_CHUNK": Setting(1000, "records per transaction during an import"),
@@ -88,6 +91,7 @@ class Settings:
     shed_after_ms: int
     log_format: str
     job_lease_seconds: int
+    job_step_seconds: int
     broker_url: str
     import_chunk: int
     import_workers: int
@@ -144,7 +148,7 @@ def _complete(conf: dict[str, Any]) -> Settings:
             raise ConfigError(f"KUTUBXONA_{name} must be at least 1")
     if conf["LOG_FORMAT"] not in ("text", "json"):
         raise ConfigError(f"KUTUBXONA_LOG_FORMAT must be text or json, not {conf['LOG_FORMAT']!r}")
-    for name in ("IMPORT_WORKERS", "SHED_AFTER_MS"):
+    for name in ("IMPORT_WORKERS", "SHED_AFTER_MS", "JOB_STEP_SECONDS"):
         if conf[name] < 0:
             raise ConfigError(f"KUTUBXONA_{name} must be 0 or more")
     return Settings(
@@ -168,6 +172,7 @@ def _complete(conf: dict[str, Any]) -> Settings:
         shed_after_ms=conf["SHED_AFTER_MS"],
         log_format=conf["LOG_FORMAT"],
         job_lease_seconds=conf["JOB_LEASE_SECONDS"],
+        job_step_seconds=conf["JOB_STEP_SECONDS"],
         broker_url=conf["BROKER_URL"],
         import_chunk=conf["IMPORT_CHUNK"],
         import_workers=conf["IMPORT_WORKERS"],

@@ -136,6 +136,8 @@ class CatalogueTarget:
             for unreadable in page.set_aside:  # not even an identifier: kept to be looked at, not retried
                 _keep_problem(session, source.id, "", unreadable.reason, unreadable.raw, now)
             source.run_token = page.token or None
+            if not page.token:  # the list of this set is complete: a run going on from here takes the next set
+                source.run_set_index += 1
             source.run_pages += 1
             source.run_records += len(page.records)
             source.run_deleted += written.deleted

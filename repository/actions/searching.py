@@ -171,9 +171,10 @@ def reindex(services: Services, restart: bool = False, progress: Callable[[int, 
         state.put(REINDEX_GENERATION, generation)
         last = "0"
     after = int(last or 0)
+    live = select(func.count()).select_from(Record).where(Record.deleted.is_(False))
     with services.db.reading() as session:
-        total = session.scalar(select(func.count()).select_from(Record).where(Record.deleted.is_(False))) or 0
-    done = 0
+        total = session.scalar(live) or 0
+        done = session.scalar(live.where(Record.id <= after)) or 0 if after else 0  # indexed before a resume
     for ids, docs in _documents_after(services, after, total):
         index.backend.update(docs, generation)
         after = ids[-1]

@@ -1,9 +1,13 @@
 """The Celery runner (celery is imported here only), for KUTUBXONA_BROKER_URL=amqp://... or redis://...
 
 The job table stays the truth; a message names a job, and the task claims it as ``kutubxona
-worker`` would (``Worker.run_job``).  Messages are acknowledged late and a worker takes one at a
-time (prefetch 1), so a worker that dies loses no message: the broker gives it to another, which
-waits, retrying, until the dead worker's lease lapses and takes the job over.  A message that was
+worker`` would (``Worker.run_job``).  Tasks are kept small: a task runs its job for about
+KUTUBXONA_JOB_STEP_SECONDS, to the next step boundary (a chunk of records, a batch of OCR pages,
+a harvest page, a reindex chunk), hands it back with its checkpoint and sends the message for
+the next step before its own is acknowledged.  Messages are acknowledged late and a worker takes
+one at a time (prefetch 1), so a worker that dies loses no message and little work: the broker
+gives the message to another, which waits, retrying, until the dead worker's lease lapses, takes
+the job over and goes on from the last step committed.  A message that was
 never sent (the broker was down) is sent again by ``sweep`` once its job has waited too long, and
 the schedules are fired from the workers too, so a Celery set-up needs no ``kutubxona worker``.
 """
@@ -66,8 +70,10 @@ def _services_here() -> Any:
 
 def _run_job(task: Any, job_id: int) -> str:
     services = _services_here()
-    outcome = Worker(services).run_job(job_id)
-    if outcome == "later":  # waiting for its retry, or held by a worker whose lease has not lapsed
+    outcome = Worker(services, step_seconds=services.settings.job_step_seconds).run_job(job_id)
+    if outcome == "stepped":  # the next step's message goes out before this one is acknowledged
+        announce(services, [job_id])
+    elif outcome == "later":  # waiting for its retry, or held by a worker whose lease has not lapsed
         raise task.retry(countdown=max(5, services.settings.job_lease_seconds // 2))
     return outcome
 

@@ -43,6 +43,7 @@ class Claimed:
     kind: str
     arguments: dict[str, Any]
     attempt: int
+    checkpoint: dict[str, Any]  # where an earlier step or attempt left it; {} at first
 
 
 def new_job(kind: str, arguments: dict[str, Any], requested_by: str, now: datetime, max_attempts: int = 3) -> Job:
@@ -84,7 +85,8 @@ def claim(
             job.state, job.worker, job.attempts = "running", worker[:128], job.attempts + 1
             job.lease_until, job.heartbeat = now + timedelta(seconds=lease_seconds), now
             job.started = job.started or now
-            return Claimed(job.id, job.kind, json.loads(job.arguments), job.attempts)
+            checkpoint = json.loads(job.checkpoint or "{}")
+            return Claimed(job.id, job.kind, json.loads(job.arguments), job.attempts, checkpoint)
 
 
 def renew(db: Database, job_id: int, worker: str, lease_seconds: int) -> tuple[bool, bool]:
@@ -102,6 +104,22 @@ def progress(db: Database, job_id: int, worker: str, done: int, total: int | Non
     """Note how far the job has come."""
     with db.transaction() as session:
         session.execute(_held(job_id, worker).values(progress_done=done, progress_total=total))
+
+
+def save(db: Database, job_id: int, worker: str, checkpoint: dict[str, Any]) -> None:
+    """Remember where the job stands, for its next step or a worker taking it over."""
+    with db.transaction() as session:
+        session.execute(_held(job_id, worker).values(checkpoint=json.dumps(checkpoint, ensure_ascii=False)))
+
+
+def hand_back(db: Database, job_id: int, worker: str) -> bool:
+    """Queue a job that did a step, due at once, for any worker to go on with; False when ``worker`` lost it.
+
+    A step handed back is not a failed attempt: ``attempts`` counts the claims that did not end well.
+    """
+    with db.transaction() as session:
+        return bool(session.execute(_held(job_id, worker).values(
+            state="queued", run_after=utcnow(), lease_until=None, attempts=Job.attempts - 1)).rowcount)  # fmt: skip
 
 
 def finish(db: Database, job_id: int, worker: str, result: dict[str, Any]) -> bool:
@@ -157,10 +175,15 @@ def cancel(db: Database, job_id: int) -> str:
 
 
 def stale(db: Database, older_than_seconds: int) -> list[int]:
-    """Jobs due for longer than that and still queued: their broker message may have been lost."""
-    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+    """Jobs whose broker message may be lost: queued and due for longer than that, or running with a lapsed
+    lease (their worker died, and a broker such as Redis gives its unacknowledged message back only much later)."""
+    now = utcnow()
+    cutoff = now - timedelta(seconds=older_than_seconds)
+    waiting = or_(
+        and_(Job.state == "queued", Job.run_after <= cutoff), and_(Job.state == "running", Job.lease_until < now)
+    )
     with db.reading() as session:
-        return list(session.scalars(select(Job.id).where(Job.state == "queued", Job.run_after <= cutoff)))
+        return list(session.scalars(select(Job.id).where(waiting)))
 
 
 def get(db: Database, job_id: int) -> Job:
@@ -199,4 +222,5 @@ def as_json(job: Job) -> dict[str, Any]:
         "cancel_requested": job.cancel_requested, "created": stamp(job.created), "started": stamp(job.started),
         "finished": stamp(job.finished), "heartbeat": stamp(job.heartbeat), "lease_until": stamp(job.lease_until),
         "result": json.loads(job.result) if job.result else None, "error": job.error or None,
+        "checkpoint": json.loads(job.checkpoint) if job.checkpoint else None,
     }  # fmt: skip

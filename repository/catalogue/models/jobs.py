@@ -34,6 +34,7 @@ class Job(Base):
     requested_by: Mapped[str] = mapped_column(String(64), default="")
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     result: Mapped[str | None] = mapped_column(Text)  # JSON
+    checkpoint: Mapped[str | None] = mapped_column(Text)  # JSON: where the job stands, for its next step
     error: Mapped[str] = mapped_column(Text, default="")
     created: Mapped[datetime] = mapped_column(DateTime)
     started: Mapped[datetime | None] = mapped_column(DateTime)
