@@ -125,8 +125,8 @@ class ElasticIndex:
         self._ensure()
         body: dict = {
             "query": to_dsl(query),
-            # an empty query is a browse: newest first, as on the embedded backend
-            "sort": [{"rid": "desc"}] if sort == "relevance" and not query.groups else _SORT[sort],
+            # an empty query is a browse, a lookup is found not ranked: newest first, as on the embedded backend
+            "sort": [{"rid": "desc"}] if sort == "relevance" and (not query.groups or query.is_lookup) else _SORT[sort],
             "from": (page - 1) * size,
             "size": size,
             "track_total_hits": True,

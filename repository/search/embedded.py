@@ -153,9 +153,11 @@ class EmbeddedIndex:
         expression = to_fts(query)
         if not expression and not query.filters:
             return self._browse(page, size, sort, facets)
-        # a score only orders by relevance; sorted by year or title a hit has none, as on Elasticsearch
+        # a score only orders by relevance; sorted by year or title a hit has none, as on Elasticsearch,
+        # and the hits of a lookup (``udc:02``) come newest first, as browsing gives them
+        ranked = sort == "relevance" and not query.is_lookup
         weights = ", ".join(str(w) for w in TEXT_FIELDS.values())
-        score = f"-bm25(docs, {weights})" if sort == "relevance" else "0.0"
+        score = f"-bm25(docs, {weights})" if ranked else "0.0"
         if expression and not query.filters:
             fill = f"SELECT rowid, {score} FROM docs WHERE docs MATCH ?"
             params = [expression]
@@ -177,12 +179,14 @@ class EmbeddedIndex:
             return Results(0, [], {})
         # relevance needs no other table (joining one made the planner scan it whole)
         joined = "" if sort == "relevance" else " JOIN facts f ON f.rowid = m.rowid"
+        order = _ORDER[sort] if ranked or sort != "relevance" else "m.rowid DESC"
         rows = conn.execute(
-            f"SELECT m.rowid, m.score FROM temp.m m{joined} ORDER BY {_ORDER[sort]} LIMIT ? OFFSET ?",
+            f"SELECT m.rowid, m.score FROM temp.m m{joined} ORDER BY {order} LIMIT ? OFFSET ?",
             (size, (page - 1) * size),
         ).fetchall()
-        # from each hit to its packed values (CROSS JOIN keeps that order: one lookup per hit)
-        packed = "SELECT f.tags FROM temp.m m CROSS JOIN facts f ON f.rowid = m.rowid"
+        # from each hit to its packed values (CROSS JOIN keeps that order: one lookup per hit), joined into
+        # one value by SQLite: handing Python a row per hit cost twice as much as the lookups
+        packed = "SELECT CAST(group_concat(f.tags, '') AS BLOB) FROM temp.m m CROSS JOIN facts f ON f.rowid = m.rowid"
         return Results(total, [Hit(rid, score) for rid, score in rows], self._facets(conn, packed) if facets else {})
 
     def _browse(self, page: int, size: int, sort: str, facets: bool) -> Results:
@@ -200,12 +204,13 @@ class EmbeddedIndex:
         version = conn.execute("PRAGMA data_version").fetchone()[0]
         cached = getattr(self._local, "all_facets", None)
         if cached is None or cached[0] != version:
-            cached = self._local.all_facets = (version, self._facets(conn, "SELECT tags FROM facts"))
+            everything = "SELECT CAST(group_concat(tags, '') AS BLOB) FROM facts"
+            cached = self._local.all_facets = (version, self._facets(conn, everything))
         return cached[1]
 
     def _facets(self, conn: sqlite3.Connection, packed: str) -> dict[str, list[tuple[str, int]]]:
         """The most frequent values of each facet among the documents whose packed values ``packed`` selects."""
-        values = np.frombuffer(b"".join(blob for (blob,) in conn.execute(packed)), TAG)
+        values = np.frombuffer(b"".join(blob or b"" for (blob,) in conn.execute(packed)), TAG)
         counts = np.bincount(values)
         names = self._tag_names(conn, len(counts))
         counted: dict[str, list[tuple[str, int]]] = {}

@@ -60,6 +60,9 @@ class QueryError(KutubxonaError):
         self.kind, self.params = kind, params
 
 
+LOOKUP_FIELDS = frozenset({"isbn", "issn", "udc", "bbk", "callno", "identifier"})
+
+
 @dataclass(frozen=True)
 class Term:
     """Words to find in one field (``None``: in any), as a phrase or each anywhere; the last as a prefix."""
@@ -101,6 +104,17 @@ class Query:
     def positive_terms(self) -> list[Term]:
         """The terms a hit may contain (for snippets and spelling suggestions)."""
         return [t for group in self.groups for t in group]
+
+    @property
+    def is_lookup(self) -> bool:
+        """Every term asks a code or an identifier (``udc:02``, ``isbn:...``): the hits are found, not ranked.
+
+        A class number or an ISBN is there or not; how often a record repeats it says nothing of how
+        well it answers. So such a query's hits score alike and come newest first, as browsing does,
+        on both backends (and the embedded one is spared ranking, say, 85% of the catalogue by BM25).
+        """
+        terms = self.positive_terms()
+        return bool(terms) and all(t.field in LOOKUP_FIELDS for t in terms)
 
 
 def parse(text: str, filters: Filters | None = None) -> Query:

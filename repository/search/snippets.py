@@ -7,7 +7,9 @@ each of its words the way the query's were folded; both backends therefore show 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from repository.search.documents import Document
 from repository.search.fold import WORD, words
@@ -47,7 +49,7 @@ def snippets(doc: Document, query: Query, limit: int = 3, width: int = 200) -> l
         else:
             sources = [(value, None, None) for value in doc.fields.get(name, ())]
         for text, file, page in sources:
-            marks = _marks(text, wanted)
+            marks = _marks(text, wanted, width)
             if marks:
                 out.append(_cut(name, text, marks, width, file, page))
                 if len(out) >= limit:
@@ -57,16 +59,30 @@ def snippets(doc: Document, query: Query, limit: int = 3, width: int = 200) -> l
     return out
 
 
-def _marks(text: str, terms: list[Term]) -> list[tuple[int, int]]:
-    """Where in ``text`` words matching the terms are (a phrase's words are marked one by one)."""
+def _marks(text: str, terms: list[Term], width: int) -> list[tuple[int, int]]:
+    """Where in ``text`` words matching the terms are (a phrase's words are marked one by one), as far as a
+    snippet of ``width`` around the first of them reaches."""
     exact = {w for t in terms for w in (t.words if not t.prefix else t.words[:-1])}
     prefixes = tuple(t.words[-1] for t in terms if t.prefix)
-    found = []
+    # most fields and pages of a hit hold none of the words: one pass over the folded whole says so, and
+    # the words are then folded one by one only up to the end of the snippet (a page's every word cost ms)
+    if not _mentions(frozenset(exact), prefixes).search(" ".join(words(text))):
+        return []
+    found: list[tuple[int, int]] = []
     for match in WORD.finditer(text):
+        if found and match.start() > found[0][0] + width:
+            break  # past any window ``_cut`` can make around the first mark
         folded = words(match.group())
         if any(w in exact or (prefixes and w.startswith(prefixes)) for w in folded):
             found.append(match.span())
     return found
+
+
+@lru_cache(maxsize=256)
+def _mentions(exact: frozenset[str], prefixes: tuple[str, ...]) -> re.Pattern[str]:
+    """A pattern finding, in folded words joined by spaces, any of these words or a word starting so."""
+    alternatives = [re.escape(w) + r"(?![^ ])" for w in sorted(exact)] + [re.escape(p) for p in prefixes]
+    return re.compile(r"(?<![^ ])(?:" + "|".join(alternatives or ["(?!)"]) + ")")
 
 
 def _cut(name: str, text: str, marks: list[tuple[int, int]], width: int, file: str | None, page: int | None) -> Snippet:

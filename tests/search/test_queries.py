@@ -83,6 +83,15 @@ def test_relevance_puts_a_title_above_a_note(cli: Cli, corpus: None):
     assert ids(cli, "toshkent") == ["S1", "S4"]  # publisher outweighs notes
 
 
+def test_a_lookup_is_found_not_ranked_newest_first(cli: Cli, corpus: None):
+    # an ISBN or a class number is there or not: the hits score alike, in the order browsing gives
+    found = search(cli, "--limit", "100", "isbn:9780306406157")
+    assert [h["id"] for h in found["hits"]] == ["S7", "S1"] and {h["score"] for h in found["hits"]} == {0.0}
+    assert ids(cli, "isbn:9780306406157 OR udc:811.512") == ["S7", "S2", "S1"]
+    assert search(cli, "9780306406157")["hits"][0]["score"] == 0.0  # an ISBN in the one box is one too
+    assert search(cli, "tili udc:811.512")["hits"][0]["score"] > 0  # words beside a code are ranked
+
+
 @pytest.mark.parametrize(
     ("query", "message"),
     [
