@@ -163,7 +163,8 @@ class Importer:
         return report
 
     def resume(self, batch_id: int, progress: Progress | None = None) -> Report:
-        """Go on with an import that stopped (interrupted, failed, handed back) after its last stored record.
+        """Go on with an import that stopped (interrupted, failed, handed back) after its last stored record;
+        a complete batch's report as it stands.
 
         The batch's counters are committed with each chunk of records, so they say exactly how many
         records of the file are done; the file is read again from the object store, those records
@@ -173,15 +174,13 @@ class Importer:
             batch = session.get(ImportBatch, batch_id)
             if batch is None:
                 raise NotFound(f"no batch {batch_id}")
-            if batch.status == "done":
-                raise ImportRefused(f"batch {batch_id} is complete: nothing to resume")
             recorded = json.loads(batch.options or "{}")
             columns = [getattr(BatchItem, name) for name in PROBLEM_KEYS]
             items = session.execute(
                 select(*columns).where(BatchItem.batch_id == batch_id).order_by(BatchItem.id).limit(MAX_REPORTED)
             ).all()
             counts = {name: getattr(batch, name) for name in COUNTERS}
-            key, size, skip = batch.object_key, batch.size, batch.records
+            key, size, skip, status = batch.object_key, batch.size, batch.records, batch.status
             report = Report(batch.file_name, batch=batch_id, counts=counts, encoding=recorded.get("code_page"))
             options = ImportOptions(batch.syntax, recorded.get("flavour", "auto"), recorded.get("encoding", "auto"),
                                     tuple(recorded.get("sets", ())), recorded.get("on_match", "update"),
@@ -190,6 +189,8 @@ class Importer:
         report.add_problems([i._asdict() for i in items])
         found = sum(counts[name] for name in ("warnings", "rejected", "skipped"))  # one batch item each
         report.omitted = max(found - len(report.problems), 0)
+        if status == "done":  # finished after all (a job taken over once its import had closed the batch)
+            return report
         with self.db.transaction() as session:
             set_ids = set(catalogue.set_ids(session, options.sets).values()) if options.sets else set()
             session.execute(update(ImportBatch).where(ImportBatch.id == batch_id).values(

@@ -487,6 +487,8 @@ def batches_resume(batch_id: int, as_json: bool) -> None:
         b = _batch(session, batch_id)
         if batch_status(b) == "running":
             raise Fatal(f"batch {batch_id} is still running (process {b.pid} on {b.host})")
+        if b.status == "done":
+            raise Fatal(f"batch {batch_id} is complete: nothing to resume")
         done, size, name = b.records, b.size, b.file_name
     importer = svc.importer()
     importer.waiting = lambda message: click.echo(message, err=True)
