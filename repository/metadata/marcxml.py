@@ -179,6 +179,7 @@ def _text(text: str | None) -> str:
 
 
 _STORED = (f"{{{SLIM_NS}}}leader", f"{{{SLIM_NS}}}controlfield", f"{{{SLIM_NS}}}datafield")
+_SUBFIELD = f"{{{SLIM_NS}}}subfield"
 _parsers = threading.local()  # an lxml parser serves one thread at a time
 
 
@@ -213,6 +214,3 @@ def parse_record(source: str) -> MarcRecord:
     except LookupError:  # not in the form we store: read it with every check
         return from_element(element)
     return MarcRecord(leader, fields) if leader else from_element(element)
-
-
-_SUBFIELD = f"{{{SLIM_NS}}}subfield"

@@ -137,3 +137,16 @@ def test_text_form_is_mnemonic():
     text = to_text(record("Title"))
     assert "=LDR  00000nam a2200000 i 4500" in text
     assert "=245  10$aTitle" in text
+
+
+def test_a_stored_record_reads_back_as_written_and_anything_else_with_every_check():
+    from repository.metadata.marcxml import parse_record, to_marcxml
+
+    record = MarcRecord("00000nam a2200000 i 4500", [ControlField("001", "P1"),
+                        DataField("245", "1", "0", (("a", "Oʻzbek & <tili>"), ("c", "")))])  # fmt: skip
+    assert parse_record(to_marcxml(record)) == record
+    ns = 'xmlns="http://www.loc.gov/MARC21/slim"'
+    odd = (f'<record {ns}><leader>00000nam a2200000 i 4500</leader><!-- a note -->'
+           f'<datafield tag="245"><subfield code="a">Kito\u0301b</subfield></datafield></record>')  # fmt: skip
+    read = parse_record(odd)  # a comment, no indicators, text not NFC: the checked reader's answer
+    assert read.fields == [DataField("245", " ", " ", (("a", "Kitób"),))]
