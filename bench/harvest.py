@@ -12,24 +12,17 @@ converting and storing the records).
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import platform
 import signal
 import sys
 import tempfile
 import time
+from importlib import import_module
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-
-
-def _module(name: str):  # noqa: ANN202
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def timed_client():  # noqa: ANN201
@@ -53,7 +46,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, default=100_000)
     args = parser.parse_args()
-    bench_import, bench_oai = _module("import"), _module("oai")
+    bench_import, bench_oai = import_module("bench.import"), import_module("bench.oai")
     from repository import config
     from repository.actions import harvesting
     from repository.services import open_services

@@ -14,7 +14,6 @@ again from the object store and passes over the records its batch has stored.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import platform
@@ -22,17 +21,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from importlib import import_module
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-
-
-def _generator():  # noqa: ANN202
-    spec = importlib.util.spec_from_file_location("bench_import", ROOT / "bench" / "import.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def child(path: str, work: str, how: str) -> dict:
@@ -83,7 +76,7 @@ def main() -> None:
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     with tempfile.TemporaryDirectory(prefix="kx-jobs-data-") as folder:
         data = Path(folder) / "records.mrc"
-        _generator().build(data, args.records, "utf-8")
+        import_module("bench.import").build(data, args.records, "utf-8")
         ways = ["direct", "job", *(f"{s:g}" for s in args.steps)]
         results = {how: run(data, how) for how in ways}
     base = results["direct"]["seconds"]

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import importlib.util
 import os
 import platform
 import random
@@ -32,6 +31,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from importlib import import_module
 from pathlib import Path
 from urllib.parse import quote
 
@@ -44,13 +44,6 @@ SEARCHES = [
 ]  # fmt: skip
 _TOKEN = re.compile(rb"<resumptionToken[^>]*>([^<]+)</resumptionToken>")
 _ERROR = re.compile(rb'<error code="([A-Za-z]+)"')
-
-
-def _bench(name: str):  # noqa: ANN202
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 class Tally:
@@ -176,8 +169,8 @@ def main() -> None:
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     work = args.keep or Path(tempfile.mkdtemp(prefix="kx-load-"))
     work.mkdir(parents=True, exist_ok=True)
-    conf = _bench("site").build(work, args.records, args.texts)
-    oai = _bench("oai")
+    conf = import_module("bench.site").build(work, args.records, args.texts)
+    oai = import_module("bench.oai")
     # as shipped: the defaults of OAI_MAX_CONCURRENT and SHED_AFTER_MS
     proc, port = oai.serve(conf["DATABASE_URL"], Path(conf["VAR_DIR"]), {**conf, "OAI_MAX_CONCURRENT": 4})
     tally = Tally()

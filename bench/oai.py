@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import importlib.util
 import os
 import platform
 import signal
@@ -24,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from importlib import import_module
 from pathlib import Path
 from urllib.parse import quote
 
@@ -130,9 +130,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--pg", default=os.environ.get("KUTUBXONA_TEST_DATABASE_URL", ""))
     args = parser.parse_args()
-    spec = importlib.util.spec_from_file_location("bench_import", ROOT / "bench" / "import.py")
-    bench_import = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench_import)
+    bench_import = import_module("bench.import")
     work = Path(tempfile.mkdtemp(prefix="kx-oai-"))
     data = work / "records.mrc"
     bench_import.build(data, args.records, "utf-8")

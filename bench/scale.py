@@ -15,7 +15,6 @@ own.  As a baseline from the same run, pymarc reads the same file (parsing only)
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import platform
@@ -26,17 +25,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from importlib import import_module
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-
-
-def _bench(name: str):  # noqa: ANN202
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _peak_mb() -> float:
@@ -74,7 +67,7 @@ def step_reindex(conf: str) -> dict:
 
 
 def step_pymarc(path: str) -> dict:
-    result = _bench("import").child_pymarc(path)
+    result = import_module("bench.import").child_pymarc(path)
     return {**result, "peak_mb": _peak_mb()}
 
 
@@ -108,7 +101,7 @@ def main() -> None:
     if not args.pg:
         sys.exit("give --pg postgresql+psycopg://... (or set KUTUBXONA_TEST_DATABASE_URL); its schema is emptied")
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    bench_import, oai, search = _bench("import"), _bench("oai"), _bench("search")
+    bench_import, oai, search = import_module("bench.import"), import_module("bench.oai"), import_module("bench.search")
     work = Path(tempfile.mkdtemp(prefix="kx-scale-"))
     data = work / "records.mrc"
     started = time.perf_counter()

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import http.client
-import importlib.util
 import json
 import os
 import platform
@@ -30,6 +29,7 @@ import sys
 import tempfile
 import time
 from datetime import datetime
+from importlib import import_module
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -49,14 +49,6 @@ QUERIES = {
     "sorted": ["tarix&sort=year", "&sort=title", "история&sort=title"],
     "deep page": ["tarix&page=200", "&page=400&sort=year", "kutubxona&page=90"],
 }  # fmt: skip
-
-
-def _bench(name: str):  # noqa: ANN202
-    """Another benchmark's module (bench/ is not a package): the record generator, the server starter."""
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def settings(db_url: str, var: Path, search_url: str = "") -> dict:
@@ -172,7 +164,7 @@ def pct(values: list[float], q: float) -> float:
 def measure(name: str, conf: dict, queries: list[tuple[str, str]], rows: list[dict]) -> None:
     indexed, seconds = reindex(conf)
     print(f"  {name}: reindexed {indexed} records in {seconds:.1f} s ({indexed / seconds:,.0f} docs/s)")
-    oai = _bench("oai")
+    oai = import_module("bench.oai")
     proc, port = oai.serve(conf["DATABASE_URL"], Path(conf["VAR_DIR"]), conf)
     try:
         run_queries(port, queries[:20])  # warm the caches and the workers' connections
@@ -195,7 +187,7 @@ def main() -> None:
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     work = Path(tempfile.mkdtemp(prefix="kx-search-"))
     data = work / "records.mrc"
-    _bench("import").build(data, args.records, "utf-8")
+    import_module("bench.import").build(data, args.records, "utf-8")
     var = work / "var"
     conf = settings(f"sqlite:///{work / 'catalogue.sqlite3'}", var)
     import_seconds = load(data, conf)

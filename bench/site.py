@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import importlib.util
 import os
 import platform
 import random
@@ -27,6 +26,7 @@ import statistics
 import sys
 import tempfile
 import time
+from importlib import import_module
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,22 +40,15 @@ SEARCHES = {
 }
 
 
-def _bench(name: str):  # noqa: ANN202
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def build(work: Path, records: int, texts: int) -> dict:
     """The search benchmark's catalogue in ``work`` (reused when it is already there)."""
-    search = _bench("search")
+    search = import_module("bench.search")
     conf = search.settings(f"sqlite:///{work / 'catalogue.sqlite3'}", work / "var")
     if (work / "built").exists():
         print(f"  reusing the catalogue in {work}")
         return conf
     data = work / "records.mrc"
-    _bench("import").build(data, records, "utf-8")
+    import_module("bench.import").build(data, records, "utf-8")
     search.load(data, conf)
     search.add_texts(conf, texts)
     indexed, seconds = search.reindex(conf)
@@ -118,7 +111,7 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     conf = build(work, args.records, args.texts)
     kinds = paths(conf, args.rounds)
-    oai = _bench("oai")
+    oai = import_module("bench.oai")
     proc, port = oai.serve(conf["DATABASE_URL"], Path(conf["VAR_DIR"]), conf)
     try:
         measure(port, {k: v[:3] for k, v in kinds.items()})  # warm: catalogues, connections, caches
