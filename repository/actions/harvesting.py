@@ -22,7 +22,7 @@ from harvest.pages import Record as Harvested
 from harvest.runner import MAX_DELETE, Position, Progress, Runner, RunReport, Written
 from harvest.sink import altered, local_id, prepare, provenance
 from repository import catalogue
-from repository.catalogue.models import HarvestProblem, HarvestSource, Record, utcnow
+from repository.catalogue.models import HarvestProblem, HarvestSource, Record, Schedule, utcnow
 from repository.errors import KutubxonaError, NotFound
 from repository.metadata.formats import render
 
@@ -60,11 +60,17 @@ def add_source(services: Services, name: str, base_url: str, prefix: str, sets: 
         catalogue.add_set(session, source_set(name), f"Harvested from {base_url}")
 
 
+def schedule_name(source: str) -> str:
+    """The name of source ``source``'s harvest schedule."""
+    return f"harvest:{source}"
+
+
 def remove_source(services: Services, name: str) -> None:
-    """Forget source ``name``; the records harvested from it stay, in its set."""
+    """Forget source ``name`` and its schedule; the records harvested from it stay, in its set."""
     with services.db.transaction() as session:
         source = get_source(session, name)
         session.execute(delete(HarvestProblem).where(HarvestProblem.source_id == source.id))
+        session.execute(delete(Schedule).where(Schedule.name == schedule_name(name)))
         session.delete(source)
 
 

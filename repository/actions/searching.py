@@ -174,7 +174,7 @@ def reindex(services: Services, restart: bool = False, progress: Callable[[int, 
     live = select(func.count()).select_from(Record).where(Record.deleted.is_(False))
     with services.db.reading() as session:
         total = session.scalar(live) or 0
-        done = session.scalar(live.where(Record.id <= after)) or 0 if after else 0  # indexed before a resume
+        done = session.scalar(live.where(Record.id <= after)) or 0  # indexed before a resume
     for ids, docs in _documents_after(services, after, total):
         index.backend.update(docs, generation)
         after = ids[-1]

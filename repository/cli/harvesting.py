@@ -14,7 +14,6 @@ from repository.actions import harvesting
 from repository.catalogue import queries
 from repository.cli import Fatal, interactive, main, services, utc_text
 from repository.cli.jobs import background_option, queued, schedule_options, scheduled
-from repository.jobs import schedules
 
 # ---------------------------------------------------------------------------- harvesting
 
@@ -112,7 +111,7 @@ def _harvest_one(svc: Any, name: str, full: bool, max_delete: float, allow_mass_
 def harvest_schedule(name: str, daily: str | None, every: int | None, off: bool, full: bool) -> None:
     """Harvest source NAME on a schedule: daily at a time (UTC) or every so many minutes."""
     harvesting.source_names(services(), name)  # an unknown source is an error
-    scheduled(f"harvest:{name}", "harvest", {"source": name, "full": full}, daily, every, off)
+    scheduled(harvesting.schedule_name(name), "harvest", {"source": name, "full": full}, daily, every, off)
 
 
 @harvest_group.command("status")
@@ -154,5 +153,4 @@ def harvest_status(name: str | None, as_json: bool) -> None:
 def harvest_remove(name: str) -> None:
     """Forget source NAME (the records harvested from it stay, in set source:NAME)."""
     harvesting.remove_source(services(), name)
-    schedules.remove(services().db, f"harvest:{name}")  # its schedule goes with it
     click.echo(f"removed source {name}; its records stay in set source:{name}")

@@ -52,7 +52,7 @@ def own_text(path: Path, mime: str, ocr_mode: str = "auto", languages: str = "")
             return Extraction([(fold(p), None) for p in pages], "pdftotext")
         return Extraction([], "ocr", langs)  # an image-only PDF: scans
     if mime in IMAGES:
-        return Extraction([], "none" if ocr_mode == "never" else "ocr", "" if ocr_mode == "never" else langs)
+        return Extraction([], "none") if ocr_mode == "never" else Extraction([], "ocr", langs)
     if mime.startswith("text/"):
         return Extraction([(fold(path.read_text("utf-8", errors="replace")), None)], "text")
     raise ExtractionError(f"no text can be extracted from {mime}")

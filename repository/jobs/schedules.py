@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from weakref import WeakSet
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from repository.catalogue.models import Job, Schedule
@@ -86,12 +86,6 @@ def switch_off(db: Database, name: str) -> bool:
     with db.transaction() as session:
         stmt = update(Schedule).where(Schedule.name == name, Schedule.enabled.is_(True)).values(enabled=False)
         return bool(session.execute(stmt).rowcount)
-
-
-def remove(db: Database, name: str) -> None:
-    """Forget schedule ``name`` (its source is gone)."""
-    with db.transaction() as session:
-        session.execute(delete(Schedule).where(Schedule.name == name))
 
 
 def listed(db: Database) -> list[Schedule]:
