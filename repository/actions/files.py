@@ -9,8 +9,6 @@ record disseminates).
 from __future__ import annotations
 
 import hashlib
-import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -28,7 +26,7 @@ from repository.errors import KutubxonaError
 from repository.fulltext import ExtractionError
 from repository.fulltext.extract import Extraction, own_text
 from repository.fulltext.ocr import languages_for, ocr_batches
-from repository.storage import ObjectStore, StorageError, open_store
+from repository.storage import ObjectStore, StorageError, local_copy, open_store
 from repository.storage.base import CHUNK
 from repository.storage.mime import sniff
 
@@ -127,28 +125,25 @@ def extract_file(
         stored = session.scalar(select(func.count()).where(FilePage.file_id == file_id)) if going_on else 0
         langs = (row.languages or langs) if going_on else langs
         key, mime, suffix = row.object_key, row.mime, Path(row.name).suffix
-    with tempfile.NamedTemporaryFile(prefix="kutubxona-", suffix=suffix) as tmp:
-        try:
-            with services.store.open(key) as fh:
-                shutil.copyfileobj(fh, tmp, CHUNK)
-            tmp.flush()
-            found = Extraction([], "ocr", langs) if going_on else own_text(Path(tmp.name), mime, ocr_mode, langs)
+    try:
+        with local_copy(services.store, key, f"file{suffix}") as path:
+            found = Extraction([], "ocr", langs) if going_on else own_text(path, mime, ocr_mode, langs)
             if found.method != "ocr":
                 _store_pages(services, file_id, found, replace=True)
                 return
             if not going_on:
                 _store_pages(services, file_id, found, replace=True, finished=False)
             seconds = services.settings.ocr_page_seconds
-            for total, batch in ocr_batches(Path(tmp.name), mime, found.languages, seconds, first=stored + 1):
+            for total, batch in ocr_batches(path, mime, found.languages, seconds, first=stored + 1):
                 found.pages = batch
                 _store_pages(services, file_id, found, first=stored + 1, finished=stored + len(batch) >= total)
                 stored += len(batch)
                 if pages_done is not None:
                     pages_done(stored, total)
-        except (ExtractionError, StorageError) as exc:
-            with services.db.transaction() as session:
-                row = session.get(RecordFile, file_id)
-                row.extraction, row.message = "failed", str(exc)
+    except (ExtractionError, StorageError) as exc:
+        with services.db.transaction() as session:
+            row = session.get(RecordFile, file_id)
+            row.extraction, row.message = "failed", str(exc)
 
 
 def _store_pages(

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -30,7 +28,7 @@ from repository.metadata.formats import Prepared
 from repository.metadata.keys import ORDER as KEY_ORDER
 from repository.metadata.preparing import Pair, collecting_less, prepared_records
 from repository.metadata.reading import Incoming, UnreadableFile, code_page_of, read, sniff
-from repository.storage import ObjectStore
+from repository.storage import ObjectStore, local_copy
 
 ON_MATCH = ("update", "skip", "new")
 COUNTERS = ("records", "created", "updated", "unchanged", "skipped", "rejected", "warnings")
@@ -196,10 +194,7 @@ class Importer:
             session.execute(update(ImportBatch).where(ImportBatch.id == batch_id).values(
                 status="running", message="", finished=None, host=socket.gethostname(), pid=os.getpid(),
                 heartbeat=utcnow()))  # fmt: skip
-        with tempfile.TemporaryFile(prefix="kutubxona-resume-") as stream:
-            with self.store.open(key) as source:
-                shutil.copyfileobj(source, stream, 1 << 20)
-            stream.seek(0)
+        with local_copy(self.store, key, report.file) as path, open(path, "rb") as stream:
             run = _Run(self, options, set_ids, report, size=size, batch_id=batch_id, skip=skip)
             self._fill(run, stream, progress)
         return report

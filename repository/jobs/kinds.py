@@ -12,13 +12,12 @@ next step needs.
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from repository.actions import files, harvesting, searching
 from repository.actions.importing import ImportOptions
 from repository.jobs.queue import JobError
+from repository.storage import local_copy
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -62,11 +61,7 @@ def import_file(services: Services, args: dict[str, Any], job: Job) -> dict[str,
         for name in ("sets", "match"):
             if name in options:
                 options[name] = tuple(options[name])
-        with tempfile.TemporaryDirectory(prefix="kutubxona-job-") as folder:
-            path = Path(folder) / Path(args.get("name") or "import").name
-            with services.store.open(args["object"]) as source, open(path, "wb") as target:
-                for chunk in iter(lambda: source.read(1 << 20), b""):
-                    target.write(chunk)
+        with local_copy(services.store, args["object"], args.get("name") or "import") as path:
             report = importer.import_file(path, ImportOptions(**options), progress)
     if report.error:
         raise JobError(report.error)  # the file cannot be read: trying again would not help

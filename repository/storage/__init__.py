@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from repository.storage.base import ObjectStore, StorageError, StoredObject
+from repository.storage.base import ObjectStore, StorageError, StoredObject, local_copy
 from repository.storage.local import LocalStore
 
 
@@ -19,4 +19,4 @@ def open_store(url: str, **options: str) -> ObjectStore:
     raise StorageError(f"unsupported storage URL {url!r}: use file:///path or s3://bucket")
 
 
-__all__ = ["ObjectStore", "StoredObject", "StorageError", "LocalStore", "open_store"]
+__all__ = ["ObjectStore", "StoredObject", "StorageError", "LocalStore", "local_copy", "open_store"]

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
+import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from repository.errors import Unavailable
@@ -66,3 +70,14 @@ def digest_stream(stream: BinaryIO, sink: BinaryIO | None = None) -> tuple[int, 
         if sink is not None:
             sink.write(chunk)
     return size, sha.hexdigest(), md5.hexdigest()
+
+
+@contextmanager
+def local_copy(store: ObjectStore, key: str, name: str) -> Iterator[Path]:
+    """A stored object as a temporary local file called ``name`` (for what reads files: importers, OCR),
+    removed afterwards; ``StorageError`` when the store cannot give it."""
+    with tempfile.TemporaryDirectory(prefix="kutubxona-") as folder:
+        path = Path(folder) / (Path(name).name or "object")
+        with store.open(key) as source, open(path, "wb") as target:
+            shutil.copyfileobj(source, target, CHUNK)
+        yield path
