@@ -78,10 +78,10 @@ def _run_job(task: Any, job_id: int) -> str:
     return outcome
 
 
-def sweep(services: Any) -> None:
+def sweep(services: Any, stale_seconds: int = STALE_SECONDS) -> None:
     """Fire the schedules that are due and announce them; announce again jobs that waited too long."""
     fire_schedules(services)
-    announce(services, queue.stale(services.db, STALE_SECONDS))
+    announce(services, queue.stale(services.db, stale_seconds))
 
 
 def work(services: Any) -> None:
@@ -98,7 +98,9 @@ def work(services: Any) -> None:
                 log.exception("sweep failed")
 
     thread = threading.Thread(target=sweeping, name="kutubxona-sweep", daemon=True)
-    sweep(services)
+    # a worker starting may follow one that died holding messages (Redis gives them back only after its
+    # visibility timeout): every job already due is announced again, once; a message too many finds it taken
+    sweep(services, stale_seconds=0)
     thread.start()
     try:
         celery_app(services.settings.broker_url).worker_main(
