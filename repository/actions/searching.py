@@ -15,9 +15,9 @@ from repository.errors import Unavailable
 from repository.metadata.identifiers import oai_identifier, record_path
 from repository.search import REINDEX_GENERATION, REINDEX_LAST, Filters, Query, QueryError, catch_up, parse
 from repository.search.backend import MAX_WINDOW
-from repository.search.documents import Document, documents, prepared
+from repository.search.documents import Document, Indexed, documents, prepared, to_index
 from repository.search.fold import WORD, words
-from repository.search.query import SORTS, TEXT_FIELDS
+from repository.search.query import SORTS
 from repository.search.snippets import snippets
 
 if TYPE_CHECKING:
@@ -128,7 +128,7 @@ def _id_batches(services: Services, after: int) -> Iterator[list[int]]:
         after = ids[-1]
 
 
-def _documents_after(services: Services, after: int, total: int) -> Iterator[tuple[list[int], list[Document]]]:
+def _documents_after(services: Services, after: int, total: int) -> Iterator[tuple[list[int], list[Indexed]]]:
     """The documents of the records after ``after``, a batch at a time, in order.
 
     Describing a record and folding its words is most of a reindex's work, so for a catalogue of
@@ -140,13 +140,12 @@ def _documents_after(services: Services, after: int, total: int) -> Iterator[tup
     if workers < 1:
         for ids in _id_batches(services, after):
             with services.db.reading() as session:
-                yield ids, documents(session, ids)
+                yield ids, to_index(session, ids)
         return
-    names = tuple(TEXT_FIELDS)
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        ahead: deque[tuple[list[int], Future[list[Document]]]] = deque()
+        ahead: deque[tuple[list[int], Future[list[Indexed]]]] = deque()
         for ids in _id_batches(services, after):
-            ahead.append((ids, pool.submit(prepared, services.settings.database_url, ids, names)))
+            ahead.append((ids, pool.submit(prepared, services.settings.database_url, ids)))
             if len(ahead) > 2 * workers:
                 ids_done, future = ahead.popleft()
                 yield ids_done, future.result()

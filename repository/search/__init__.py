@@ -17,7 +17,7 @@ from repository.catalogue.feed import RecordChange
 from repository.config import Settings
 from repository.db import Database
 from repository.search.backend import Backend, Hit, Results
-from repository.search.documents import Document, documents
+from repository.search.documents import Document, to_index
 from repository.search.query import Filters, Query, QueryError, parse
 from repository.search.state import IndexState
 
@@ -94,7 +94,7 @@ def catch_up(db: Database, index: SearchIndex, batch: int = 500) -> int:
     done = 0
     while notes := index.state.pending(batch):
         with db.reading() as session:
-            docs = documents(session, [rid for rid, _ in notes])
+            docs = to_index(session, [rid for rid, _ in notes])
         index.backend.update(docs)
         if building := index.state.get(REINDEX_GENERATION):
             index.backend.update(docs, building)

@@ -8,7 +8,7 @@ from typing import Protocol
 
 from rapidfuzz.distance import Levenshtein
 
-from repository.search.documents import Document
+from repository.search.documents import Indexed
 from repository.search.query import Query
 
 FACET_SIZES = {"type": 20, "lang": 20, "decade": 30, "subject": 15, "set": 30, "fulltext": 2}
@@ -45,7 +45,7 @@ class Backend(Protocol):
     name: str
     outdated: bool  # the index was made by another version: searches wait for ``kutubxona reindex``
 
-    def update(self, docs: Iterable[Document], generation: str | None = None) -> None:
+    def update(self, docs: Iterable[Indexed], generation: str | None = None) -> None:
         """Put these documents in the published generation (or in ``generation``); deleted ones are taken out."""
 
     def search(self, query: Query, page: int, size: int, sort: str, facets: bool = True) -> Results:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,6 +14,7 @@ from repository.catalogue.models import FilePage, OAISet, Record, RecordFile, Re
 from repository.db import Database
 from repository.metadata.description import describe_source
 from repository.search.fold import fold, words
+from repository.search.query import TEXT_FIELDS
 
 
 @dataclass(frozen=True)
@@ -40,25 +42,19 @@ class Document:
     subjects: list[str] = field(default_factory=list)
     sets: list[str] = field(default_factory=list)
     hosts: list[queries.Host] = field(default_factory=list)
-    folded: dict[str, str] = field(default_factory=dict, repr=False)  # search field -> its words, once made
 
     @property
     def authors(self) -> list[str]:
         """The record's names, as its description gives them."""
         return self.fields.get("author", [])
 
-    def words(self, name: str) -> str:
-        """The folded words of one search field, as both backends index them (made once, then kept)."""
-        made = self.folded.get(name)
-        if made is None:
-            made = self.folded[name] = " ".join(words(self.text(name)))
-        return made
-
-    def fold_all(self, names: Iterable[str]) -> Document:
-        """Make the words of every field in ``names`` now (in a worker process, before the index writes)."""
-        for name in names:
-            self.words(name)
-        return self
+    def indexed(self) -> Indexed:
+        """What the index writes of this record: the folded words of every search field, sort keys, facets."""
+        if self.deleted:
+            return Indexed(self.record_id, self.local_id, True)
+        folded = tuple(" ".join(words(self.text(name))) for name in TEXT_FIELDS)
+        facets = tuple((name, tuple(values)) for name, values in self.facets().items())
+        return Indexed(self.record_id, self.local_id, False, self.year, self.sort_title(), folded, facets)
 
     def text(self, name: str) -> str:
         """The values of one search field, one per line (the full text: every page)."""
@@ -80,6 +76,24 @@ class Document:
     def sort_title(self) -> str:
         """The title as sorting sees it: folded, so both scripts sort together."""
         return fold(self.title)[:200]
+
+
+class Indexed(NamedTuple):
+    """What both backends write of a record: the words of each search field in ``TEXT_FIELDS`` order (as
+    ``fold.words`` gives them), its year and sort title, and its facet values; a ``deleted`` one is taken out.
+
+    Only this crosses from a reindex's worker processes to the writer, as a tuple: a whole
+    ``Document``, raw values and page text beside the words, took the writer longer to unpickle than
+    to index, and even a dataclass of dictionaries three times longer than tuples.
+    """
+
+    record_id: int
+    local_id: str
+    deleted: bool = False
+    year: int | None = None
+    title_key: str = ""
+    words: tuple[str, ...] = ()  # one per search field, in ``TEXT_FIELDS`` order
+    facets: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (facet, its values)
 
 
 def documents(session: Session, record_ids: Iterable[int]) -> list[Document]:
@@ -112,13 +126,18 @@ def documents(session: Session, record_ids: Iterable[int]) -> list[Document]:
 _WORKER_DB: dict[str, Database] = {}
 
 
-def prepared(db_url: str, record_ids: list[int], names: tuple[str, ...]) -> list[Document]:
-    """The documents of these records with the words of ``names`` folded: a reindex's work for a worker process."""
+def to_index(session: Session, record_ids: Iterable[int]) -> list[Indexed]:
+    """What the index writes of these records (tombstones too, to be removed)."""
+    return [doc.indexed() for doc in documents(session, record_ids)]
+
+
+def prepared(db_url: str, record_ids: list[int]) -> list[Indexed]:
+    """What the index writes of these records, read from ``db_url``: a reindex's work for a worker process."""
     db = _WORKER_DB.get(db_url)
     if db is None:
         db = _WORKER_DB[db_url] = Database(db_url)
     with db.reading() as session:
-        return [doc.fold_all(names) for doc in documents(session, record_ids)]
+        return to_index(session, record_ids)
 
 
 def _open_pages(session: Session, record_ids: list[int]) -> dict[int, list[Page]]:

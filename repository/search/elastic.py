@@ -19,7 +19,7 @@ from opensearchpy.exceptions import NotFoundError, OpenSearchException, RequestE
 
 from repository.errors import Unavailable
 from repository.search.backend import FACET_SIZES, MAX_WINDOW, Hit, Results, spelling_distance
-from repository.search.documents import Document
+from repository.search.documents import Indexed
 from repository.search.query import FACETS, TEXT_FIELDS, Filters, Query, QueryError, Term
 
 _TEXT = {"type": "text", "analyzer": "whitespace", "copy_to": "spell"}
@@ -75,7 +75,7 @@ class ElasticIndex:
 
     # ------------------------------------------------------------------------------- writing
 
-    def update(self, docs: Iterable[Document], generation: str | None = None) -> None:
+    def update(self, docs: Iterable[Indexed], generation: str | None = None) -> None:
         """Bulk-write these documents (a deleted one is taken out) into the alias or ``generation``."""
         if generation is None:
             self._ensure()
@@ -185,15 +185,15 @@ class ElasticIndex:
         self.client.close()
 
 
-def _source(doc: Document) -> dict:
+def _source(doc: Indexed) -> dict:
     source: dict = {
         "rid": doc.record_id,
         "local_id": doc.local_id,
         "year": doc.year,
-        "title_key": doc.sort_title(),
-        **{name: doc.words(name) for name in TEXT_FIELDS},
+        "title_key": doc.title_key,
+        **dict(zip(TEXT_FIELDS, doc.words, strict=True)),
     }
-    for name, values in doc.facets().items():
+    for name, values in doc.facets:
         source[f"facet_{name}"] = values
     return source
 

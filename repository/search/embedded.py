@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from repository.search.backend import FACET_SIZES, Hit, Results, spelling_distance
-from repository.search.documents import Document
+from repository.search.documents import Indexed
 from repository.search.query import TEXT_FIELDS, Filters, Query, QueryError, Term
 
 COLUMNS = tuple(TEXT_FIELDS)
@@ -87,7 +87,7 @@ class EmbeddedIndex:
 
     # ------------------------------------------------------------------------------- writing
 
-    def update(self, docs: Iterable[Document], generation: str | None = None) -> None:
+    def update(self, docs: Iterable[Indexed], generation: str | None = None) -> None:
         """Put these documents in the index (a deleted one is taken out); there is one generation."""
         docs = list(docs)
         ids = [(d.record_id,) for d in docs]
@@ -99,13 +99,13 @@ class EmbeddedIndex:
             conn.executemany("DELETE FROM tags WHERE doc = ?", ids)
             conn.executemany(
                 f"INSERT INTO docs(rowid, {', '.join(COLUMNS)}) VALUES ({marks})",
-                [(d.record_id, *(d.words(c) for c in COLUMNS)) for d in live],
+                [(d.record_id, *d.words) for d in live],
             )
-            tagged = [(d, sorted({self._tag_id(conn, n, v) for n, values in d.facets().items() for v in values}))
+            tagged = [(d, sorted({self._tag_id(conn, n, v) for n, values in d.facets for v in values}))
                       for d in live]  # fmt: skip
             conn.executemany(
                 "INSERT INTO facts(rowid, year, title_key, tags) VALUES (?, ?, ?, ?)",
-                [(d.record_id, d.year, d.sort_title(), np.asarray(tags, TAG).tobytes()) for d, tags in tagged],
+                [(d.record_id, d.year, d.title_key, np.asarray(tags, TAG).tobytes()) for d, tags in tagged],
             )
             conn.executemany(
                 "INSERT INTO tags(doc, tag) VALUES (?, ?)", [(d.record_id, t) for d, tags in tagged for t in tags]
