@@ -101,6 +101,7 @@ def test_reindex_rebuilds_into_a_new_generation_and_resumes(cli: Cli, services, 
     assert result["resumed"] is True and result["indexed"] == 4  # only records 4-7 were read again
     assert json.loads(cli("reindex", "--restart", "--json").stdout)["indexed"] == 7
     assert search(cli, "kitob")["total"] == 7
+    assert search(cli, "kitb")["suggestion"] == "kitob"  # the vocabulary follows a rebuilt index
 
 
 def _indices(index) -> list[str]:  # noqa: ANN001
