@@ -13,7 +13,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -63,6 +64,8 @@ class EmbeddedIndex:
         self._local = threading.local()
         self._tag_ids: dict[tuple[str, str], int] = {}
         self._names: list[tuple[str, str]] = []  # (facet, value) by number, for counting
+        self._readers: list[sqlite3.Connection] = []  # every thread's, to close
+        self._pool: ThreadPoolExecutor | None = None
         with self._lock:
             self._writer.execute("PRAGMA journal_mode=WAL")
             self._writer.execute("PRAGMA synchronous=NORMAL")  # derived data: rebuilt by reindex if lost
@@ -88,7 +91,16 @@ class EmbeddedIndex:
         if conn is None:
             conn = self._local.conn = self._connect()
             conn.execute("PRAGMA temp_store=MEMORY")
+            with self._lock:
+                self._readers.append(conn)
         return conn
+
+    def _threads(self) -> ThreadPoolExecutor:
+        """The threads that count facets beside the searches, started on first use."""
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(4, thread_name_prefix="kutubxona-facets")
+            return self._pool
 
     # ------------------------------------------------------------------------------- writing
 
@@ -177,15 +189,24 @@ class EmbeddedIndex:
         ranked = sort == "relevance" and not query.is_lookup
         weights = ", ".join(str(w) for w in TEXT_FIELDS.values())
         score = f"-bm25(docs, {weights})" if ranked else "0.0"
-        if expression and not query.filters:
-            fill = f"SELECT rowid, {score} FROM docs WHERE docs MATCH ?"
-            params = [expression]
-        elif expression:
-            fill = (f"SELECT docs.rowid, {score} FROM docs JOIN facts f ON f.rowid = docs.rowid "
-                    f"WHERE docs MATCH ? AND {where}")  # fmt: skip
+        if expression:
             params = [expression, *params]
+            # relevance alone needs no other table (joining one made the planner scan it whole)
+            fill = (f"SELECT rowid, {score} FROM docs WHERE docs MATCH ?" if not query.filters else
+                    f"SELECT docs.rowid, {score} FROM docs JOIN facts f ON f.rowid = docs.rowid "
+                    f"WHERE docs MATCH ? AND {where}")  # fmt: skip
+            # from each hit to its packed values (CROSS JOIN keeps that order: one lookup per hit)
+            hits = f"docs CROSS JOIN facts f ON f.rowid = docs.rowid WHERE docs MATCH ? AND {where}"
         else:
             fill = f"SELECT f.rowid, 0.0 FROM facts f WHERE {where}"
+            hits = f"facts f WHERE {where}"
+        # The facets are counted on a second connection while this one ranks: SQLite lets go of the GIL,
+        # so on two cores a query takes the longer of the two rather than their sum (for 37,000 hits,
+        # 9 ms of facets beside 29 ms of ranking).  A change committed between the two reads may show
+        # in one of them only.  The packed values are joined into one value by SQLite: handing Python a
+        # row per hit cost twice as much as the lookups.
+        packed = f"SELECT CAST(group_concat(f.tags, '') AS BLOB) FROM {hits}"
+        counting = self._threads().submit(self._facets, None, packed, params) if facets else None
         conn = self._reader()
         try:
             conn.execute("CREATE TEMP TABLE IF NOT EXISTS m (rowid INTEGER PRIMARY KEY, score REAL)")
@@ -196,17 +217,13 @@ class EmbeddedIndex:
         total = conn.execute("SELECT count(*) FROM temp.m").fetchone()[0]
         if not total:
             return Results(0, [], {})
-        # relevance needs no other table (joining one made the planner scan it whole)
         joined = "" if sort == "relevance" else " JOIN facts f ON f.rowid = m.rowid"
         order = _ORDER[sort] if ranked or sort != "relevance" else "m.rowid DESC"
         rows = conn.execute(
             f"SELECT m.rowid, m.score FROM temp.m m{joined} ORDER BY {order} LIMIT ? OFFSET ?",
             (size, (page - 1) * size),
         ).fetchall()
-        # from each hit to its packed values (CROSS JOIN keeps that order: one lookup per hit), joined into
-        # one value by SQLite: handing Python a row per hit cost twice as much as the lookups
-        packed = "SELECT CAST(group_concat(f.tags, '') AS BLOB) FROM temp.m m CROSS JOIN facts f ON f.rowid = m.rowid"
-        return Results(total, [Hit(rid, score) for rid, score in rows], self._facets(conn, packed) if facets else {})
+        return Results(total, [Hit(rid, score) for rid, score in rows], counting.result() if counting else {})
 
     def _browse(self, page: int, size: int, sort: str, facets: bool) -> Results:
         """Every record (an empty query): from the indexes of ``facts`` and ``tags``, with no list of hits."""
@@ -227,9 +244,13 @@ class EmbeddedIndex:
             cached = self._local.all_facets = (version, self._facets(conn, everything))
         return cached[1]
 
-    def _facets(self, conn: sqlite3.Connection, packed: str) -> dict[str, list[tuple[str, int]]]:
-        """The most frequent values of each facet among the documents whose packed values ``packed`` selects."""
-        values = np.frombuffer(b"".join(blob or b"" for (blob,) in conn.execute(packed)), TAG)
+    def _facets(
+        self, conn: sqlite3.Connection | None, packed: str, params: Sequence[object] = ()
+    ) -> dict[str, list[tuple[str, int]]]:
+        """The most frequent values of each facet among the documents whose packed values ``packed`` selects
+        (on ``conn``, or this thread's connection)."""
+        conn = conn or self._reader()
+        values = np.frombuffer(b"".join(blob or b"" for (blob,) in conn.execute(packed, params)), TAG)
         counts = np.bincount(values)
         names = self._tag_names(conn, len(counts))
         counted: dict[str, list[tuple[str, int]]] = {}
@@ -278,12 +299,16 @@ class EmbeddedIndex:
         return self._reader().execute("SELECT count(*) FROM facts").fetchone()[0]
 
     def close(self) -> None:
-        """Close the file."""
+        """Close the file: the writer, the facet threads and every thread's connection."""
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
         self._writer.close()
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        with self._lock:
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()
+        self._local = threading.local()
 
 
 def _filters(filters: Filters) -> tuple[str, list[object]]:
