@@ -180,8 +180,8 @@ class EmbeddedIndex:
 
     def search(self, query: Query, page: int, size: int, sort: str, facets: bool = True) -> Results:
         """One page of the records matching ``query``, with the facets of all of them."""
-        where, params = _filters(query.filters)
         expression = to_fts(query)
+        where, params = _filters(query.filters, matched=bool(expression))
         if not expression and not query.filters:
             return self._browse(page, size, sort, facets)
         # a score only orders by relevance; sorted by year or title a hit has none, as on Elasticsearch,
@@ -191,10 +191,10 @@ class EmbeddedIndex:
         score = f"-bm25(docs, {weights})" if ranked else "0.0"
         if expression:
             params = [expression, *params]
-            # relevance alone needs no other table (joining one made the planner scan it whole)
-            fill = (f"SELECT rowid, {score} FROM docs WHERE docs MATCH ?" if not query.filters else
-                    f"SELECT docs.rowid, {score} FROM docs JOIN facts f ON f.rowid = docs.rowid "
-                    f"WHERE docs MATCH ? AND {where}")  # fmt: skip
+            # no other table unless a year is asked for (joining one made the planner scan it whole)
+            years = query.filters.year_from is not None or query.filters.year_to is not None
+            joined = " JOIN facts f ON f.rowid = docs.rowid" if years else ""
+            fill = f"SELECT docs.rowid, {score} FROM docs{joined} WHERE docs MATCH ? AND {where}"
             # from each hit to its packed values (CROSS JOIN keeps that order: one lookup per hit)
             hits = f"docs CROSS JOIN facts f ON f.rowid = docs.rowid WHERE docs MATCH ? AND {where}"
         else:
@@ -311,8 +311,13 @@ class EmbeddedIndex:
         self._local = threading.local()
 
 
-def _filters(filters: Filters) -> tuple[str, list[object]]:
-    """SQL over ``facts f`` for a year range and facet values (any value of a facet; every facet)."""
+def _filters(filters: Filters, matched: bool) -> tuple[str, list[object]]:
+    """SQL for a year range (over ``facts f``) and facet values (any value of a facet; every facet).
+
+    The documents of a value are listed by ``tags``' key (value, document).  Beside a full-text
+    match (``matched``) each hit is looked up in that key instead: listing a broad value's documents
+    first (type=book, 74,000 of 100,000) cost more than the ranking.
+    """
     clauses, params = ["1"], []
     if filters.year_from is not None:
         clauses.append("f.year >= ?")
@@ -321,9 +326,11 @@ def _filters(filters: Filters) -> tuple[str, list[object]]:
         clauses.append("f.year <= ?")
         params.append(filters.year_to)
     for name, values in filters.values.items():
-        marks = ", ".join("?" * len(values))
-        clauses.append(f"f.rowid IN (SELECT doc FROM tags WHERE tag IN "
-                       f"(SELECT id FROM tag_names WHERE name = ? AND value IN ({marks})))")  # fmt: skip
+        chosen = f"SELECT id FROM tag_names WHERE name = ? AND value IN ({', '.join('?' * len(values))})"
+        if matched:
+            clauses.append(f"EXISTS (SELECT 1 FROM tags WHERE tag IN ({chosen}) AND doc = docs.rowid)")
+        else:
+            clauses.append(f"f.rowid IN (SELECT doc FROM tags WHERE tag IN ({chosen}))")
         params += [name, *values]
     return " AND ".join(clauses), params
 
