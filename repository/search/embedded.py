@@ -44,9 +44,9 @@ CREATE TABLE IF NOT EXISTS tags (tag INTEGER NOT NULL, doc INTEGER NOT NULL, PRI
 _MERGING = "INSERT INTO docs(docs, rank) VALUES ('automerge', 8)"
 TAG = np.dtype("<i4")  # a facet value's number, as packed in ``facts.tags``
 _ORDER = {
-    "relevance": "m.score DESC, m.rowid",
-    "year": "f.year DESC, m.rowid",  # DESC puts the records without a year last
-    "title": "f.title_key, m.rowid",
+    "relevance": "score DESC, rowid",
+    "year": "f.year DESC, rowid",  # DESC puts the records without a year last
+    "title": "f.title_key, rowid",
 }
 _BROWSE = {"relevance": "f.rowid DESC", "year": "f.year DESC, f.rowid", "title": "f.title_key, f.rowid"}
 
@@ -179,7 +179,7 @@ class EmbeddedIndex:
     # ------------------------------------------------------------------------------- reading
 
     def search(self, query: Query, page: int, size: int, sort: str, facets: bool = True) -> Results:
-        """One page of the records matching ``query``, with the facets of all of them."""
+        """One page of the records matching ``query``, with their number and the facets of all of them."""
         expression = to_fts(query)
         where, params = _filters(query.filters, matched=bool(expression))
         if not expression and not query.filters:
@@ -189,41 +189,41 @@ class EmbeddedIndex:
         ranked = sort == "relevance" and not query.is_lookup
         weights = ", ".join(str(w) for w in TEXT_FIELDS.values())
         score = f"-bm25(docs, {weights})" if ranked else "0.0"
+        order = _ORDER[sort] if ranked or sort != "relevance" else "rowid DESC"
         if expression:
             params = [expression, *params]
-            # no other table unless a year is asked for (joining one made the planner scan it whole)
+            # facts only for a year range or a sort by year or title (CROSS JOIN: the match leads, one
+            # lookup per hit; left to the planner, a join scanned facts whole)
             years = query.filters.year_from is not None or query.filters.year_to is not None
-            joined = " JOIN facts f ON f.rowid = docs.rowid" if years else ""
-            fill = f"SELECT docs.rowid, {score} FROM docs{joined} WHERE docs MATCH ? AND {where}"
-            # from each hit to its packed values (CROSS JOIN keeps that order: one lookup per hit)
+            facts = " CROSS JOIN facts f ON f.rowid = docs.rowid" if years or sort != "relevance" else ""
+            page_of = f"SELECT docs.rowid AS rowid, {score} AS score FROM docs{facts} WHERE docs MATCH ? AND {where}"
             hits = f"docs CROSS JOIN facts f ON f.rowid = docs.rowid WHERE docs MATCH ? AND {where}"
         else:
-            fill = f"SELECT f.rowid, 0.0 FROM facts f WHERE {where}"
+            page_of = f"SELECT f.rowid AS rowid, 0.0 AS score FROM facts f WHERE {where}"
             hits = f"facts f WHERE {where}"
-        # The facets are counted on a second connection while this one ranks: SQLite lets go of the GIL,
-        # so on two cores a query takes the longer of the two rather than their sum (for 37,000 hits,
-        # 9 ms of facets beside 29 ms of ranking).  A change committed between the two reads may show
-        # in one of them only.  The packed values are joined into one value by SQLite: handing Python a
-        # row per hit cost twice as much as the lookups.
-        packed = f"SELECT CAST(group_concat(f.tags, '') AS BLOB) FROM {hits}"
-        counting = self._threads().submit(self._facets, None, packed, params) if facets else None
-        conn = self._reader()
+        # The hits are counted, with their facets, on a second connection while this one ranks them:
+        # SQLite lets go of the GIL, so on two cores a query takes about the longer of the two rather
+        # than their sum (37,000 hits: 9 ms of counting beside 25 of ranking).  A change committed
+        # between the two reads may show in one of them only.  SQLite joins the packed facet values
+        # into one value: handing Python a row per hit cost twice as much as the lookups.
+        counted = f"SELECT count(*), CAST(group_concat(f.tags, '') AS BLOB) FROM {hits}"
+        counting = self._threads().submit(self._count, counted, params, facets)
         try:
-            conn.execute("CREATE TEMP TABLE IF NOT EXISTS m (rowid INTEGER PRIMARY KEY, score REAL)")
-            conn.execute("DELETE FROM temp.m")
-            conn.execute(f"INSERT INTO temp.m {fill}", params)
+            # ORDER BY with LIMIT keeps only the best page-and-offset in SQLite's sorter
+            rows = (
+                self._reader()
+                .execute(f"{page_of} ORDER BY {order} LIMIT ? OFFSET ?", (*params, size, (page - 1) * size))
+                .fetchall()
+            )
+            total, counted_facets = counting.result()
         except sqlite3.OperationalError as exc:
             raise QueryError(f"cannot read the query {query.text!r}: {exc}", "unreadable", text=query.text) from None
-        total = conn.execute("SELECT count(*) FROM temp.m").fetchone()[0]
-        if not total:
-            return Results(0, [], {})
-        joined = "" if sort == "relevance" else " JOIN facts f ON f.rowid = m.rowid"
-        order = _ORDER[sort] if ranked or sort != "relevance" else "m.rowid DESC"
-        rows = conn.execute(
-            f"SELECT m.rowid, m.score FROM temp.m m{joined} ORDER BY {order} LIMIT ? OFFSET ?",
-            (size, (page - 1) * size),
-        ).fetchall()
-        return Results(total, [Hit(rid, score) for rid, score in rows], counting.result() if counting else {})
+        return Results(total, [Hit(rid, score) for rid, score in rows], counted_facets)
+
+    def _count(self, counted: str, params: Sequence[object], facets: bool) -> tuple[int, dict]:
+        """How many documents the statement ``counted`` finds, and (with ``facets``) their facets."""
+        total, packed = self._reader().execute(counted, params).fetchone()
+        return total, self._facets(packed) if facets and total else {}
 
     def _browse(self, page: int, size: int, sort: str, facets: bool) -> Results:
         """Every record (an empty query): from the indexes of ``facts`` and ``tags``, with no list of hits."""
@@ -240,19 +240,14 @@ class EmbeddedIndex:
         version = conn.execute("PRAGMA data_version").fetchone()[0]
         cached = getattr(self._local, "all_facets", None)
         if cached is None or cached[0] != version:
-            everything = "SELECT CAST(group_concat(tags, '') AS BLOB) FROM facts"
-            cached = self._local.all_facets = (version, self._facets(conn, everything))
+            everything = conn.execute("SELECT CAST(group_concat(tags, '') AS BLOB) FROM facts").fetchone()[0]
+            cached = self._local.all_facets = (version, self._facets(everything))
         return cached[1]
 
-    def _facets(
-        self, conn: sqlite3.Connection | None, packed: str, params: Sequence[object] = ()
-    ) -> dict[str, list[tuple[str, int]]]:
-        """The most frequent values of each facet among the documents whose packed values ``packed`` selects
-        (on ``conn``, or this thread's connection)."""
-        conn = conn or self._reader()
-        values = np.frombuffer(b"".join(blob or b"" for (blob,) in conn.execute(packed, params)), TAG)
-        counts = np.bincount(values)
-        names = self._tag_names(conn, len(counts))
+    def _facets(self, packed: bytes) -> dict[str, list[tuple[str, int]]]:
+        """The most frequent values of each facet among documents whose packed values are joined in ``packed``."""
+        counts = np.bincount(np.frombuffer(packed, TAG))
+        names = self._tag_names(self._reader(), len(counts))
         counted: dict[str, list[tuple[str, int]]] = {}
         for tag in np.flatnonzero(counts):
             name, value = names[tag]
