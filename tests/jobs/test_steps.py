@@ -56,11 +56,11 @@ def test_ocr_in_steps_of_a_batch_of_pages(cli: Cli, services, tmp_path: Path):  
 
 
 def test_a_reindex_in_steps_restarts_once(cli: Cli, services, tmp_path: Path):  # noqa: ANN001
-    import_json(cli, write(tmp_path / "r.mrc", *(marc(f"R{n:04}", f"Tarix {n}") for n in range(1200))))
+    import_json(cli, write(tmp_path / "r.mrc", *(marc(f"R{n:04}", f"Tarix {n}") for n in range(4200))))
     steps, result = in_steps(services, "reindex", {"restart": True})
-    assert steps == 3 and result["indexed"] == 1200  # 500 records a step
+    assert steps == 3 and result["indexed"] == 4200  # 2,000 records a step (searching.WRITE)
     found = json.loads(cli("search", "tarix", "--json").output)
-    assert found["total"] == 1200
+    assert found["total"] == 4200
 
 
 def test_a_harvest_in_steps_of_a_page_adds_up_to_one_run(cli: Cli, services, source: Source):  # noqa: F811
