@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from repository.services import Services
 
 BATCH = 500
-WRITE = 2_000  # documents a reindex writes in one transaction (500 at a time took 10% longer)
+WRITE = 2_000  # documents a reindex writes a transaction (at 500 its writing process took 10% more CPU time)
 MAX_SIZE = 100
 
 
