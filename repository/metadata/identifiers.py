@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import operator
 import re
+from collections.abc import Iterable
 from urllib.parse import quote, unquote
 
 # OAI identifier guidelines: local-identifier = 1*( unreserved | reserved | escaped ),
@@ -35,6 +37,14 @@ def record_path(local_id: str) -> str:
 
 
 _ISBN_CHARS = re.compile(r"[0-9Xx][0-9Xx\- ]{8,16}[0-9Xx]")
+_NOT_ISBN = re.compile(r"[^0-9Xx]")
+_WEIGHTS_10 = range(10, 0, -1)
+_WEIGHTS_13 = (1, 3) * 6 + (1,)
+
+
+def _weighted(digits: str, weights: Iterable[int]) -> int:
+    """The weighted sum of a check digit's rule (an ISBN-10's X counts 10)."""
+    return sum(map(operator.mul, weights, (10 if c == "X" else ord(c) - 48 for c in digits)))
 
 
 def normalise_isbn(text: str) -> str | None:
@@ -42,17 +52,14 @@ def normalise_isbn(text: str) -> str | None:
     match = _ISBN_CHARS.search(text or "")
     if not match:
         return None
-    digits = re.sub(r"[^0-9Xx]", "", match.group()).upper()
+    digits = _NOT_ISBN.sub("", match.group()).upper()
     if len(digits) == 10 and "X" not in digits[:9]:
-        total = sum((10 - i) * (10 if c == "X" else int(c)) for i, c in enumerate(digits))
-        if total % 11:
+        if _weighted(digits, _WEIGHTS_10) % 11:
             return None
         core = "978" + digits[:9]
-        return core + str((10 - sum((3 if i % 2 else 1) * int(c) for i, c in enumerate(core)) % 10) % 10)
+        return core + str((10 - _weighted(core, _WEIGHTS_13) % 10) % 10)
     if len(digits) == 13 and digits.isdigit():
-        if sum((3 if i % 2 else 1) * int(c) for i, c in enumerate(digits)) % 10:
-            return None
-        return digits
+        return None if _weighted(digits, _WEIGHTS_13) % 10 else digits
     return None
 
 
@@ -64,7 +71,7 @@ def isbn_forms(text: str) -> list[str]:
     if not isbn13.startswith("978"):
         return [isbn13]
     core = isbn13[3:12]
-    check = sum((10 - i) * int(c) for i, c in enumerate(core)) % 11
+    check = _weighted(core, _WEIGHTS_10) % 11
     digit = (11 - check) % 11
     return [isbn13, core + ("X" if digit == 10 else str(digit))]
 
