@@ -150,3 +150,12 @@ def test_a_stored_record_reads_back_as_written_and_anything_else_with_every_chec
            f'<datafield tag="245"><subfield code="a">Kito\u0301b</subfield></datafield></record>')  # fmt: skip
     read = parse_record(odd)  # a comment, no indicators, text not NFC: the checked reader's answer
     assert read.fields == [DataField("245", " ", " ", (("a", "Kitób"),))]
+    # attributes not as stored: in another order, one more on a subfield, a comment among the subfields
+    leader = "<leader>00000nam a2200000 i 4500</leader>"
+    for datafield in (
+        '<datafield ind1="1" ind2="0" tag="245"><subfield code="a">Kitob</subfield></datafield>',
+        '<datafield tag="245" ind1="1" ind2="0"><subfield code="a" x="y">Kitob</subfield></datafield>',
+        '<datafield tag="245" ind1="1" ind2="0"><!-- n --><subfield code="a">Kitob</subfield></datafield>',
+    ):
+        read = parse_record(f"<record {ns}>{leader}{datafield}</record>")
+        assert read.fields == [DataField("245", "1", "0", (("a", "Kitob"),))], datafield
