@@ -44,7 +44,7 @@ _WEIGHTS_13 = (1, 3) * 6 + (1,)
 
 def _weighted(digits: str, weights: Iterable[int]) -> int:
     """The weighted sum of a check digit's rule (an ISBN-10's X counts 10)."""
-    return sum(map(operator.mul, weights, (10 if c == "X" else ord(c) - 48 for c in digits)))
+    return sum(map(operator.mul, weights, (10 if c == "X" else int(c) for c in digits)))
 
 
 def normalise_isbn(text: str) -> str | None:
