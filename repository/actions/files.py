@@ -239,7 +239,6 @@ def attach_file(
         rec = find(session, services, ident)
         local_id = rec.local_id
         done = attach(session, services.store, services.base_url, rec, path, access)
-    with services.db.transaction() as session:
         pending = session.get(RecordFile, done.file_id).extraction == "pending"
     if pending:
         extract_file(services, done.file_id, ocr_mode, languages)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -155,6 +155,19 @@ def _documents_after(services: Services, after: int, total: int) -> Iterator[tup
             yield ids_done, future.result()
 
 
+def _writes(batches: Iterable[tuple[list[int], list[Indexed]]]) -> Iterator[tuple[int, list[Indexed]]]:
+    """The batches' documents ``WRITE`` or more at a time, with the last record id of each group."""
+    group: list[Indexed] = []
+    for ids, docs in batches:
+        group += docs
+        last = ids[-1]
+        if len(group) >= WRITE:
+            yield last, group
+            group = []
+    if group:
+        yield last, group
+
+
 def reindex(services: Services, restart: bool = False, progress: Callable[[int, int], None] | None = None) -> dict:
     """Rebuild the index from the catalogue into a new generation, then publish it; an interrupted run resumes.
 
@@ -175,24 +188,12 @@ def reindex(services: Services, restart: bool = False, progress: Callable[[int, 
     with services.db.reading() as session:
         total = session.scalar(live) or 0
         done = session.scalar(live.where(Record.id <= after)) or 0  # indexed before a resume
-    written: list[Indexed] = []
-
-    def write() -> None:
-        nonlocal done
-        index.backend.update(written, generation)
-        state.put(REINDEX_LAST, str(after))
-        done += sum(not d.deleted for d in written)
-        written.clear()
+    for last_id, docs in _writes(_documents_after(services, after, total)):
+        index.backend.update(docs, generation)
+        state.put(REINDEX_LAST, str(last_id))
+        done += sum(not d.deleted for d in docs)
         if progress:
             progress(done, total)
-
-    for ids, docs in _documents_after(services, after, total):
-        written += docs
-        after = ids[-1]
-        if len(written) >= WRITE:
-            write()
-    if written:
-        write()
     index.backend.publish(generation)
     state.put(REINDEX_LAST, None)
     state.put(REINDEX_GENERATION, None)
