@@ -40,11 +40,13 @@ _ISBN_CHARS = re.compile(r"[0-9Xx][0-9Xx\- ]{8,16}[0-9Xx]")
 _NOT_ISBN = re.compile(r"[^0-9Xx]")
 _WEIGHTS_10 = range(10, 0, -1)
 _WEIGHTS_13 = (1, 3) * 6 + (1,)
+_DIGIT_VALUES = {**{str(n): n for n in range(10)}, "X": 10}  # an ISBN-10's X counts 10
 
 
 def _weighted(digits: str, weights: Iterable[int]) -> int:
-    """The weighted sum of a check digit's rule (an ISBN-10's X counts 10)."""
-    return sum(map(operator.mul, weights, (10 if c == "X" else int(c) for c in digits)))
+    """The weighted sum of a check digit's rule."""
+    # by a table: a conditional per digit took half of an ISBN's normalising, which every import and reindex does
+    return sum(map(operator.mul, weights, map(_DIGIT_VALUES.__getitem__, digits)))
 
 
 def normalise_isbn(text: str) -> str | None:
