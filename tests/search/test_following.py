@@ -13,14 +13,16 @@ from repository.metadata.marc import DataField
 from tests.conftest import Cli, free_port
 from tests.fulltext.pages import text_pdf
 from tests.helpers import import_json, marc, write
-from tests.search.corpus import field, ids, search
+from tests.search.corpus import f008, field, ids, search
 
 
 def test_the_index_follows_import_update_and_deletion(cli: Cli, tmp_path: Path):
-    import_json(cli, write(tmp_path / "a.mrc", marc("S1", "Oʻzbekiston tarixi"), marc("S2", "Gʻalaba kuni")))
-    assert ids(cli, "tarixi") == ["S1"]
-    import_json(cli, write(tmp_path / "b.mrc", marc("S1", "Samarqand tarixi")))  # an update
+    first = marc("S1", "Oʻzbekiston tarixi", f008(1990, "rus"))
+    import_json(cli, write(tmp_path / "a.mrc", first, marc("S2", "Gʻalaba kuni")))
+    assert ids(cli, "tarixi") == ["S1"] and ids(cli, "tarixi lang:rus") == ["S1"]
+    import_json(cli, write(tmp_path / "b.mrc", marc("S1", "Samarqand tarixi", f008(1990, "uzb"))))  # an update
     assert ids(cli, "samarqand") == ["S1"] and ids(cli, "ozbekiston") == []
+    assert ids(cli, "tarixi lang:rus") == [] and ids(cli, "tarixi lang:uzb") == ["S1"]  # its old facet value left
     cli("delete", "S1")
     assert ids(cli, "tarixi") == [] and search(cli, "tarixi")["total"] == 0
     cli("history", "S1", "--restore", "1")
