@@ -43,6 +43,7 @@ class Citation:
     place: str = ""
     isbn: str = ""
     issn: str = ""
+    doi: str = ""
     journal: str = ""
     volume: str = ""
     issue: str = ""
@@ -71,6 +72,7 @@ def citation(prepared: Prepared, local_id: str, kind: str, url: str, host: tuple
         publisher=(dc.first("publisher") if dc else "") or "",
         isbn=next((v for v in desc.fields.get("isbn", []) if len(v) == 13), first("isbn")),
         issn=first("issn"),
+        doi=desc.dois[0] if desc.dois else "",
         language=desc.languages[0] if desc.languages else "",
         abstract=(dc.first("description") if dc else "") or "",
         keywords=list(dict.fromkeys(desc.subjects)),
@@ -97,7 +99,7 @@ def to_ris(citations: list[Citation]) -> str:
             tags += [("SP", start), ("EP", end)]
         tags += [("SN", c.isbn or c.issn), ("LA", c.language), ("AB", c.abstract)]
         tags += [("KW", k) for k in c.keywords]
-        tags += [("UR", c.url)]
+        tags += [("DO", c.doi), ("UR", c.url)]
         lines += [f"{tag}  - {_one_line(value)}" for tag, value in tags if value]
         lines.append("ER  - ")
         lines.append("")
@@ -113,7 +115,7 @@ def to_bibtex(citations: list[Citation]) -> str:
                   ("publisher", c.publisher), ("journal" if kind == "article" else "howpublished", c.journal),
                   ("volume", c.volume), ("number", c.issue), ("pages", c.pages.replace("-", "--")),
                   ("isbn", c.isbn), ("issn", c.issn), ("language", c.language), ("abstract", c.abstract),
-                  ("keywords", ", ".join(c.keywords)), ("url", c.url)]  # fmt: skip
+                  ("keywords", ", ".join(c.keywords)), ("doi", c.doi), ("url", c.url)]  # fmt: skip
         body = ",\n".join(f"  {name} = {{{_bibtex_value(value, name)}}}" for name, value in fields if value)
         entries.append(f"@{kind}{{{_bibtex_key(c)},\n{body}\n}}\n")
     return "\n".join(entries)
@@ -129,7 +131,7 @@ def to_csl(citations: list[Citation]) -> str:
         if c.year:
             item["issued"] = {"date-parts": [[c.year]]}
         for key, value in (("publisher", c.publisher), ("container-title", c.journal), ("volume", c.volume),
-                           ("issue", c.issue), ("page", c.pages), ("ISBN", c.isbn), ("ISSN", c.issn),
+                           ("issue", c.issue), ("page", c.pages), ("ISBN", c.isbn), ("ISSN", c.issn), ("DOI", c.doi),
                            ("language", c.language), ("abstract", c.abstract)):  # fmt: skip
             if value:
                 item[key] = value
@@ -142,8 +144,8 @@ def _one_line(value: str) -> str:
 
 
 def _bibtex_value(value: str, name: str) -> str:
-    if name == "url":
-        return value  # url fields are verbatim
+    if name in ("url", "doi"):
+        return value  # verbatim fields (biblatex): a DOI's underscores are its own
     return _BIBTEX_SPECIAL.sub(r"\\\1", _one_line(value))
 
 

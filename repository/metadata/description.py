@@ -17,7 +17,7 @@ from repository.metadata import marcxml
 from repository.metadata.crosswalk import year_of
 from repository.metadata.dc import DublinCore
 from repository.metadata.formats import Prepared
-from repository.metadata.identifiers import isbn_forms, normalise_isbn, normalise_issn
+from repository.metadata.identifiers import doi_key, doi_of, isbn_forms, normalise_isbn, normalise_issn
 from repository.metadata.marc import ControlField, DataField, MarcRecord
 
 _CONTROL_CODES = frozenset("0123456789")  # $0-$9: links, sources, field linkage: not description
@@ -46,6 +46,7 @@ class Description:
     year: int | None = None
     languages: list[str] = field(default_factory=list)
     subjects: list[str] = field(default_factory=list)  # whole headings, for facets
+    dois: list[str] = field(default_factory=list)  # the DOIs among the identifiers, for citations
 
     def add(self, name: str, value: str | None) -> None:
         """Add a value to a field (empty ones are skipped)."""
@@ -101,7 +102,15 @@ def _identifiers(out: Description, rec: MarcRecord, isbn_tags: str, issn_tags: s
     for f in rec.datafields(*issn_tags.split()):
         _issn(out, f)
     for f in rec.datafields(*other.split()):
-        out.add("identifier", f.get("a"))
+        _identifier(out, f.get("a"))
+
+
+def _identifier(out: Description, value: str | None) -> None:
+    """An identifier as written; a DOI also as one word (``doi_key``), so that a query finds it whole."""
+    out.add("identifier", value)
+    if value and (doi := doi_of(value)):
+        out.add("identifier", doi_key(doi))
+        out.dois.append(doi)
 
 
 def _isbn(out: Description, f: DataField) -> None:
@@ -114,6 +123,12 @@ def _isbn(out: Description, f: DataField) -> None:
 def _issn(out: Description, f: DataField) -> None:
     for value in f.values("ayz"):
         out.add("issn", normalise_issn(value))
+
+
+def _doi_link(out: Description, f: DataField) -> None:
+    """A DOI given as a link (856 $u https://doi.org/...): found by the DOI, as one in 024 (MARC 21) or 017."""
+    for url in f.values("u"):
+        _identifier(out, doi_of(url))
 
 
 def _classification(out: Description, f: DataField, name: str) -> None:
@@ -164,7 +179,8 @@ def _marc21_rules() -> dict[str, Callable[[Description, DataField], None]]:
     on(("773",), host)
     on(("020",), _isbn)
     on(("022",), _issn)
-    on(("035", "024", "028"), lambda out, f: out.add("identifier", f.get("a")))
+    on(("035", "024", "028"), lambda out, f: _identifier(out, f.get("a")))
+    on(("856",), _doi_link)
     on(("041",), lambda out, f: out.languages.extend(_language_codes(f.values("abdh"))))
     return rules
 
@@ -244,6 +260,8 @@ def _unimarc(rec: MarcRecord) -> Description:
     for f in rec.datafields("852", "899"):
         out.add("callno", _text(f, "abhijk"))
     _identifiers(out, rec, "010", "011", "035 017 020 022")
+    for f in rec.datafields("856"):
+        _doi_link(out, f)
     for f in rec.datafields("461", "463"):
         host = _unimarc_host(f)
         out.add("journal", host.title)
@@ -315,7 +333,7 @@ def _dc(dc: DublinCore) -> Description:
         issn = normalise_issn(ident) if "issn" in ident.lower() else None
         out.add("issn", issn)
         if not isbn and not issn:
-            out.add("identifier", ident)
+            _identifier(out, ident)
     year = year_of(dc)
     out.year = int(year) if year.isdigit() else None
     out.languages = list(dict.fromkeys(v.strip().lower() for v in dc.get("language") if v.strip()))

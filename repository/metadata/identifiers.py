@@ -1,4 +1,4 @@
-"""Identifiers: oai-identifier syntax (percent-encoding of local parts), ISBN and ISSN normalisation."""
+"""Identifiers: oai-identifier syntax (percent-encoding of local parts), ISBN and ISSN normalisation, DOIs."""
 
 from __future__ import annotations
 
@@ -92,3 +92,29 @@ def normalise_issn(text: str) -> str | None:
     if digits[7] != ("X" if check == 10 else str(check)):
         return None
     return f"{digits[:4]}-{digits[4:]}"
+
+
+# a DOI is "10." + a registrant code (digits, maybe dotted) + "/" + any suffix; written bare, after
+# "doi:", or as a link to a resolver (doi.org, the older dx.doi.org), which percent-encodes it
+_DOI = re.compile(r"(doi:\s*|https?://(?:dx\.)?doi\.org/)?(10\.\d{4,9}(?:\.\d+)*/\S+)", re.IGNORECASE)
+
+
+def doi_of(text: str) -> str | None:
+    """The DOI that ``text`` is: bare (``10.1000/182``), after ``doi:``, or a doi.org link; else None."""
+    text = (text or "").strip()
+    if text[:4].lower() == "http":
+        text = unquote(text)  # a link percent-encodes the DOI's own characters (10.1000%2F182)
+    match = _DOI.fullmatch(text)
+    return match.group(2) if match else None
+
+
+_NOT_KEY = re.compile(r"[^0-9a-z]")
+
+
+def doi_key(doi: str) -> str:
+    """A DOI as one word, for search: its letters and digits after ``doi`` (``10.1000/ABC`` -> ``doi101000abc``).
+
+    Searched as a phrase of its parts, ``10.1000/abc`` would also find ``10.1000/abc.2``; as one
+    word it finds that DOI alone (DOIs are compared without regard to case).
+    """
+    return "doi" + _NOT_KEY.sub("", doi.lower())

@@ -3,7 +3,8 @@
 The language: words (all required, each matching as a prefix), ``field:word``, ``"a phrase"``,
 ``prefix*``, ``OR`` between two terms, ``NOT term`` or ``-term``, and filters ``year:1990-2000``,
 ``lang:uzb``, ``type:book``, ``set:spec``.  A word in Cyrillic also matches the Russian word's other
-forms (Snowball Russian); an ISBN, with or without hyphens, finds the record by its ISBN-10 or -13.
+forms (Snowball Russian); an ISBN, with or without hyphens, finds the record by its ISBN-10 or -13;
+a DOI, bare, after ``doi:`` or as a doi.org link, finds the record that carries it.
 A query that cannot be read is a ``QueryError`` saying why, never a failure.
 """
 
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 import snowballstemmer
 
 from repository.errors import KutubxonaError
-from repository.metadata.identifiers import isbn_forms, normalise_issn
+from repository.metadata.identifiers import doi_key, doi_of, isbn_forms, normalise_issn
 from repository.search.fold import fold, words
 
 #: the fields of a document that hold text, with their relevance weight (title over author ...)
@@ -47,6 +48,7 @@ _ISBNISH = re.compile(r"^[\dXx][\d\-Xx ]{8,16}[\dXx]$")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _STEMMER = snowballstemmer.stemmer("russian")
 _OPERATORS = ("AND", "OR", "NOT")
+_LINKS = ("doi", "http", "https")  # before a colon: a DOI or a link pasted whole, not a field
 
 
 class QueryError(KutubxonaError):
@@ -131,6 +133,8 @@ def parse(text: str, filters: Filters | None = None) -> Query:
         negate = negate_next or bool(minus)
         negate_next = False
         name = name.lower()
+        if name in _LINKS:
+            name, raw = "", f"{name}:{raw.strip(chr(34))}"
         if name in ("year", *_FILTERS):
             if negate or or_next:
                 raise QueryError(f"{name}: narrows a search and cannot be negated or joined by OR", "narrows",
@@ -178,6 +182,8 @@ def _term(name: str | None, raw: str) -> Term | None:
         return Term("isbn", (forms[0].lower(),), phrase=False, prefix=False)
     if name == "issn" and (issn := normalise_issn(body)):
         return Term("issn", tuple(words(issn)), phrase=True, prefix=False)
+    if name in (None, "identifier") and (doi := doi_of(body)):
+        return Term("identifier", (doi_key(doi),), phrase=False, prefix=False)
     found = words(body)
     if not found:
         return None

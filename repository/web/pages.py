@@ -221,6 +221,8 @@ def _jsonld(view: dict, cited: Citation) -> dict:
             data[key] = value
     if cited.journal:
         data["isPartOf"] = {"@type": "Periodical", "name": cited.journal}
+    if cited.doi:
+        data["sameAs"] = "https://doi.org/" + cited.doi
     return data
 
 

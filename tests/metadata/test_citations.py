@@ -43,3 +43,12 @@ def test_ris_and_csl_of_an_article():
     [item] = json.loads(to_csl([c]))
     assert item["author"] == [{"family": "Karimov", "given": "A"}] and item["issue"] == "2"
     assert item["type"] == "article-journal" and item["page"] == "10-20"
+
+
+def test_a_doi_is_cited_in_every_format():
+    c = cite(DataField("024", "7", " ", (("a", "10.1234/kx_2020.5"), ("2", "doi"))))
+    assert c.doi == "10.1234/kx_2020.5"
+    assert "DO  - 10.1234/kx_2020.5" in to_ris([c]).split("\r\n")
+    assert "doi = {10.1234/kx_2020.5}" in to_bibtex([c])  # verbatim: not kx\_2020
+    assert json.loads(to_csl([c]))[0]["DOI"] == "10.1234/kx_2020.5"
+    assert cite().doi == "" and "DO  -" not in to_ris([cite()])

@@ -35,8 +35,11 @@ def test_marc21_fields():
         f("650", ("a", "Oʻzbekiston"), ("x", "Tarix"), ("0", "http://id"), ind=" 4"),
         f("700", ("a", "Karimov, B."), ("t", "Asar nomi"), ind="1 "),
         f("773", ("t", "Jurnal"), ("x", "0378-5955"), ("g", "1999, 2"), ("w", "(UzNL)J1"), ind="0 "),
+        f("856", ("u", "https://doi.org/10.1000/182"), ind="40"),
+        f("856", ("u", "https://kutubxona.uz/fayl.pdf"), ind="40"),  # a link, but no DOI: not an identifier
     ])  # fmt: skip
     d = describe(prepare_marc(rec, "marc21"))
+    assert d.fields["identifier"] == ["X1", "10.1000/182", "doi101000182"]
     assert d.year == 1999 and d.languages == ["uzb", "rus"]
     assert d.fields["isbn"] == ["9780306406157", "0306406152"]
     assert d.fields["udc"] == ["94(575.1)"] and d.fields["bbk"] == ["63.3(5Узб)"] and d.fields["callno"] == ["Т 65"]
@@ -60,9 +63,11 @@ def test_unimarc_hosts_by_either_technique():
         f("686", ("a", "83.3"), ("2", "rubbk")),
         standard,
         embedded,
+        f("856", ("u", "http://dx.doi.org/10.5555/U1"), ind="4 "),
     ])  # fmt: skip
     prepared = prepare_marc(rec, "unimarc")
     d = describe(prepared)
+    assert d.fields["identifier"] == ["U1", "10.5555/U1", "doi105555u1"]
     assert d.year == 2004 and d.fields["udc"] == ["821.512.133"] and d.fields["bbk"] == ["83.3"]
     first, second = host_links(prepared)
     assert first.title == "Jurnal" and first.part == "№ 3" and first.keys == (("issn", "0378-5955"),)
@@ -81,4 +86,4 @@ def test_dublin_core():
     d = describe(prepare_dc(record))
     assert d.year == 2011 and d.fields["journal"] == ["Ilm-fan jurnali"]
     assert d.fields["isbn"] == ["9780306406157", "0306406152"]
-    assert d.fields["identifier"] == ["https://doi.org/10.5555/x"]
+    assert d.fields["identifier"] == ["https://doi.org/10.5555/x", "doi105555x"]  # the link, and its DOI whole

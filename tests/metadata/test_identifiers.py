@@ -1,9 +1,11 @@
-"""oai-identifier syntax, ISBN and ISSN normalisation."""
+"""oai-identifier syntax, ISBN and ISSN normalisation, DOIs."""
 
 from __future__ import annotations
 
 from repository.metadata.identifiers import (
     OAI_ID,
+    doi_key,
+    doi_of,
     local_from_oai,
     normalise_isbn,
     normalise_issn,
@@ -42,3 +44,15 @@ def test_issn_normalisation():
     assert normalise_issn("0869-608X") == "0869-608X"
     assert normalise_issn("ISSN 21819742") == "2181-9742"
     assert normalise_issn("0869-6081") is None
+
+
+def test_a_doi_is_read_bare_after_doi_or_from_a_resolver_link():
+    assert doi_of("10.1000/182") == "10.1000/182"
+    assert doi_of(" doi: 10.1000/182 ") == "10.1000/182"
+    assert doi_of("https://doi.org/10.1000/182") == "10.1000/182"
+    assert doi_of("HTTP://DX.DOI.ORG/10.1000%2F182") == "10.1000/182"  # a link percent-encodes the DOI
+    assert doi_of("10.1002/(SICI)1097-4636(199706)35:4<456::AID-JBM5>3.0.CO;2-H").startswith("10.1002/(SICI)")
+    assert doi_of("10.1000.10/abc") == "10.1000.10/abc"  # a dotted registrant code
+    for not_a_doi in ("https://example.org/10.1000/182", "10.12/x", "11.1000/182", "10.1000/", "", "kitob"):
+        assert doi_of(not_a_doi) is None, not_a_doi
+    assert doi_key("10.1000/ABC-1") == "doi101000abc1"  # one word: a query finds this DOI, not 10.1000/abc-1.2

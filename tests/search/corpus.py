@@ -32,11 +32,13 @@ def records(tmp_path: Path) -> Path:
              field("090", ("a", "Z665"), ("b", ".K88")), field("500", ("a", "Toshkent viloyati uchun qoʻllanma"))),
         marc("S5", "Gʻalaba kuni", f008(2005, "uzb")),
         marc("S6", "Библиотека и читатель", f008(1979, "rus")),
-        marc("S7", "Library science", f008(2015, "eng"), field("020", ("a", "9780306406157 (pbk.)"))),
+        marc("S7", "Library science", f008(2015, "eng"), field("020", ("a", "9780306406157 (pbk.)")),
+             field("856", ("u", "https://doi.org/10.5555%2FLIB-2015"), ind="40")),
         marc("H1", "Ilm-fan jurnali", f008(2001, "uzb"), field("022", ("a", "0378-5955")),
              leader="00000nas a2200000 i 4500"),
         marc("A1", "Qoraqalpoq dostonlari", f008(2020, "uzb"),
              field("773", ("w", "(UzNL)H1"), ("g", "2020, № 2, b. 5-10"), ind="0 "),
+             field("024", ("a", "10.1234/ilm.2020.2.5"), ("2", "doi"), ind="7 "),
              leader="00000naa a2200000 i 4500"),
     )  # fmt: skip
 

@@ -44,6 +44,22 @@ def test_identifiers_are_normalised():
 
 
 @pytest.mark.parametrize(
+    "text", ["10.1000/ABC", "doi:10.1000/abc", 'doi:"10.1000/abc"', "https://doi.org/10.1000/abc",
+             "http://dx.doi.org/10.1000%2Fabc", "identifier:10.1000/abc"],
+)  # fmt: skip
+def test_a_doi_however_written_is_looked_up_among_identifiers(text: str):
+    query = parse(text)
+    assert query.groups == [(Term("identifier", ("doi101000abc",), prefix=False),)]
+    assert query.is_lookup
+
+
+def test_a_pasted_link_is_searched_by_its_words_not_read_as_a_field():
+    assert parse("https://example.org/x").groups == [(Term(None, ("https", "example", "org", "x"), phrase=True,
+                                                           prefix=False),)]  # fmt: skip
+    assert parse("title:10.1000/abc").groups[0][0].field == "title"  # a field asked for stays asked for
+
+
+@pytest.mark.parametrize(
     ("text", "years"),
     [("year:1995", (1995, 1995)), ("year:1990-2000", (1990, 2000)), ("year:1990-", (1990, None)),
      ("year:-2000", (None, 2000))],

@@ -45,7 +45,9 @@ def catalogue(cli: Cli, tmp_path: Path) -> None:
         marc("A1", "Navoiy dostonlari", DataField("100", "1", " ", (("a", "Karimov, Anvar"),)),
              DataField("773", "0", " ", (("t", "Kutubxona dunyosi"), ("w", "(UzNL)J1"),
                                          ("g", "2020, № 2, b. 10-20"))),
-             DataField("650", " ", "7", (("a", "Adabiyot"),)), leader="00000naa a2200000 i 4500"),
+             DataField("650", " ", "7", (("a", "Adabiyot"),)),
+             DataField("856", "4", "0", (("u", "https://doi.org/10.5555/kd.2020.2.10"),)),
+             leader="00000naa a2200000 i 4500"),
         marc("A2", "Bobur sheʼriyati", DataField("773", "0", " ", (("w", "(UzNL)J1"), ("g", "2021, № 1"))),
              leader="00000naa a2200000 i 4500"),
         marc("B1", "Oʻzbekiston tarixi", DataField("100", "1", " ", (("a", "Qodirov, Abdulla"),)),
@@ -129,10 +131,11 @@ def test_record_page_carries_highwire_tags_json_ld_and_oai_links(cli: Cli, live:
     assert meta["citation_title"] == "Navoiy dostonlari" and meta["citation_author"] == "Karimov, Anvar"
     assert meta["citation_journal_title"] == "Kutubxona dunyosi"
     assert meta["citation_firstpage"] == "10" and meta["citation_lastpage"] == "20" and meta["citation_issue"] == "2"
+    assert meta["citation_doi"] == "10.5555/kd.2020.2.10"
     [ld] = doc.xpath("//script[@type='application/ld+json']/text()")
     data = json.loads(ld)
     assert data["@type"] == "ScholarlyArticle" and data["isPartOf"]["name"] == "Kutubxona dunyosi"
-    assert data["url"] == BASE_URL + "/records/A1"
+    assert data["url"] == BASE_URL + "/records/A1" and data["sameAs"] == "https://doi.org/10.5555/kd.2020.2.10"
     links = doc.xpath("//link[@rel='alternate']/@href")
     assert any("metadataPrefix=marc21" in h for h in links) and any("metadataPrefix=oai_dc" in h for h in links)
     assert doc.xpath("//link[@rel='canonical']/@href") == [BASE_URL + "/records/A1"]
