@@ -11,6 +11,7 @@ A query that cannot be read is a ``QueryError`` saying why, never a failure.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import snowballstemmer
@@ -123,7 +124,7 @@ def parse(text: str, filters: Filters | None = None) -> Query:
     """Read ``text`` (empty: every record, narrowed by ``filters``)."""
     query = Query(text, filters=filters or Filters())
     negate_next = or_next = False
-    for minus, name, raw in _TOKEN.findall(text or ""):
+    for minus, name, raw in _labelled(_TOKEN.findall(text or "")):
         if not name and not minus and raw in _OPERATORS:
             if raw == "NOT":
                 negate_next = True
@@ -158,6 +159,39 @@ def parse(text: str, filters: Filters | None = None) -> Query:
     if not query.groups and query.excluded:
         raise QueryError(f"{text!r}: say what to find, not only what to leave out", "only_excluded", text=text)
     return query
+
+
+def _labelled(tokens: list[tuple[str, str, str]]) -> Iterator[tuple[str, str, str]]:
+    """The tokens, with a label before an identifier read as its field: ``ISBN 978-...`` as ``isbn:978-...``.
+
+    Identifiers are copied with their labels from a book's back or a list of references; the label
+    is no word of the record, and as one it would make the query find nothing.
+    """
+    pending = None
+    for minus, name, raw in tokens:
+        if pending is not None:
+            (field_name, looks_like), label_token = pending
+            pending = None
+            text = f"{name}:{raw}" if name else raw  # a link (https://doi.org/...) reads as name and rest
+            if (not name or name.lower() in _LINKS) and looks_like(text.strip('"')):
+                yield minus, field_name, text
+                continue
+            yield label_token
+        label = _LABELS.get(raw.lower().rstrip(":")) if not minus and not name else None
+        if label is not None:
+            pending = label, (minus, name, raw)
+        else:
+            yield minus, name, raw
+    if pending is not None:
+        yield pending[1]
+
+
+# a label, the field what follows it is searched in, and what that looks like
+_LABELS: dict[str, tuple[str, Callable[[str], object]]] = {
+    "isbn": ("isbn", lambda text: _ISBNISH.match(text) and isbn_forms(text)),
+    "issn": ("issn", normalise_issn),
+    "doi": ("identifier", doi_of),
+}
 
 
 def _filter(filters: Filters, name: str, value: str) -> None:

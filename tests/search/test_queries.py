@@ -54,10 +54,13 @@ def corpus(cli: Cli, tmp_path: Path) -> None:
         ("isbn:978-0-306-40615-7", {"S1", "S7"}),
         ("0-306-40615-2", {"S1", "S7"}),
         ("9780306406157", {"S1", "S7"}),
+        ("ISBN 978-0-306-40615-7", {"S1", "S7"}),  # copied with its label
+        ("ISSN 0378-5955", {"H1"}),
         # a DOI from 024 $2 doi or an 856 doi.org link, however it is pasted
         ("10.1234/ilm.2020.2.5", {"A1"}),
         ("doi:10.1234/ILM.2020.2.5", {"A1"}),
         ("https://doi.org/10.1234/ilm.2020.2.5", {"A1"}),
+        ("DOI: 10.1234/ilm.2020.2.5", {"A1"}),
         ("10.5555/lib-2015", {"S7"}),
         ("http://dx.doi.org/10.5555/LIB-2015", {"S7"}),
         ("10.1234/ilm.2020", set()),  # another DOI's beginning is not the DOI

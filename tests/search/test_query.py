@@ -53,6 +53,22 @@ def test_a_doi_however_written_is_looked_up_among_identifiers(text: str):
     assert query.is_lookup
 
 
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [("ISBN 978-0-306-40615-7", Term("isbn", ("9780306406157",), prefix=False)),
+     ("ISSN: 0378-5955", Term("issn", ("0378", "5955"), phrase=True, prefix=False)),
+     ("DOI: https://doi.org/10.1000/abc", Term("identifier", ("doi101000abc",), prefix=False))],
+)  # fmt: skip
+def test_a_label_copied_with_an_identifier_names_its_field(text: str, term: Term):
+    assert parse(text).groups == [(term,)]
+
+
+def test_a_label_before_anything_else_is_a_word():
+    assert [g[0].words for g in parse("isbn history").groups] == [("isbn",), ("history",)]
+    assert [g[0].words for g in parse("issn 12").groups] == [("issn",), ("12",)]
+    assert [g[0].words for g in parse("tarix isbn").groups] == [("tarix",), ("isbn",)]
+
+
 def test_a_pasted_link_is_searched_by_its_words_not_read_as_a_field():
     assert parse("https://example.org/x").groups == [(Term(None, ("https", "example", "org", "x"), phrase=True,
                                                            prefix=False),)]  # fmt: skip
