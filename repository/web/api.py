@@ -80,7 +80,8 @@ def document(base_url: str) -> dict:
                     "operationId": "search",
                     "parameters": [
                         {"name": "q", "in": "query", "required": False, "schema": {"type": "string"},
-                         "description": "words, field:word, \"phrases\", prefix*, OR, NOT, year:1990-2000"},
+                         "description": "words, field:word, \"phrases\", prefix*, OR, NOT, year:1990-2000; an ISBN, "
+                                        "ISSN or DOI (bare, labelled or as a doi.org link) finds its record"},
                         {"name": "page", "in": "query", "required": False,
                          "schema": {"type": "integer", "minimum": 1, "default": 1}},
                         {"name": "size", "in": "query", "required": False,
