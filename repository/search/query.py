@@ -135,7 +135,7 @@ def parse(text: str, filters: Filters | None = None) -> Query:
         negate_next = False
         name = name.lower()
         if name in _LINKS:
-            name, raw = "", f"{name}:{raw.strip(chr(34))}"
+            name, raw = "", name + ":" + raw.strip('"')
         if name in ("year", *_FILTERS):
             if negate or or_next:
                 raise QueryError(f"{name}: narrows a search and cannot be negated or joined by OR", "narrows",
@@ -167,19 +167,19 @@ def _labelled(tokens: list[tuple[str, str, str]]) -> Iterator[tuple[str, str, st
     Identifiers are copied with their labels from a book's back or a list of references; the label
     is no word of the record, and as one it would make the query find nothing.
     """
-    pending = None
+    pending = None  # a label just read: its rule, and the label as a token
     for minus, name, raw in tokens:
         if pending is not None:
-            (field_name, looks_like), label_token = pending
+            (field_name, looks_like), label = pending
             pending = None
             text = f"{name}:{raw}" if name else raw  # a link (https://doi.org/...) reads as name and rest
             if (not name or name.lower() in _LINKS) and looks_like(text.strip('"')):
                 yield minus, field_name, text
                 continue
-            yield label_token
-        label = _LABELS.get(raw.lower().rstrip(":")) if not minus and not name else None
-        if label is not None:
-            pending = label, (minus, name, raw)
+            yield label
+        rule = _LABELS.get(raw.lower().rstrip(":")) if not minus and not name else None
+        if rule is not None:
+            pending = rule, (minus, name, raw)
         else:
             yield minus, name, raw
     if pending is not None:
