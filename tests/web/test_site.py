@@ -99,6 +99,10 @@ def test_nothing_found_helps_and_a_bad_query_is_a_message(cli: Cli, live: str, t
     assert "Nothing was found" in texts(doc, "//h2")
     suggested = doc.xpath("//a[normalize-space()='tarixi']/@href")  # "did you mean" and the hint below
     assert len(suggested) == 2 and all("q=tarixi" in href for href in suggested)
+    hints = " ".join(texts(page(live + "/search?q=tarxi&lang=uz_Cyrl"), "//section//li"))
+    assert "ISBN, ISSN ёки DOI ёзувни босилганидек топади" in hints  # how to paste an identifier, in Cyrillic too
+    status, _, body = get(live + "/search?q=https://doi.org/10.9999/none&lang=en")  # a link is no field name
+    assert status == 200 and "Nothing was found" in body.decode()
     status, _, body = get(live + "/search?q=nofield:x&lang=en")
     assert status == 400 and b"The query cannot be read" in body and b"Traceback" not in body
     # the reason is in the interface language too, not only in English
