@@ -108,14 +108,13 @@ class EmbeddedIndex:
     def update(self, docs: Iterable[Indexed], generation: str | None = None) -> None:
         """Put these documents in the index (a deleted one is taken out); there is one generation."""
         docs = list(docs)
-        ids = [(d.record_id,) for d in docs]
+        listed = json.dumps([d.record_id for d in docs])  # the ids for ``_LISTED`` (FTS5 looks each one up)
         live = [d for d in docs if not d.deleted]
         marks = ", ".join("?" * (1 + len(COLUMNS)))
         with self._transaction() as conn:
-            conn.executemany("DELETE FROM docs WHERE rowid = ?", ids)
+            conn.execute(f"DELETE FROM docs WHERE rowid IN {_LISTED}", (listed,))
             # a document's rows in ``tags`` are found by its packed values: ``tags`` has one key, (value,
             # document), which filtering needs; a second key, by document, cost 7% of the writing
-            listed = json.dumps([d.record_id for d in docs])
             old = conn.execute(f"SELECT rowid, tags FROM facts WHERE rowid IN {_LISTED}", (listed,))
             conn.executemany(
                 "DELETE FROM tags WHERE tag = ? AND doc = ?",

@@ -124,7 +124,7 @@ def parse(text: str, filters: Filters | None = None) -> Query:
     """Read ``text`` (empty: every record, narrowed by ``filters``)."""
     query = Query(text, filters=filters or Filters())
     negate_next = or_next = False
-    for minus, name, raw in _labelled(_TOKEN.findall(text or "")):
+    for minus, name, raw in _tokens(text or ""):
         if not name and not minus and raw in _OPERATORS:
             if raw == "NOT":
                 negate_next = True
@@ -134,8 +134,6 @@ def parse(text: str, filters: Filters | None = None) -> Query:
         negate = negate_next or bool(minus)
         negate_next = False
         name = name.lower()
-        if name in _LINKS:
-            name, raw = "", name + ":" + raw.strip('"')
         if name in ("year", *_FILTERS):
             if negate or or_next:
                 raise QueryError(f"{name}: narrows a search and cannot be negated or joined by OR", "narrows",
@@ -161,23 +159,25 @@ def parse(text: str, filters: Filters | None = None) -> Query:
     return query
 
 
-def _labelled(tokens: list[tuple[str, str, str]]) -> Iterator[tuple[str, str, str]]:
-    """The tokens, with a label before an identifier read as its field: ``ISBN 978-...`` as ``isbn:978-...``.
+def _tokens(text: str) -> Iterator[tuple[str, str, str]]:
+    """The query's tokens (minus, field name, body), with what is pasted whole read as such.
 
-    Identifiers are copied with their labels from a book's back or a list of references; the label
-    is no word of the record, and as one it would make the query find nothing.
+    A link or a ``doi:`` is one token, not a field and its word.  A label before an identifier names
+    its field (``ISBN 978-...`` is ``isbn:978-...``): identifiers are copied with their labels from a
+    book's back or a list of references, and the label, no word of the record, would find nothing.
     """
     pending = None  # a label just read: its rule, and the label as a token
-    for minus, name, raw in tokens:
+    for minus, name, raw in _TOKEN.findall(text):
+        rule = _LABELS.get(raw.lower().rstrip(":")) if not minus and not name else None
+        if name.lower() in _LINKS:
+            name, raw = "", name + ":" + raw.strip('"')
         if pending is not None:
             (field_name, looks_like), label = pending
             pending = None
-            text = f"{name}:{raw}" if name else raw  # a link (https://doi.org/...) reads as name and rest
-            if (not name or name.lower() in _LINKS) and looks_like(text.strip('"')):
-                yield minus, field_name, text
+            if not name and looks_like(raw.strip('"')):
+                yield minus, field_name, raw
                 continue
             yield label
-        rule = _LABELS.get(raw.lower().rstrip(":")) if not minus and not name else None
         if rule is not None:
             pending = rule, (minus, name, raw)
         else:
