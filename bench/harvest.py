@@ -69,6 +69,7 @@ def main() -> None:
                         "DATABASE_URL": f"sqlite:///{work / f'target-{prefix}.sqlite3'}",
                         "VAR_DIR": str(work / f"target-{prefix}"),
                         "AUTO_MIGRATE": "yes",
+                        "HARVEST_ALLOW_PRIVATE": "127.0.0.1",  # the source is served on loopback
                     }
                 )
             )

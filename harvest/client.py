@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+import socket
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -13,8 +14,12 @@ from typing import NamedTuple
 
 import requests
 import urllib3
+from requests.adapters import HTTPAdapter
+from requests.utils import select_proxy
+from urllib3.util.connection import allowed_gai_family
 
 from harvest import errors
+from harvest.addresses import Policy
 from harvest.pages import MAX_BODY, Page, Record, looks_like_oai, parse_page, unwrap
 
 log = logging.getLogger("kutubxona.harvest")
@@ -48,6 +53,66 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
+class _Peer:
+    """A connection that resolves its host itself, refuses it if any address it has is not allowed,
+    and then connects to those very addresses: the address judged is the address connected to, so
+    a name whose DNS answer changes in between (DNS rebinding) gains nothing, and a refused host is
+    never connected to (its open ports cannot be told from its closed ones)."""
+
+    policy: Policy
+
+    def _new_conn(self):  # noqa: ANN202 - urllib3's own hook: where the socket is made
+        name, port = self._dns_host, self.port  # type: ignore[attr-defined]
+        try:
+            found = socket.getaddrinfo(name.strip("[]"), port, allowed_gai_family(), socket.SOCK_STREAM)
+        except socket.gaierror as exc:
+            raise urllib3.exceptions.NameResolutionError(name, self, exc) from exc  # type: ignore[arg-type]
+        addresses = list(dict.fromkeys(str(sockaddr[0]) for *_, sockaddr in found))
+        for address in addresses:
+            self.policy.refuse(name, address)
+        failed: Exception | None = None
+        for address in addresses:  # as urllib3 would: the first address that answers
+            self._dns_host = address  # the TLS name and the Host header stay the URL's
+            try:
+                return super()._new_conn()  # type: ignore[misc]
+            except (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError) as exc:
+                failed = exc
+            finally:
+                self._dns_host = name
+        assert failed is not None
+        raise failed
+
+
+def _checked_pool(pool: type, connection: type, policy: Policy) -> type:
+    """urllib3's ``pool`` class, whose ``connection`` class checks each peer with ``policy``."""
+    checked = type(connection.__name__, (_Peer, connection), {"policy": policy})
+    return type(pool.__name__, (pool,), {"ConnectionCls": checked})
+
+
+class _Guarded(HTTPAdapter):
+    """Connections whose peer the policy accepts, checked on every connection a request opens: the
+    source's own, each redirect's, whatever the name resolved to at that moment (no DNS rebinding)."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self._pools = {
+            "http": _checked_pool(urllib3.HTTPConnectionPool, urllib3.connection.HTTPConnection, policy),
+            "https": _checked_pool(urllib3.HTTPSConnectionPool, urllib3.connection.HTTPSConnection, policy),
+        }
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003 - HTTPAdapter's signature
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = self._pools
+
+    def send(self, request: requests.PreparedRequest, **kwargs) -> requests.Response:  # noqa: ANN003
+        if select_proxy(request.url, kwargs.get("proxies") or {}):
+            # through a proxy the connection is to the proxy, which the operator chose: the source's
+            # name is checked here as this machine resolves it (the proxy may resolve it otherwise)
+            self.policy.check_url(request.url or "")
+        return super().send(request, **kwargs)
+
+
 class Answer(NamedTuple):
     """One HTTP answer, its body read whole (within the client's bounds)."""
 
@@ -71,6 +136,7 @@ class Client:
         max_pages: int = 1_000_000,
         sleep: Callable[[float], None] = time.sleep,
         user_agent: str = "Kutubxona-harvester/0.1",
+        addresses: Policy | None = None,
     ) -> None:
         if method not in ("GET", "POST"):
             raise ValueError("method must be GET or POST")
@@ -82,7 +148,12 @@ class Client:
         self.max_bytes = max_bytes  # bytes of a response, decompressed
         self.max_pages = max_pages
         self.sleep = sleep
+        self.addresses = addresses or Policy()  # public addresses only, unless the caller allows others
         self.http = requests.Session()
+        if not self.addresses.allow_private:
+            guarded = _Guarded(self.addresses)
+            self.http.mount("http://", guarded)
+            self.http.mount("https://", guarded)
         self.http.headers.update({"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"})
 
     def close(self) -> None:

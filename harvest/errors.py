@@ -17,6 +17,11 @@ class TooLarge(HarvestError):
     """A response grew past the size a page may have (a gzip bomb, a runaway server)."""
 
 
+class AddressRefused(HarvestError):
+    """The source is at an address that is not public (loopback, private, link-local...), which the
+    client was not allowed to reach: a harvest must not become a way into the network it runs in."""
+
+
 class TokenLoop(HarvestError):
     """The source sent a resumption token it had sent before, or more pages than any list can have."""
 

@@ -5,6 +5,7 @@ The defaults run the embedded mode: SQLite and objects under ``./var``, embedded
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
@@ -42,6 +43,10 @@ SETTINGS: dict[str, Setting] = {
     "OAI_TOKEN_TTL_HOURS": Setting(48, "lifetime of a resumption token chain, in hours"),
     "OAI_MAX_CONCURRENT": Setting(4, "list requests served at once per worker before answering 503"),
     "OAI_FRIENDS": Setting("", "space-separated base URLs announced in the friends description"),
+    "HARVEST_ALLOW_PRIVATE": Setting(
+        "no",
+        "harvest sources on non-public addresses: no (public only), yes (any), or networks (10.20.0.0/16 ...)",
+    ),
     "BROKER_URL": Setting("", "amqp://... or redis://...: background jobs also go to Celery workers; empty = none"),
     "JOB_LEASE_SECONDS": Setting(
         60, "how long a worker holds a job without renewing; a dead worker's job is retaken after"
@@ -93,6 +98,8 @@ class Settings:
     job_lease_seconds: int
     job_step_seconds: int
     broker_url: str
+    harvest_allow_private: bool
+    harvest_private_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
     import_chunk: int
     import_workers: int
     ocr_page_seconds: int
@@ -151,6 +158,7 @@ def _complete(conf: dict[str, Any]) -> Settings:
     for name in ("IMPORT_WORKERS", "SHED_AFTER_MS", "JOB_STEP_SECONDS"):
         if conf[name] < 0:
             raise ConfigError(f"KUTUBXONA_{name} must be 0 or more")
+    allow_private, private_networks = _private_addresses(conf["HARVEST_ALLOW_PRIVATE"])
     return Settings(
         var_dir=var,
         database_url=conf["DATABASE_URL"] or f"sqlite:///{var / 'kutubxona.sqlite3'}",
@@ -174,10 +182,27 @@ def _complete(conf: dict[str, Any]) -> Settings:
         job_lease_seconds=conf["JOB_LEASE_SECONDS"],
         job_step_seconds=conf["JOB_STEP_SECONDS"],
         broker_url=conf["BROKER_URL"],
+        harvest_allow_private=allow_private,
+        harvest_private_networks=private_networks,
         import_chunk=conf["IMPORT_CHUNK"],
         import_workers=conf["IMPORT_WORKERS"],
         ocr_page_seconds=conf["OCR_PAGE_SECONDS"],
     )
+
+
+def _private_addresses(value: str) -> tuple[bool, tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]]:
+    """KUTUBXONA_HARVEST_ALLOW_PRIVATE: (every non-public address allowed, the networks allowed)."""
+    word = value.strip().lower()
+    if word in ("yes", "true", "1", "on"):
+        return True, ()
+    if word in ("no", "false", "0", "off", ""):
+        return False, ()
+    try:
+        return False, tuple(ipaddress.ip_network(part, strict=False) for part in word.replace(",", " ").split())
+    except ValueError:
+        raise ConfigError(
+            f"KUTUBXONA_HARVEST_ALLOW_PRIVATE must be no, yes or networks such as 10.20.0.0/16, not {value!r}"
+        ) from None
 
 
 def _stored_secret(var: Path) -> str:

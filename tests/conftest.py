@@ -117,9 +117,11 @@ def make_app(db_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
 
 
 @pytest.fixture
-def app(make_app: Callable[..., Flask]) -> Flask:
-    """The app on a fresh database, objects in a temporary folder."""
-    return make_app()
+def app(make_app: Callable[..., Flask], request: pytest.FixtureRequest) -> Flask:
+    """The app on a fresh database, objects in a temporary folder, with the settings of the test's
+    ``@pytest.mark.settings(NAME=value)`` (``HARVEST_ALLOW_PRIVATE`` for a source on loopback)."""
+    marker = request.node.get_closest_marker("settings")
+    return make_app(**(marker.kwargs if marker else {}))
 
 
 class Cli:

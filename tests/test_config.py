@@ -34,6 +34,8 @@ def test_secret_key_is_generated_once_and_kept(tmp_path: Path):
         ("ADMIN_EMAIL", "nobody", "valid address"),
         ("OAI_PAGE_SIZE", "ten", "whole number"),
         ("OAI_PAGE_SIZE", "0", "at least 1"),
+        ("HARVEST_ALLOW_PRIVATE", "maybe", "no, yes or networks such as 10.20.0.0/16"),
+        ("HARVEST_ALLOW_PRIVATE", "10.20.0.0/33", "no, yes or networks"),
     ],
 )
 def test_bad_values_are_refused_in_one_line(tmp_path: Path, name: str, value: str, message: str):
@@ -50,6 +52,18 @@ def test_environment_values_are_read(tmp_path: Path):
         }
     )
     assert conf.base_url == "https://lib.example.uz" and conf.oai_page_size == 7
+
+
+def test_harvests_reach_public_addresses_only_unless_allowed(tmp_path: Path):
+    def private(value: str | None) -> tuple:
+        env = {"KUTUBXONA_VAR_DIR": str(tmp_path)} | ({"KUTUBXONA_HARVEST_ALLOW_PRIVATE": value} if value else {})
+        conf = config.load(environ=env)
+        return conf.harvest_allow_private, [str(n) for n in conf.harvest_private_networks]
+
+    assert private(None) == (False, []) and private("no") == (False, [])
+    assert private("yes") == (True, []) and private("TRUE") == (True, [])
+    assert private("10.20.0.0/16, fd00:1::/48 192.168.5.7") == (False, ["10.20.0.0/16", "fd00:1::/48",
+                                                                         "192.168.5.7/32"])  # fmt: skip
 
 
 def cli_with_env(tmp_path: Path, monkeypatch, **env: str):  # noqa: ANN001, ANN201

@@ -112,6 +112,7 @@ REPOSITORY_PACKAGES = (
         ("harvest.client", ("repository",), ()),
         ("harvest.pages", ("repository",), ()),
         ("harvest.errors", ("repository",), ()),
+        ("harvest.addresses", ("repository", "requests", "urllib3"), ()),
         # a harvest run reaches the catalogue only through actions (which hand it a Target)
         ("harvest.runner", ("repository",), ()),
         ("harvest.sink", ("sqlalchemy", "repository.catalogue", "repository.actions"), ()),

@@ -16,7 +16,9 @@ from lxml import etree
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from harvest.addresses import Policy
 from harvest.client import Client
+from harvest.errors import AddressRefused
 from harvest.pages import Page
 from harvest.pages import Record as Harvested
 from harvest.runner import MAX_DELETE, Position, Progress, Runner, RunReport, Written
@@ -47,12 +49,23 @@ def get_source(session: Session, name: str) -> HarvestSource:
     return source
 
 
+def address_policy(services: Services) -> Policy:
+    """The addresses harvests may reach, as KUTUBXONA_HARVEST_ALLOW_PRIVATE says: public ones by default."""
+    s = services.settings
+    advice = "KUTUBXONA_HARVEST_ALLOW_PRIVATE=yes, or its network, allows harvesting it"
+    return Policy(s.harvest_allow_private, s.harvest_private_networks, advice)
+
+
 def add_source(services: Services, name: str, base_url: str, prefix: str, sets: list[str]) -> None:
-    """Register a source and create its set."""
+    """Register a source and create its set; one on an address harvests may not reach is refused."""
     if not name or ":" in name or len(name) > 64 or not name.replace("-", "").replace("_", "").isalnum():
         raise SourceError(f"a source name is letters, digits, - and _ (at most 64), not {name!r}")
     if not base_url.startswith(("http://", "https://")):
         raise SourceError(f"the base URL must be http(s), not {base_url!r}")
+    try:  # what the name resolves to now; each run's connections are checked again (it may change)
+        address_policy(services).check_url(base_url)
+    except AddressRefused as exc:
+        raise SourceError(f"the base URL's host {exc}") from None
     with services.db.transaction() as session:
         if session.scalar(select(HarvestSource).where(HarvestSource.name == name)) is not None:
             raise SourceError(f"there is already a source {name!r}")
@@ -87,16 +100,19 @@ def run(
     name: str,
     full: bool = False,
     progress: Progress | None = None,
-    client_factory: Callable[[str], Client] = Client,
+    client_factory: Callable[..., Client] = Client,
     max_delete: float = MAX_DELETE,
     allow_mass_delete: bool = False,
 ) -> RunReport:
     """Harvest source ``name``: finish an interrupted run, else an incremental (or ``full``) one.
 
     A full run's reconciliation tombstones at most ``max_delete`` percent of the source's live
-    records unless ``allow_mass_delete`` (see ``harvest.runner.Runner``).
+    records unless ``allow_mass_delete`` (see ``harvest.runner.Runner``).  Every connection is to
+    an address ``address_policy`` allows, the source's and its redirects' alike.
     """
-    runner = Runner(CatalogueTarget(services), client_factory, max_delete, allow_mass_delete)
+    policy = address_policy(services)
+    runner = Runner(CatalogueTarget(services), lambda url: client_factory(url, addresses=policy), max_delete,
+                    allow_mass_delete)  # fmt: skip
     return runner.run(name, full, progress)
 
 

@@ -78,6 +78,7 @@ def test_what_cannot_be_done_exits_2_in_one_line(cli: Cli, tmp_path: Path, args:
     assert not (tmp_path / "out.xml").exists()
 
 
+@pytest.mark.settings(HARVEST_ALLOW_PRIVATE="yes")  # a harvest source on loopback
 def test_json_listings_have_stable_shapes(cli: Cli, tmp_path: Path):
     cli("sets", "add", "fond", "Asosiy fond", "--description", "Kitoblar")
     import_json(cli, write(tmp_path / "c.mrc", marc("C1", "Bir")), "--set", "fond")

@@ -77,13 +77,15 @@ Script = Callable[[dict[str, str]], Reply]
 class QuirkServer:
     """Answers each request with what ``script`` says, over a raw socket (so it can misbehave)."""
 
-    def __init__(self, script: Script) -> None:
+    def __init__(self, script: Script, host: str = "127.0.0.1") -> None:
         self.script = script
         self.requests: list[dict[str, str]] = []
+        self.connections = 0  # accepted, whether a request came or not
         self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.bind((host, 0))
         self.sock.listen(16)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/oai"
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://{host}:{self.port}/oai"
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.stopping = False
 
@@ -93,6 +95,7 @@ class QuirkServer:
                 conn, _ = self.sock.accept()
             except OSError:
                 return
+            self.connections += 1
             with conn:
                 self._answer(conn)
 

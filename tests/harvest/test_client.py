@@ -11,15 +11,17 @@ import pytest
 from lxml import etree
 
 from harvest import Client, RetryPolicy, errors
+from harvest.addresses import Policy
 from harvest.client import retry_after_seconds
 from tests.harvest.quirks import DC, OAI_HEAD, QuirkServer, Reply, error, list_records, record
 
 FAST = RetryPolicy(max_retries=3, backoff=0.01, backoff_max=0.05, retry_after_cap=30)
+LOOPBACK = Policy(allow_private=True)  # the test servers listen on 127.0.0.1
 
 
 def client(server: QuirkServer, waits: list[float] | None = None, **kwargs) -> Client:  # noqa: ANN003
     sleeps = waits if waits is not None else []
-    return Client(server.url, retry=kwargs.pop("retry", FAST), sleep=sleeps.append, **kwargs)
+    return Client(server.url, retry=kwargs.pop("retry", FAST), sleep=sleeps.append, addresses=LOOPBACK, **kwargs)
 
 
 def test_follows_tokens_sent_back_exactly_and_alone():

@@ -22,6 +22,9 @@ from tests.harvest.quirks import QuirkServer, Reply, identify, list_records, rec
 from tests.helpers import age, import_json, marc, write
 from tests.oai_client import OAI
 
+# the sources of these tests are served on loopback, which harvests may reach only when allowed
+pytestmark = pytest.mark.settings(HARVEST_ALLOW_PRIVATE="yes")
+
 SOURCE_ID = "source.kutubxona.uz"
 
 
@@ -151,7 +154,7 @@ def test_full_reconciles_what_disappeared_without_a_deletion(cli, services, sour
 def test_killed_harvest_is_finished_by_the_next_run(cli, services, source: Source, db_url: str, tmp_path: Path):
     cli("harvest", "add", "src", source.url, "--prefix", "marc21")
     env = {**os.environ, "KUTUBXONA_DATABASE_URL": db_url, "KUTUBXONA_VAR_DIR": str(tmp_path / "var"),
-           "KUTUBXONA_AUTO_MIGRATE": "no"}  # fmt: skip
+           "KUTUBXONA_AUTO_MIGRATE": "no", "KUTUBXONA_HARVEST_ALLOW_PRIVATE": "yes"}  # fmt: skip
     proc = subprocess.Popen([sys.executable, "-m", "repository.cli", "harvest", "run", "src"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     deadline = time.monotonic() + 60

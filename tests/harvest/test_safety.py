@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.harvest.quirks import DC, OAI_HEAD, QuirkServer, Reply, error, identify, list_records, record
 from tests.harvest.test_runner import harvested
+
+# the sources of these tests are served on loopback, which harvests may reach only when allowed
+pytestmark = pytest.mark.settings(HARVEST_ALLOW_PRIVATE="yes")
 
 
 def list_identifiers(identifiers: list[str]) -> bytes:

@@ -8,6 +8,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from repository.catalogue.models import Job, Record
@@ -111,6 +112,7 @@ def test_a_running_job_stops_at_its_next_step_when_cancelled(make_app, tmp_path:
     assert queue.cancel(services.db, queued) == "cancelled"  # a queued job is cancelled at once
 
 
+@pytest.mark.settings(HARVEST_ALLOW_PRIVATE="yes")  # the source that is down is on loopback
 def test_a_harvest_whose_source_is_down_is_tried_again_later(cli: Cli):
     cli("harvest", "add", "down", "http://127.0.0.1:9/oai")  # nothing listens on port 9
     assert cli("harvest", "run", "down", "--background").output.startswith("job 1 queued: harvest of down")

@@ -44,6 +44,7 @@ def test_the_embargo_release_is_scheduled_from_the_start_and_a_worker_runs_it(cl
     assert row["enabled"] is False  # kept, off: the default is not added back
 
 
+@pytest.mark.settings(HARVEST_ALLOW_PRIVATE="yes")  # a source on loopback
 def test_a_source_is_harvested_on_its_schedule_until_it_is_removed(cli: Cli):
     assert "no harvest source" in cli("harvest", "schedule", "nowhere", "--daily", "02:00", code=2).output.lower()
     cli("harvest", "add", "uzlib", "http://127.0.0.1:9/oai")

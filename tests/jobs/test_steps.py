@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
@@ -63,6 +64,7 @@ def test_a_reindex_in_steps_restarts_once(cli: Cli, services, tmp_path: Path):  
     assert found["total"] == 4200
 
 
+@pytest.mark.settings(HARVEST_ALLOW_PRIVATE="yes")  # the source is served on loopback
 def test_a_harvest_in_steps_of_a_page_adds_up_to_one_run(cli: Cli, services, source: Source):  # noqa: F811
     cli("harvest", "add", "once", source.url)
     cli("harvest", "add", "steps", source.url)
