@@ -5,7 +5,8 @@
     python3 dev.py test    # set up (Python and system packages), run ruff and the whole test suite
 
 Setup is idempotent: a virtual environment in .venv, reinstalled when pyproject.toml changes, and the
-Debian packages the tests need, installed with apt-get when missing.
+Debian packages the tests need, installed with apt-get when missing.  ``test`` also starts the
+servers the tests talk to (Redis, RabbitMQ) when nothing answers on their ports.
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -32,8 +36,31 @@ SERVICE_PACKAGES = [
     "fonts-dejavu-core",
 ]
 # and those the tests add: a headless browser with its WebDriver for the site's tests, the
-# PostgreSQL client tools of the backup drill, and Docker for the image's test
-SYSTEM_PACKAGES = [*SERVICE_PACKAGES, "chromium", "chromium-driver", "postgresql-client", "docker.io", "docker-compose"]
+# PostgreSQL client tools of the backup drill, Docker for the image's test, and the brokers the
+# Celery runner's tests send jobs through
+SYSTEM_PACKAGES = [*SERVICE_PACKAGES, "chromium", "chromium-driver", "postgresql-client", "docker.io", "docker-compose",
+                   "rabbitmq-server", "redis-server"]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Service:
+    """A server the tests talk to on loopback, and the command that starts it where nothing starts it
+    (a container or CI machine without systemd; elsewhere the package's own unit has started it)."""
+
+    name: str
+    port: int
+    start: tuple[str, ...]
+    wait_seconds: float = 60.0
+
+
+# Started only when nothing answers on the port: a second RabbitMQ node started beside a running one
+# fails, but on its way out deletes the running node's pid file.
+TEST_SERVICES = [
+    Service("Redis", 6379, ("redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", "6379",
+                            "--save", "", "--appendonly", "no", "--dir", "/var/lib/redis",
+                            "--logfile", "/var/log/redis/redis-server.log")),
+    Service("RabbitMQ", 5672, ("rabbitmq-server", "-detached")),  # as root, the script runs it as rabbitmq
+]  # fmt: skip
 
 
 def say(message: str) -> None:
@@ -87,6 +114,40 @@ def ensure_system_packages(packages: list[str] = SYSTEM_PACKAGES) -> None:
         apt_install(missing)
 
 
+def listening(port: int, host: str = "127.0.0.1") -> bool:
+    """True when something accepts connections on ``host:port``."""
+    try:
+        socket.create_connection((host, port), timeout=2).close()
+        return True
+    except OSError:
+        return False
+
+
+def ensure_services(services: list[Service] = TEST_SERVICES) -> list[str]:
+    """Start each service nothing answers for (a running one is left alone); what is still down, and why."""
+    down = []
+    for service in services:
+        if listening(service.port):
+            continue
+        prefix = [] if os.geteuid() == 0 else ["sudo"]
+        say(f"starting {service.name} (nothing answers on 127.0.0.1:{service.port})")
+        error = ""
+        try:
+            done = subprocess.run([*prefix, *service.start], capture_output=True, text=True, timeout=120)
+            if done.returncode:
+                error = ((done.stderr + done.stdout).strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            error = str(exc)
+        deadline = time.monotonic() + service.wait_seconds
+        while not error and not listening(service.port) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        if not listening(service.port):
+            why = f"{service.name} did not start on 127.0.0.1:{service.port}" + (f": {error}" if error else "")
+            say(f"{why}; the tests that need it will be skipped")
+            down.append(why)
+    return down
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in ("run", "test", "setup"):
         print(__doc__)
@@ -101,6 +162,7 @@ def main(argv: list[str]) -> int:
         run(BIN / "kutubxona", "sample", "load")
         os.execv(BIN / "kutubxona", [str(BIN / "kutubxona"), "serve", *argv[1:]])
     ensure_system_packages()
+    ensure_services()
     run(BIN / "ruff", "check", ".")
     return subprocess.run([str(BIN / "pytest"), *argv[1:]]).returncode
 

@@ -47,13 +47,42 @@ def shared_file(relative: str) -> Path | None:
     return None
 
 
+#: why ``require`` skipped -> the tests skipped for it, in the order they ran
+SKIPPED_FOR_MISSING: dict[str, list[str]] = {}
+
+
 def require(condition: bool, reason: str) -> None:
     """Skip when a tool is missing, unless KUTUBXONA_REQUIRE_ALL makes that a failure."""
+    __tracebackhide__ = True
     if condition:
         return
     if os.environ.get("KUTUBXONA_REQUIRE_ALL"):
         pytest.fail(f"required for this test: {reason}")
+    SKIPPED_FOR_MISSING.setdefault(reason, [])  # each test it skips is noted by the hook below
     pytest.skip(reason)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Note each test skipped by ``require``, in its body or a fixture's (a session fixture skips every
+    test that uses it with the same reason, without calling ``require`` again)."""
+    if report.skipped and isinstance(report.longrepr, tuple):
+        reason = report.longrepr[2].removeprefix("Skipped: ")
+        if reason in SKIPPED_FOR_MISSING:
+            SKIPPED_FOR_MISSING[reason].append(report.nodeid)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> Iterator[None]:
+    """After pytest's own summary, one last line with every test skipped for a missing tool and why,
+    so that a run on a machine without them (a fresh clone) never passes while hiding a skip."""
+    result = yield
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    count = sum(len(tests) for tests in SKIPPED_FOR_MISSING.values())
+    if count and reporter is not None:
+        why = "; ".join(f"{reason}: {', '.join(tests)}" for reason, tests in SKIPPED_FOR_MISSING.items() if tests)
+        reporter.write_line(f"{count} skipped for want of a tool (KUTUBXONA_REQUIRE_ALL=1 fails them): {why}",
+                            yellow=True)  # fmt: skip
+    return result
 
 
 @pytest.fixture(scope="session")
