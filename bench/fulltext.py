@@ -4,7 +4,8 @@
 
 Each measurement runs in a fresh process, so its peak RSS is its own.  OCR: clean A4 pages at
 300 dpi rendered with DejaVu (Uzbek Latin and Cyrillic, Russian, English), recognised in parallel
-as ``kutubxona ocr`` does.  PDF: a generated PDF with a text layer through pdftotext.  S3: a
+as ``kutubxona ocr`` does, and the character error rates of the OCR tests' pages, clean and
+degraded.  PDF: a generated PDF with a text layer through pdftotext.  S3: a
 generated object streamed up to and down from moto_server (started here on a loopback port).
 """
 
@@ -38,6 +39,20 @@ def child_ocr(pages: int, folder: str) -> dict:
     results = recognise_pages(paths, "uzb+uzb_cyrl+rus+eng")
     seconds = time.perf_counter() - start
     return {"pages": len(results), "seconds": seconds, "per_minute": len(results) / seconds * 60}
+
+
+def child_cer(folder: str) -> dict:
+    """Character error rates of the OCR tests' pages, clean and degraded, each in its own language."""
+    from repository.fulltext.extract import extract
+    from tests.fulltext.pages import TEXTS, cer, page_image
+
+    rates = {}
+    for lang in sorted(TEXTS):
+        for degraded in (False, True):
+            image = page_image(TEXTS[lang], Path(folder) / f"cer-{lang}-{degraded}.png", degraded=degraded)
+            text, _ = extract(image, "image/png", languages=lang).pages[0]
+            rates[f"{lang} {'degraded' if degraded else 'clean'}"] = cer("\n".join(TEXTS[lang]), text)
+    return {"rates": rates}
 
 
 def child_pdf(pages: int, folder: str) -> dict:
@@ -90,6 +105,7 @@ def main() -> None:
     work = tempfile.mkdtemp(prefix="kx-fulltext-")
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     ocr = run_child("ocr", str(args.ocr_pages), work)
+    rates = run_child("cer", work)["rates"]
     pdf = run_child("pdf", str(args.pdf_pages), work)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -114,6 +130,11 @@ def main() -> None:
         f"{f'S3 download, {args.mb} MB object (moto_server)':44} {down['mb_per_s']:15.1f} MB/s {down['rss_mb']:12.0f}"
     )
     print("(the download child finds the object already stored, same bytes, same key, and only reads it)")
+    print("\ncharacter error rate of the OCR tests' pages (Uzbek apostrophes and whitespace folded), each page in")
+    print("its own language; degraded: blur, 0.7° rotation, salt-and-pepper noise")
+    print(f"{'page':10} {'clean':>8} {'degraded':>9}")
+    for lang in sorted({key.split()[0] for key in rates}):
+        print(f"{lang:10} {rates[f'{lang} clean']:8.2%} {rates[f'{lang} degraded']:9.2%}")
     print(f"\nrerun: .venv/bin/python bench/fulltext.py --ocr-pages {args.ocr_pages} --pdf-pages {args.pdf_pages} "
           f"--mb {args.mb}")  # fmt: skip
 
@@ -125,6 +146,8 @@ if __name__ == "__main__":
             result = child_ocr(int(rest[0]), rest[1])
         elif kind == "pdf":
             result = child_pdf(int(rest[0]), rest[1])
+        elif kind == "cer":
+            result = child_cer(rest[0])
         else:
             result = child_s3(int(rest[0]), rest[1], rest[2])
         result["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

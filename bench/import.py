@@ -8,7 +8,8 @@ import decides from the whole file), then measures, each in a fresh
 process: raw pymarc parsing (the baseline) and ``kutubxona import`` (parse, validate, match,
 crosswalk, store), in one process and with ``--workers`` worker processes preparing records, and
 for UTF-8 a second import of the same records with a tenth of them revised (the monthly reload).
-Prints records/s and peak RSS of all processes; the PostgreSQL database given is emptied.
+Prints records/s, peak RSS of all processes and the size of the SQLite file; the PostgreSQL
+database given is emptied.
 """
 
 from __future__ import annotations
@@ -118,7 +119,11 @@ def child_import(path: str, db_url: str, var: str, workers: str) -> dict:
     start = time.perf_counter()
     report = svc.importer().import_file(Path(path), ImportOptions())
     seconds = time.perf_counter() - start
-    return {**{k: report.counts[k] for k in ("records", "created", "updated", "unchanged")}, "seconds": seconds}
+    svc.db.dispose()
+    database = Path(db_url.removeprefix("sqlite:///")) if db_url.startswith("sqlite:///") else None
+    size = database.stat().st_size / 1e6 if database else None  # (PostgreSQL's is not the file's)
+    return {**{k: report.counts[k] for k in ("records", "created", "updated", "unchanged")}, "seconds": seconds,
+            "db_mb": size}  # fmt: skip
 
 
 def run_child(*args: str) -> dict:
@@ -174,11 +179,13 @@ def main() -> None:
                 again["vs_pymarc"] = (again["records"] / again["seconds"]) / (base["records"] / base["seconds"])
                 rows.append((encoding, f"  again, 10% revised ({again['updated']:,} updated)", again))
         print(f"{encoding}: {args.records} records, {size:.1f} MB")
-    print(f"\n{'encoding':8} {'what':44} {'records/s':>10} {'peak RSS MB, all processes':>27} {'vs pymarc':>10}")
+    print(f"\n{'encoding':8} {'what':44} {'records/s':>10} {'peak RSS MB, all processes':>27} {'vs pymarc':>10} "
+          f"{'SQLite file MB':>15}")  # fmt: skip
     for encoding, what, r in rows:
         rate = r["records"] / r["seconds"]
         ratio = f"{r['vs_pymarc']:.2f}" if "vs_pymarc" in r else ""
-        print(f"{encoding:8} {what:44} {rate:10,.0f} {r['rss_mb']:27.0f} {ratio:>10}")
+        size = f"{r['db_mb']:15.0f}" if r.get("db_mb") else ""
+        print(f"{encoding:8} {what:44} {rate:10,.0f} {r['rss_mb']:27.0f} {ratio:>10} {size}")
     rerun = f".venv/bin/python bench/import.py --records {args.records} --workers {args.workers}"
     print(f"\nrerun: {rerun}" + (" --pg URL" if args.pg else ""))
 
