@@ -324,12 +324,17 @@ def _each_record(data: bytes | mmap.mmap, broken: _Broken, syntax: str, flavour:
     head_lines = root.group(0).count(b"\n")
     position = broken.position
     line, counted = 1, 0  # the line of byte ``counted``, advanced block by block
-    for index, (start, end) in enumerate(_top_level(data, kind, root.end())):
+    for index, (start, end, whole) in enumerate(_top_level(data, kind, root.end(), closing)):
         line += data[counted:start].count(b"\n")
         block = data[start:end]
         counted, block_line, line = end, line, line + block.count(b"\n")
         if index < broken.position:
             continue  # read before the break
+        if not whole:  # the file ends inside it: a file cut short (a download or copy that stopped)
+            position += 1
+            reason = f"the file is cut short inside this record: it has no end tag </{kind.decode()}>"
+            yield Incoming(position, block, line=block_line, rejected=reason)
+            continue
         try:
             items = list(_xml_items(XmlCleaner(io.BufferedReader(io.BytesIO(root.group(0) + block + closing))),
                                     syntax, flavour))  # fmt: skip
@@ -352,24 +357,45 @@ def _bytes_of(stream: BinaryIO) -> bytes | mmap.mmap:
         return stream.read()
 
 
-def _top_level(data: bytes | mmap.mmap, kind: bytes, after: int) -> Iterator[tuple[int, int]]:
-    """(start, end) of each outermost ``kind`` element; nested ones of the same name are counted."""
-    tag = re.compile(rb"<(/?)(?:[\w.-]+:)?" + kind + rb"(?=[\s/>])[^>]*?(/?)>")
+def _top_level(data: bytes | mmap.mmap, kind: bytes, after: int, closing: bytes) -> Iterator[tuple[int, int, bool]]:
+    """(start, end, whole) of each outermost ``kind`` element; nested ones of the same name are counted.
+
+    A last element the file ends inside (it was cut short) comes last with ``whole`` False, from
+    its start to the root's end tag (``closing``) or the end of the file, even when the file ends
+    inside its start tag (``<rec`` or ``<record xmlns="...``).
+    """
+    tag = re.compile(rb"<(/?)((?:[\w.-]+:)?" + kind + rb")(?=[\s/>])[^>]*?(/?)>")
     depth = start = 0
+    last = after  # where the last whole element ended
+    names = {kind}  # the element's names as written (with their prefix): a cut start tag begins like one
     for match in tag.finditer(data, after):
-        closing, empty = match.group(1), match.group(2)
+        closing_tag, name, empty = match.groups()
         if empty:
             if depth == 0:
-                yield match.start(), match.end()
+                yield match.start(), match.end(), True
+                last = match.end()
             continue
-        if not closing:
+        if not closing_tag:
             if depth == 0:
                 start = match.start()
+                names.add(name)
             depth += 1
         elif depth:
             depth -= 1
             if depth == 0:
-                yield start, match.end()
+                yield start, match.end(), True
+                last = match.end()
+    if depth == 0:
+        cut = _CUT_TAG.search(data, max(last, len(data) - _LONGEST_CUT_TAG))
+        if cut is None or not any(name.startswith(cut.group(1)) for name in names):
+            return
+        start = cut.start()
+    end = data.find(closing, start)
+    yield start, (end if end >= 0 else len(data)), False
+
+
+_CUT_TAG = re.compile(rb"<([\w.:-]+)(?:[\s/][^<>]*)?\Z")  # a start tag the file ends inside
+_LONGEST_CUT_TAG = 1 << 16
 
 
 def _is_oai(elem: etree._Element) -> bool:

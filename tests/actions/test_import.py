@@ -229,7 +229,7 @@ def test_truncated_file_keeps_the_good_records(cli: Cli, tmp_path: Path, service
         (b"", "empty"),
         (b"Hello, this is not MARC at all\n", "not ISO 2709"),
         (b'{"leader": "x"}', "JSON"),
-        (b'<?xml version="1.0"?>\n<collection><record><leader>00000nam', "not well-formed at line 2"),
+        (b'<?xml version="1.0"?>\n<collection><title>Kitob</collection>', "not well-formed at line 2"),
     ],
 )
 def test_files_we_cannot_read_exit_2_and_store_nothing(cli: Cli, tmp_path: Path, services, content, message):

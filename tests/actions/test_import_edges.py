@@ -1,0 +1,71 @@
+"""The edges of an import: a record is stored, rejected or reported, never silently gone.
+
+A file cut short, a file that changes while it is read, a pipe, a compressed file, records in a
+code page other than their file's, fields past their size, several files at once, Dublin Core in
+other systems' wrappers, entities.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from repository.catalogue.models import BatchItem
+from tests.conftest import Cli
+from tests.helpers import import_json
+
+
+def marcxml_record(n: int, title: str = "") -> str:
+    return (f'<record><leader>00000nam a2200000 i 4500</leader><controlfield tag="001">X{n}</controlfield>\n'
+            f'<datafield tag="245" ind1="1" ind2="0"><subfield code="a">{title or f"Kitob {n}"}</subfield>'
+            "</datafield></record>\n")  # fmt: skip
+
+
+def marcxml(records: list[str]) -> bytes:
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<collection xmlns="http://www.loc.gov/MARC21/slim">\n'
+            + "".join(records) + "</collection>\n").encode()  # fmt: skip
+
+
+def dc_record(n: int) -> str:
+    return (f'<oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" '
+            f'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>Maqola {n}</dc:title>\n'
+            f"<dc:identifier>urn:x:{n}</dc:identifier></oai_dc:dc>\n")  # fmt: skip
+
+
+def rejected(report: dict) -> list[dict]:
+    return [p for p in report["problems"] if p["outcome"] == "rejected"]
+
+
+# ----------------------------------------------------------------------------------- a file cut short
+
+
+@pytest.mark.parametrize("kind", ["marcxml", "dc"])
+@pytest.mark.parametrize("cut", ["middle", "start tag", "end tag"])
+def test_a_file_cut_short_rejects_its_unterminated_last_record(cli: Cli, tmp_path: Path, services, kind, cut):
+    if kind == "marcxml":
+        whole, start, end = marcxml([marcxml_record(n) for n in range(1, 69)]), b"<record", b"</record>"
+    else:
+        whole = ('<?xml version="1.0"?>\n<collection>\n' + "".join(dc_record(n) for n in range(1, 69))
+                 + "</collection>\n").encode()  # fmt: skip
+        start, end = b"<oai_dc:dc", b"</oai_dc:dc>"
+    last = whole.rfind(start)
+    at = {"middle": (last + whole.rfind(end)) // 2, "start tag": last + 4, "end tag": whole.rfind(end) + 5}[cut]
+    data, tail = whole[:at], whole[last:at]
+    path = tmp_path / "cut.xml"
+    path.write_bytes(data)
+    report = import_json(cli, path, code=1)[0]
+    assert (report["records"], report["created"], report["rejected"]) == (68, 67, 1)
+    (bad,) = rejected(report)
+    assert bad["position"] == 68 and "cut short" in bad["reason"]
+    assert bad["line"] == whole[:last].count(b"\n") + 1
+    with services.db.reading() as s:
+        assert s.scalar(select(BatchItem.raw).where(BatchItem.outcome == "rejected")) == tail  # its text, kept
+
+
+def test_a_file_cut_after_its_last_record_loses_nothing(cli: Cli, tmp_path: Path):
+    whole = marcxml([marcxml_record(n) for n in range(1, 69)])
+    path = tmp_path / "cut.xml"
+    path.write_bytes(whole[: whole.rfind(b"</collection>") + 4])
+    assert import_json(cli, path)[0]["created"] == 68
