@@ -31,7 +31,7 @@ from repository.metadata.marc import (
     parse_iso2709,
     split_iso2709,
 )
-from repository.metadata.xmltext import ITERPARSE_SAFE, XmlCleaner
+from repository.metadata.xmltext import ITERPARSE_SAFE, PROLOG_BYTES, XmlCleaner, doctype_refusal
 
 SYNTAXES = ("auto", "iso2709", "marcxml", "dc")
 FLAVOURS = ("auto", "marc21", "unimarc")
@@ -192,6 +192,11 @@ def _read_xml(stream: BinaryIO, syntax: str, flavour: str) -> Iterator[Incoming]
     start to the next record's start) is warned, so nothing is lost silently.  A record that is not
     well-formed is rejected with its raw text, and reading goes on at the next one (``_recovered``).
     """
+    head = stream.read(PROLOG_BYTES)
+    stream.seek(0)
+    refusal = doctype_refusal(head)
+    if refusal:
+        raise UnreadableFile(f"refused: {refusal}")
     cleaner = XmlCleaner(stream)
     held: Incoming | None = None
     try:

@@ -58,6 +58,90 @@ def safe_parser(**options: object) -> etree.XMLParser:
     )
 
 
+PROLOG_BYTES = 1 << 20  # a DOCTYPE is read from the first MB of a file; one longer than that is refused
+_LONGEST_ENTITY = 1000  # characters an entity may stand for: a named character or a phrase, not a book
+
+
+def doctype_refusal(head: bytes) -> str | None:
+    """Why the DOCTYPE at the start of an XML file is refused, or None when it has none or a harmless one.
+
+    The parser never loads a DTD nor resolves an entity, but libxml2 still weighs entities built of
+    entities (and stops the whole file with "Maximum entity amplification factor exceeded"), so a
+    file is refused, in one line, when its DOCTYPE names an external DTD, declares an external or
+    a parameter entity, an entity made of other entities (the "billion laughs" shape) or one
+    longer than a phrase.  Nothing is ever fetched.  An entity for a character (``&nbsp;``) passes:
+    its references are kept as written.
+    """
+    text = _as_text(head)
+    start = text.find("<!DOCTYPE")
+    first = _FIRST_ELEMENT.search(text)
+    if start < 0 or (first is not None and first.start() < start):
+        return None
+    end = _doctype_end(text, start)
+    if end is None:
+        return f"its DOCTYPE does not end within the first {PROLOG_BYTES >> 20} MB"
+    doctype = text[start:end]
+    try:
+        info = etree.fromstring(doctype + "<x/>", safe_parser()).getroottree().docinfo
+    except etree.XMLSyntaxError:
+        return None  # the parse of the file says what is wrong with it
+    if info.system_url or info.public_id:
+        return f"its DOCTYPE names an external DTD ({info.system_url or info.public_id}), which is never fetched"
+    parameter = _PARAMETER_ENTITY.search(doctype)
+    if parameter:
+        return f"its DOCTYPE declares a parameter entity %{parameter.group(1)};, which is never read"
+    dtd = info.internalDTD
+    for entity in dtd.iterentities() if dtd is not None else ():
+        if entity.system_url:
+            return f"it declares an external entity &{entity.name}; ({entity.system_url}), which is never fetched"
+        inner = _ENTITY_REFERENCE.search(entity.orig or "")
+        if inner:
+            return (f"it declares entities made of other entities (&{entity.name}; holds {inner.group(0)}), "
+                    "the shape of an entity-expansion attack")  # fmt: skip
+        if len(entity.orig or "") > _LONGEST_ENTITY:
+            return f"it declares an entity &{entity.name}; of {len(entity.orig)} characters"
+    return None
+
+
+_FIRST_ELEMENT = re.compile(r"<[^!?/]")
+_PARAMETER_ENTITY = re.compile(r"<!ENTITY\s+%\s*([^\s\"']+)")
+_ENTITY_REFERENCE = re.compile(r"[&%][^#\s;&%]+;")
+
+
+def _as_text(head: bytes) -> str:
+    """The first bytes of a file as text good enough to find its markup (UTF-16 or any ASCII-based encoding)."""
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or head[:1] == b"\x00" or head[1:2] == b"\x00":
+        bom = head[:2] in (b"\xff\xfe", b"\xfe\xff")
+        codec = "utf-16" if bom else ("utf-16-be" if head[:1] == b"\x00" else "utf-16-le")
+        return head[: len(head) // 2 * 2].decode(codec, "replace")
+    return head.decode("latin-1")
+
+
+def _doctype_end(text: str, start: int) -> int | None:
+    """Where the DOCTYPE starting at ``start`` ends (after its ``>``), past quoted text and comments."""
+    depth, quote, i = 0, "", start + len("<!DOCTYPE")
+    while i < len(text):
+        char = text[i]
+        if quote:
+            quote = "" if char == quote else quote
+        elif text.startswith("<!--", i):
+            close = text.find("-->", i + 4)
+            if close < 0:
+                return None
+            i = close + 3
+            continue
+        elif char in "\"'":
+            quote = char
+        elif char == "[":
+            depth += 1
+        elif char == "]":
+            depth -= 1
+        elif char == ">" and depth <= 0:
+            return i + 1
+        i += 1
+    return None
+
+
 ITERPARSE_SAFE = {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": True}
 
 

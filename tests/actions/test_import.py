@@ -272,20 +272,6 @@ def test_marcxml_and_dc_and_oai_responses(cli: Cli, tmp_path: Path, services):
     assert shown["flavour"] == "dc" and shown["oai_identifier"] == f"oai:{REPO_ID}:oai:src.org:1"
 
 
-def test_xml_external_entities_are_not_resolved(cli: Cli, tmp_path: Path, services):
-    secret = tmp_path / "secret.txt"
-    secret.write_text("TOP SECRET")
-    path = tmp_path / "xxe.xml"
-    path.write_text(
-        f'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file://{secret}">]>'
-        '<collection xmlns="http://www.loc.gov/MARC21/slim"><record><leader>00000nam a2200000 a 4500</leader>'
-        '<controlfield tag="001">XXE</controlfield><datafield tag="245" ind1="1" ind2="0">'
-        '<subfield code="a">Title &x;</subfield></datafield></record></collection>'
-    )
-    import_json(cli, path)
-    assert "TOP SECRET" not in cli("show", "XXE", "--format", "marcxml").output
-
-
 def test_versions_record_the_batch(cli: Cli, tmp_path: Path, services):
     batch = import_json(cli, write(tmp_path / "a.mrc", marc("V1", "T")))[0]["batch"]
     second = import_json(cli, write(tmp_path / "b.mrc", marc("V1", "T2")))[0]["batch"]

@@ -7,6 +7,9 @@ other systems' wrappers, entities.
 
 from __future__ import annotations
 
+import http.server
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -69,3 +72,69 @@ def test_a_file_cut_after_its_last_record_loses_nothing(cli: Cli, tmp_path: Path
     path = tmp_path / "cut.xml"
     path.write_bytes(whole[: whole.rfind(b"</collection>") + 4])
     assert import_json(cli, path)[0]["created"] == 68
+
+
+# ----------------------------------------------------------------------------------- entities and DTDs
+
+LAUGHS = "".join(f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">' for n in range(1, 10))
+RECORD_WITH = '<collection xmlns="http://www.loc.gov/MARC21/slim">' + marcxml_record(1, "Title &{};") + "</collection>"
+
+
+class Recorder(http.server.BaseHTTPRequestHandler):
+    """A web server that notes every request: an external DTD or entity must never be fetched."""
+
+    asked: list[str] = []
+
+    def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+        Recorder.asked.append(self.path)
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b'<!ENTITY x "fetched">')
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def recorder() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    Recorder.asked = []
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+
+
+@pytest.mark.parametrize(
+    ("doctype", "entity", "said"),
+    [
+        (f'<!DOCTYPE collection [<!ENTITY lol0 "lol">{LAUGHS}]>', "lol9", "entity-expansion"),
+        ('<!DOCTYPE collection [<!ENTITY x SYSTEM "{secret}">]>', "x", "external entity &x;"),
+        ('<!DOCTYPE collection [<!ENTITY x SYSTEM "{web}/x.ent">]>', "x", "external entity &x;"),
+        ('<!DOCTYPE collection [<!ENTITY % p SYSTEM "{web}/p.dtd"> %p;]>', "x", "parameter entity %p;"),
+        ('<!DOCTYPE collection SYSTEM "{web}/marc.dtd">', "amp", "external DTD"),
+        ('<!DOCTYPE collection PUBLIC "-//X//DTD X//EN" "{web}/marc.dtd">', "amp", "external DTD"),
+        (f'<!DOCTYPE collection [<!ENTITY big "{"x" * 5000}">]>', "big", "5000 characters"),
+    ],
+)
+def test_entities_and_external_dtds_are_refused_in_one_line_and_never_fetched(
+    cli: Cli, tmp_path: Path, services, recorder: str, doctype: str, entity: str, said: str
+):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP SECRET")
+    path = tmp_path / "entities.xml"
+    path.write_text('<?xml version="1.0"?>\n' + doctype.format(secret=secret.as_uri(), web=recorder) + "\n"
+                    + RECORD_WITH.format(entity))  # fmt: skip
+    result = cli("import", path, code=2)
+    (line,) = result.stderr.strip().splitlines()
+    assert "entities.xml: refused" in line and said in line and "Traceback" not in result.output
+    assert Recorder.asked == [] and "TOP SECRET" not in result.output
+    assert not list(services.store.keys())
+
+
+def test_an_entity_for_a_character_is_not_refused(cli: Cli, tmp_path: Path, services):
+    path = tmp_path / "nbsp.xml"
+    path.write_text('<?xml version="1.0"?>\n<!DOCTYPE collection [<!ENTITY nbsp "&#160;"> <!-- ["quoted"] -->]>\n'
+                    + RECORD_WITH.format("nbsp"))  # fmt: skip
+    assert import_json(cli, path)[0]["created"] == 1
