@@ -9,6 +9,7 @@ from lxml import etree
 from repository.metadata.xmltext import clean, element_text, escape, safe_parser
 
 DC_NS = "http://purl.org/dc/elements/1.1/"
+DCTERMS_NS = "http://purl.org/dc/terms/"
 OAI_DC_NS = "http://www.openarchives.org/OAI/2.0/oai_dc/"
 OAI_DC_XSD = "http://www.openarchives.org/OAI/2.0/oai_dc.xsd"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -17,6 +18,24 @@ ELEMENTS = (
     "format", "identifier", "source", "language", "relation", "coverage", "rights",
 )  # fmt: skip
 _ELEMENT_SET = frozenset(ELEMENTS)
+# DCMI Metadata Terms: each of these properties refines (rdfs:subPropertyOf) one of the fifteen
+# elements, so simple Dublin Core keeps its value under that element; the others (audience,
+# provenance, rightsHolder...) refine none, and are named in a warning instead
+REFINES = {
+    "abstract": "description", "tableOfContents": "description", "alternative": "title",
+    "available": "date", "created": "date", "dateAccepted": "date", "dateCopyrighted": "date",
+    "dateSubmitted": "date", "issued": "date", "modified": "date", "valid": "date",
+    "extent": "format", "medium": "format", "bibliographicCitation": "identifier",
+    "accessRights": "rights", "license": "rights", "spatial": "coverage", "temporal": "coverage",
+    "conformsTo": "relation", "hasFormat": "relation", "hasPart": "relation", "hasVersion": "relation",
+    "isFormatOf": "relation", "isPartOf": "relation", "isReferencedBy": "relation", "isReplacedBy": "relation",
+    "isRequiredBy": "relation", "isVersionOf": "relation", "references": "relation", "replaces": "relation",
+    "requires": "relation",
+}  # fmt: skip
+# DSpace's own dates of an item (when it was deposited, when made public): after the others, so that
+# a record's first date, its year, is the one it was issued or created
+_DSPACE_LATE_DATES = {"accessioned", "available"}
+_DSPACE_DROPPED = {("description", "provenance")}  # DSpace's log of the item's workflow: not a description
 
 
 @dataclass
@@ -54,15 +73,57 @@ class DublinCore:
         return copy
 
 
-def from_element(element: etree._Element) -> DublinCore:
-    """Read an ``oai_dc:dc`` (or any container of dc:* elements)."""
+def from_element(element: etree._Element, dropped: list[str] | None = None) -> DublinCore:
+    """Read an ``oai_dc:dc``, ``srw_dc:dc`` or any container of ``dc:`` and ``dcterms:`` elements.
+
+    A DCMI term that refines one of the fifteen elements is kept under it (``dcterms:abstract`` is a
+    description); the names of the elements that cannot be kept are added to ``dropped``.
+    """
     dc = DublinCore()
     for child in element:
         if not isinstance(child.tag, str):
             continue
         qname = etree.QName(child)
-        if qname.namespace in (DC_NS, None) and qname.localname in ELEMENTS:
-            dc.add(qname.localname, clean(element_text(child))[0], child.get(XML_LANG))
+        name = qname.localname
+        if qname.namespace in (DC_NS, None) and name in _ELEMENT_SET:
+            dc.add(name, clean(element_text(child))[0], child.get(XML_LANG))
+        elif qname.namespace == DCTERMS_NS and (name in _ELEMENT_SET or name in REFINES):
+            dc.add(REFINES.get(name, name), clean(element_text(child))[0], child.get(XML_LANG))
+        elif dropped is not None and qname.namespace in (DC_NS, DCTERMS_NS):
+            dropped.append(("dc:" if qname.namespace == DC_NS else "dcterms:") + name)
+    return dc
+
+
+def from_dspace(element: etree._Element, dropped: list[str] | None = None) -> DublinCore:
+    """Read a DSpace ``dublin_core`` element (Simple Archive Format): ``dcvalue`` elements named by attributes.
+
+    ``schema="dc"`` (the default) holds DSpace's qualified Dublin Core, ``schema="dcterms"`` DCMI
+    terms; the author (``contributor.author``) is the creator, as in DSpace's own oai_dc.
+    """
+    schema = element.get("schema", "dc")
+    dc = DublinCore()
+    late: list[tuple[str, str | None]] = []
+    for child in element:
+        if not isinstance(child.tag, str) or etree.QName(child).localname != "dcvalue":
+            continue
+        name, qualifier = child.get("element", ""), child.get("qualifier") or "none"
+        value, lang = clean(element_text(child))[0], child.get("language") or None
+        if schema == "dcterms":
+            target = REFINES.get(name, name if name in _ELEMENT_SET else None)
+        elif schema == "dc" and (name, qualifier) not in _DSPACE_DROPPED:
+            target = "creator" if (name, qualifier) == ("contributor", "author") else name
+            target = target if target in _ELEMENT_SET else None
+        else:
+            target = None
+        if target is None:
+            if dropped is not None:
+                dropped.append(".".join([schema, name] + ([qualifier] if qualifier != "none" else [])))
+        elif target == "date" and qualifier in _DSPACE_LATE_DATES:
+            late.append((value, lang))
+        else:
+            dc.add(target, value, lang)
+    for value, lang in late:
+        dc.add("date", value, lang)
     return dc
 
 

@@ -199,8 +199,9 @@ def _read_xml(stream: BinaryIO, syntax: str, flavour: str) -> Iterator[Incoming]
         raise UnreadableFile(f"refused: {refusal}")
     cleaner = XmlCleaner(stream)
     held: Incoming | None = None
+    root: list[str] = []  # the root element's name, as written
     try:
-        for item in _xml_items(cleaner, syntax, flavour):
+        for item in _xml_items(cleaner, syntax, flavour, root):
             if held is not None:
                 yield _warned(held, cleaner.removed, item.line)
             held = item
@@ -214,8 +215,14 @@ def _read_xml(stream: BinaryIO, syntax: str, flavour: str) -> Iterator[Incoming]
             yield item
         if broken.position == 0 and recovered == 0:
             raise UnreadableFile(f"XML is not well-formed at line {broken.line}: {broken.message}") from None
-    if held is not None:
-        yield _warned(held, cleaner.removed, None)
+        return
+    if held is None:
+        raise UnreadableFile(f"no records found: {EXPECTED}; its root element is <{root[0] if root else '?'}>")
+    yield _warned(held, cleaner.removed, None)
+
+
+EXPECTED = ("expected MARCXML <record> elements, or Dublin Core: oai_dc:dc or srw_dc:dc elements, any element "
+            "holding dc: or dcterms: elements, or DSpace's dublin_core.xml")  # fmt: skip
 
 
 def _warned(item: Incoming, removed: dict[int, int], next_line: int | None) -> Incoming:
@@ -228,16 +235,19 @@ def _warned(item: Incoming, removed: dict[int, int], next_line: int | None) -> I
     return item
 
 
-def _xml_items(stream: XmlCleaner, syntax: str, flavour: str) -> Iterator[Incoming]:
-    """The records of an XML file, in order, as they are parsed."""
+def _xml_items(stream: XmlCleaner, syntax: str, flavour: str, root: list[str] | None = None) -> Iterator[Incoming]:
+    """The records of an XML file, in order, as they are parsed; ``root`` is given the root element's name."""
     position = 0
     header_id: str | None = None
     header_deleted = False
     in_oai_record = payload_seen = False
+    kind = ""  # the name of the elements that hold the records so far (an OAI response's: record)
     try:
         for event, elem in etree.iterparse(stream, events=("start", "end"), **ITERPARSE_SAFE):
             name = _local(elem.tag)
             if event == "start":
+                if root is not None and not root:
+                    root.append(f"{elem.prefix}:{name}" if elem.prefix else name)
                 if name == "record" and _is_oai(elem):
                     in_oai_record, payload_seen, header_id, header_deleted = True, False, None, False
                 continue
@@ -256,7 +266,7 @@ def _xml_items(stream: XmlCleaner, syntax: str, flavour: str) -> Iterator[Incomi
                     )
                 _release(elem)
             elif name == "record" and _looks_marc(elem):
-                payload_seen = True
+                payload_seen, kind = True, "record"
                 position += 1
                 item = Incoming(position, etree.tostring(elem), line=elem.sourceline)
                 if syntax == "dc":
@@ -268,8 +278,8 @@ def _xml_items(stream: XmlCleaner, syntax: str, flavour: str) -> Iterator[Incomi
                         item.rejected = str(exc)
                 yield item
                 _release(elem)
-            elif name == "dc" and _has_dc_children(elem):
-                payload_seen = True
+            elif _holds_dublin_core(name, elem):
+                payload_seen, kind = True, "record" if in_oai_record else name
                 position += 1
                 item = Incoming(
                     position,
@@ -281,7 +291,12 @@ def _xml_items(stream: XmlCleaner, syntax: str, flavour: str) -> Iterator[Incomi
                 if syntax == "marcxml":
                     item.skipped = "a Dublin Core record in a file imported with --syntax marcxml"
                 else:
-                    record = dcmod.from_element(elem)
+                    dropped: list[str] = []
+                    read_dc = dcmod.from_dspace if name == "dublin_core" else dcmod.from_element
+                    record = read_dc(elem, dropped)
+                    if dropped:
+                        names = ", ".join(dict.fromkeys(dropped))
+                        item.warnings.append(f"not kept: {names}, which no Dublin Core element holds")
                     if not record.get("title"):
                         item.rejected = "no title: dc:title is missing or empty"
                     else:
@@ -290,15 +305,15 @@ def _xml_items(stream: XmlCleaner, syntax: str, flavour: str) -> Iterator[Incomi
                 _release(elem)
     except etree.XMLSyntaxError as exc:
         line = exc.position[0] if exc.position else 0
-        raise _Broken(position, line, exc.msg) from None
+        raise _Broken(position, line, exc.msg, kind) from None
 
 
 class _Broken(Exception):
-    """The parse of a file broke after ``position`` records, at ``line``."""
+    """The parse of a file broke after ``position`` records (held by ``kind`` elements), at ``line``."""
 
-    def __init__(self, position: int, line: int, message: str) -> None:
+    def __init__(self, position: int, line: int, message: str, kind: str = "") -> None:
         super().__init__(message)
-        self.position, self.line, self.message = position, line, message
+        self.position, self.line, self.message, self.kind = position, line, message, kind
 
 
 _START = re.compile(rb"<([A-Za-z_][\w.-]*(?::[\w.-]+)?)\b[^>]*>")  # the root's start tag: not <?xml, not <!
@@ -324,7 +339,7 @@ def _each_record(data: bytes | mmap.mmap, broken: _Broken, syntax: str, flavour:
     root = _START.search(data)
     if root is None:
         return
-    kind = b"record" if re.search(rb"<(?:[\w.-]+:)?record(?=[\s/>])", data) else b"dc"
+    kind = broken.kind.encode() or (b"record" if re.search(rb"<(?:[\w.-]+:)?record(?=[\s/>])", data) else b"dc")
     closing = b"</" + root.group(1) + b">"
     head_lines = root.group(0).count(b"\n")
     position = broken.position
@@ -421,8 +436,17 @@ def _looks_marc(elem: etree._Element) -> bool:
     )
 
 
-def _has_dc_children(elem: etree._Element) -> bool:
-    return any(_local(c.tag) in dcmod.ELEMENTS for c in elem)
+def _holds_dublin_core(name: str, elem: etree._Element) -> bool:
+    """A Dublin Core record: a ``dc`` element (oai_dc, srw_dc) of the fifteen elements, any element holding
+    ``dc:`` or ``dcterms:`` elements, or DSpace's ``dublin_core`` of ``dcvalue`` elements."""
+    if name == "dc" and any(_local(c.tag) in dcmod.ELEMENTS for c in elem):
+        return True
+    if name == "dublin_core":
+        return any(_local(c.tag) == "dcvalue" for c in elem)
+    return any(isinstance(c.tag, str) and c.tag.startswith(_DC_NAMESPACES) for c in elem)
+
+
+_DC_NAMESPACES = (f"{{{dcmod.DC_NS}}}", f"{{{dcmod.DCTERMS_NS}}}")
 
 
 def _child_text(elem: etree._Element, name: str) -> str | None:

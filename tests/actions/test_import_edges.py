@@ -8,6 +8,7 @@ other systems' wrappers, entities.
 from __future__ import annotations
 
 import http.server
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -138,3 +139,77 @@ def test_an_entity_for_a_character_is_not_refused(cli: Cli, tmp_path: Path, serv
     path.write_text('<?xml version="1.0"?>\n<!DOCTYPE collection [<!ENTITY nbsp "&#160;"> <!-- ["quoted"] -->]>\n'
                     + RECORD_WITH.format("nbsp"))  # fmt: skip
     assert import_json(cli, path)[0]["created"] == 1
+
+
+# ----------------------------------------------------------------------------------- Dublin Core wrappers
+
+DC = 'xmlns:dc="http://purl.org/dc/elements/1.1/"'
+TERMS = 'xmlns:dcterms="http://purl.org/dc/terms/"'
+
+
+def shown_dc(cli: Cli, ident: str) -> dict:
+    return json.loads(cli("show", ident, "--format", "json").stdout)["dc"]
+
+
+def test_record_elements_of_dc_elements_are_dublin_core(cli: Cli, tmp_path: Path):
+    path = tmp_path / "records.xml"
+    path.write_text(f'<?xml version="1.0"?>\n<records {DC} {TERMS}>\n'
+                    "<record><dc:title>Oʻzbek adabiyoti</dc:title><dc:identifier>urn:r:1</dc:identifier></record>\n"
+                    "<record><dcterms:title>Navoiy gʻazallari</dcterms:title><dcterms:issued>1991</dcterms:issued>"
+                    "<dcterms:abstract>Tanlangan asarlar</dcterms:abstract><dcterms:isPartOf>Mumtoz adabiyot"
+                    "</dcterms:isPartOf><dcterms:audience>talabalar</dcterms:audience>"
+                    "<dc:identifier>urn:r:2</dc:identifier></record>\n</records>\n")  # fmt: skip
+    report = import_json(cli, path)[0]
+    assert (report["records"], report["created"]) == (2, 2)
+    assert shown_dc(cli, "urn:r:1") == {"title": ["Oʻzbek adabiyoti"], "identifier": ["urn:r:1"]}
+    assert shown_dc(cli, "urn:r:2") == {"title": ["Navoiy gʻazallari"], "description": ["Tanlangan asarlar"],
+                                        "date": ["1991"], "identifier": ["urn:r:2"],
+                                        "relation": ["Mumtoz adabiyot"]}  # fmt: skip
+    (warning,) = [p for p in report["problems"] if p["outcome"] == "warning"]
+    assert warning["position"] == 2 and "dcterms:audience" in warning["reason"]  # said, not silently gone
+
+
+def test_sru_and_oai_metadata_wrappers(cli: Cli, tmp_path: Path):
+    sru = tmp_path / "sru.xml"
+    sru.write_text('<?xml version="1.0"?>\n<searchRetrieveResponse xmlns="http://www.loc.gov/zing/srw/">'
+                   "<records><record><recordSchema>info:srw/schema/1/dc-v1.1</recordSchema><recordData>"
+                   f'<srw_dc:dc xmlns:srw_dc="info:srw/schema/1/dc-schema" {DC}><dc:title>SRU kitobi</dc:title>'
+                   "<dc:identifier>urn:s:1</dc:identifier></srw_dc:dc></recordData></record></records>"
+                   "</searchRetrieveResponse>\n")  # fmt: skip
+    assert import_json(cli, sru)[0]["created"] == 1
+    oai = tmp_path / "oai.xml"
+    oai.write_text('<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><ListRecords><record><header>'
+                   "<identifier>oai:src:7</identifier><datestamp>2024-01-01</datestamp></header>"
+                   f"<metadata {DC}><dc:title>Bare metadata</dc:title></metadata></record>"
+                   "</ListRecords></OAI-PMH>")  # fmt: skip
+    assert import_json(cli, oai)[0]["created"] == 1
+    assert shown_dc(cli, "oai:src:7")["title"] == ["Bare metadata"]
+
+
+def test_a_dspace_dublin_core_xml(cli: Cli, tmp_path: Path):
+    path = tmp_path / "dublin_core.xml"
+    path.write_text('<?xml version="1.0" encoding="utf-8" standalone="no"?>\n<dublin_core schema="dc">\n'
+                    '  <dcvalue element="title" qualifier="none" language="uz">Ilmiy maqolalar</dcvalue>\n'
+                    '  <dcvalue element="contributor" qualifier="author">Karimov, A.</dcvalue>\n'
+                    '  <dcvalue element="date" qualifier="accessioned">2021-03-04T10:00:00Z</dcvalue>\n'
+                    '  <dcvalue element="date" qualifier="issued">2019</dcvalue>\n'
+                    '  <dcvalue element="identifier" qualifier="uri">http://hdl.handle.net/123/45</dcvalue>\n'
+                    '  <dcvalue element="description" qualifier="provenance">Submitted by admin</dcvalue>\n'
+                    "</dublin_core>\n")  # fmt: skip
+    report = import_json(cli, path)[0]
+    assert report["created"] == 1
+    shown = json.loads(cli("show", "http://hdl.handle.net/123/45", "--format", "json").stdout)
+    assert shown["year"] == "2019" and shown["author"] == "Karimov, A."
+    assert shown["dc"] == {"title": ["Ilmiy maqolalar"], "creator": ["Karimov, A."],
+                           "date": ["2019", "2021-03-04T10:00:00Z"],
+                           "identifier": ["http://hdl.handle.net/123/45"]}  # fmt: skip
+    assert "dc.description.provenance" in report["problems"][0]["reason"]
+
+
+def test_xml_without_records_says_what_was_expected(cli: Cli, tmp_path: Path):
+    path = tmp_path / "mods.xml"
+    path.write_text('<modsCollection xmlns="http://www.loc.gov/mods/v3"><mods><titleInfo><title>X</title>'
+                    "</titleInfo></mods></modsCollection>")  # fmt: skip
+    (report,) = import_json(cli, path, code=2)
+    assert "no records found" in report["error"] and "<modsCollection>" in report["error"]
+    assert "dc:" in report["error"] and "dublin_core.xml" in report["error"] and "MARCXML" in report["error"]
