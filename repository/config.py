@@ -58,6 +58,12 @@ SETTINGS: dict[str, Setting] = {
     "SHED_AFTER_MS": Setting(500, "a request that waited longer for a worker thread is answered 503; 0 = never"),
     "IMPORT_CHUNK": Setting(1000, "records per transaction during an import"),
     "IMPORT_WORKERS": Setting(2, "processes preparing records for a large import or reindex while it writes; 0 = none"),
+    "IMPORT_MAX_FIELD": Setting(100_000, "bytes one field of an XML record may hold; past it the record is rejected"),
+    "IMPORT_MAX_RECORD": Setting(1_000_000, "bytes of XML one record may take; past it the record is rejected"),
+    "IMPORT_MAX_UNPACKED": Setting(
+        10_000_000_000, "bytes a compressed file (gzip, bzip2, xz, zip) may unpack to before it is refused"
+    ),
+    "IMPORT_MAX_RATIO": Setting(100, "times its own size a compressed file may unpack to before it is refused"),
     "OCR_PAGE_SECONDS": Setting(300, "longest tesseract may take on one page before the file's OCR fails"),
     "PDF_FONT": Setting(
         "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
@@ -102,6 +108,10 @@ class Settings:
     harvest_private_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
     import_chunk: int
     import_workers: int
+    import_max_field: int
+    import_max_record: int
+    import_max_unpacked: int
+    import_max_ratio: int
     ocr_page_seconds: int
     pdf_font: Path
 
@@ -150,6 +160,10 @@ def _complete(conf: dict[str, Any]) -> Settings:
         "IMPORT_CHUNK",
         "OCR_PAGE_SECONDS",
         "JOB_LEASE_SECONDS",
+        "IMPORT_MAX_FIELD",
+        "IMPORT_MAX_RECORD",
+        "IMPORT_MAX_UNPACKED",
+        "IMPORT_MAX_RATIO",
     ):
         if conf[name] < 1:
             raise ConfigError(f"KUTUBXONA_{name} must be at least 1")
@@ -186,6 +200,10 @@ def _complete(conf: dict[str, Any]) -> Settings:
         harvest_private_networks=private_networks,
         import_chunk=conf["IMPORT_CHUNK"],
         import_workers=conf["IMPORT_WORKERS"],
+        import_max_field=conf["IMPORT_MAX_FIELD"],
+        import_max_record=conf["IMPORT_MAX_RECORD"],
+        import_max_unpacked=conf["IMPORT_MAX_UNPACKED"],
+        import_max_ratio=conf["IMPORT_MAX_RATIO"],
         ocr_page_seconds=conf["OCR_PAGE_SECONDS"],
     )
 

@@ -27,7 +27,7 @@ from repository.errors import Handback, KutubxonaError, NotFound
 from repository.metadata.formats import Prepared
 from repository.metadata.keys import ORDER as KEY_ORDER
 from repository.metadata.preparing import Pair, collecting_less, prepared_records
-from repository.metadata.reading import Incoming, UnreadableFile, code_page_of, read, sniff
+from repository.metadata.reading import Incoming, Limits, UnreadableFile, code_page_of, read, sniff
 from repository.storage import ObjectStore, local_copy
 
 ON_MATCH = ("update", "skip", "new")
@@ -111,6 +111,7 @@ class Importer:
         chunk: int = 1000,
         workers: int = 2,
         parallel_min_bytes: int = PARALLEL_MIN_BYTES,
+        limits: Limits = Limits(),  # noqa: B008 - frozen
     ) -> None:
         self.db = db
         self.store = store
@@ -118,6 +119,7 @@ class Importer:
         self.chunk = chunk
         self.workers = workers  # processes preparing ISO 2709 records for files of parallel_min_bytes or more
         self.parallel_min_bytes = parallel_min_bytes
+        self.limits = limits  # the most an XML record and field may take
         self.waiting: Callable[[str], None] | None = None  # told once when the import waits for another
         self.opened: Callable[[int], None] | None = None  # told the batch's id as soon as it exists
 
@@ -273,7 +275,7 @@ class _Run:
         with collecting_less():
             page = (self.report.encoding or {}).get("decided")
             pairs = prepared_records(stream, opts.syntax, opts.flavour, opts.encoding, base_url, workers, page,
-                                     skip=self.skip)  # fmt: skip
+                                     skip=self.skip, limits=self.importer.limits)  # fmt: skip
             for pair in pairs:
                 chunk.append(pair)
                 if len(chunk) >= self.importer.chunk:

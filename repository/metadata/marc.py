@@ -209,6 +209,32 @@ def split_iso2709(stream: BinaryIO, chunk_size: int = 1 << 20) -> Iterator[RawRe
         pos += end
 
 
+def oversize(raw: bytes) -> str | None:
+    """Why a record found in an ISO 2709 file breaks the format's own maximums, or None.
+
+    Five digits of record length and four of field length (ISO 2709, MARC 21's directory): a
+    longer record or field was written by a broken exporter, and no system could read it back
+    from ISO 2709.  The splitter and the careful reader find such records by their terminators.
+    """
+    if len(raw) > MAX_RECORD:
+        return f"record is {len(raw):,} bytes; ISO 2709 allows {MAX_RECORD:,} (five digits of record length){_AS_XML}"
+    if len(raw) <= MAX_FIELD:
+        return None  # no field can be longer than its record
+    base = raw[12:17]
+    start = int(base) if base.isdigit() and 24 < int(base) <= len(raw) else raw.find(FIELD_END, 24) + 1
+    bodies = raw[start:].split(FIELD_END)
+    for index, body in enumerate(bodies[:-1]):
+        if len(body) + 1 > MAX_FIELD:
+            entry = raw[24 + 12 * index : 27 + 12 * index]
+            tag = entry.decode("ascii", "replace") if start > 24 + 12 * index + 3 else "?"
+            return (f"field {tag} is {len(body) + 1:,} bytes; ISO 2709 allows {MAX_FIELD:,} (four digits of field "
+                    f"length){_AS_XML}")  # fmt: skip
+    return None
+
+
+_AS_XML = "; such a record can be imported as MARCXML"
+
+
 @dataclass(slots=True)
 class Decoded:
     """A record read from ISO 2709: the record, its flavour, the encoding used and warnings."""

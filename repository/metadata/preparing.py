@@ -26,7 +26,7 @@ from typing import Any, BinaryIO
 from repository.errors import Unavailable
 from repository.metadata.formats import Prepared, prepare_dc, prepare_marc, render
 from repository.metadata.marc import RawRecord, split_iso2709
-from repository.metadata.reading import Incoming, incoming_iso2709, read, sniff
+from repository.metadata.reading import Incoming, Limits, incoming_iso2709, read, sniff
 
 BATCH = 500  # records per batch sent to a worker
 WINDOW = 4  # batches in flight per worker
@@ -80,18 +80,20 @@ def prepared_records(
     workers: int = 0,
     file_page: str | None = None,
     skip: int = 0,
+    limits: Limits = Limits(),  # noqa: B008 - frozen
 ) -> Iterator[Pair]:
     """Every record of ``stream`` in file order, with its ``Prepared`` form (None when it cannot be stored).
 
     With ``workers`` > 0 an ISO 2709 file is read and prepared in that many worker processes, and
     each record comes back already rendered for ``base_url`` under the local identifier it will
     most likely get; XML files are always read here (lxml streams them in this process).  The
-    first ``skip`` records (stored by an earlier, interrupted run) are passed over unprepared.
+    first ``skip`` records (stored by an earlier, interrupted run) are passed over unprepared;
+    ``limits`` bound the records of an XML file.
     """
     if workers > 0 and syntax in ("auto", "iso2709") and _is_iso2709(stream):
         yield from _in_workers(stream, flavour, encoding, base_url, workers, file_page, skip)
         return
-    for item in islice(read(stream, syntax, flavour, encoding, file_page), skip, None):
+    for item in islice(read(stream, syntax, flavour, encoding, file_page, limits), skip, None):
         yield item, prepare(item)
 
 

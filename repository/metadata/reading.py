@@ -25,9 +25,11 @@ from repository.metadata.encoding import FileChoice, choose_for_file
 from repository.metadata.marc import (
     NOT_CATALOGUED,
     VALID_TAG,
+    ControlField,
     MarcError,
     MarcRecord,
     RawRecord,
+    oversize,
     parse_iso2709,
     split_iso2709,
 )
@@ -58,6 +60,19 @@ class Incoming:
     warnings: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Limits:
+    """The most one record and one of its fields may take in an XML file (``KUTUBXONA_IMPORT_MAX_*``).
+
+    ISO 2709 has its own: 99,999 bytes a record, 9,999 a field (``marc.oversize``).  A record past
+    its limits is rejected with the reason and kept in the batch: a 50 MB title would make a
+    157 MB record page and slow every search that finds it.
+    """
+
+    record: int = 1_000_000
+    field: int = 100_000
+
+
 def sniff(head: bytes) -> str:
     """``iso2709`` or ``xml`` from the first bytes of a file; raise ``UnreadableFile`` otherwise."""
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n\x00")
@@ -75,11 +90,17 @@ def sniff(head: bytes) -> str:
 
 
 def read(
-    stream: BinaryIO, syntax: str = "auto", flavour: str = "auto", encoding: str = "auto", file_page: str | None = None
+    stream: BinaryIO,
+    syntax: str = "auto",
+    flavour: str = "auto",
+    encoding: str = "auto",
+    file_page: str | None = None,
+    limits: Limits = Limits(),  # noqa: B008 - frozen
 ) -> Iterator[Incoming]:
     """Every record in ``stream``, in order, as ``Incoming``; raise ``UnreadableFile`` for a hopeless file.
 
-    ``file_page`` is the code page of the file's 8-bit records (``code_page_of``).
+    ``file_page`` is the code page of the file's 8-bit records (``code_page_of``); ``limits`` bound
+    the records of an XML file.
     """
     head = stream.peek(4096)[:4096] if hasattr(stream, "peek") else b""
     if not head:
@@ -93,7 +114,7 @@ def read(
     if kind == "iso2709":
         yield from _read_iso2709(stream, flavour, encoding, file_page)
     else:
-        yield from _read_xml(stream, syntax, flavour)
+        yield from _read_xml(stream, syntax, flavour, limits)
 
 
 def _read_iso2709(stream: BinaryIO, flavour: str, encoding: str, file_page: str | None) -> Iterator[Incoming]:
@@ -134,6 +155,9 @@ def incoming_iso2709(
 ) -> Incoming:
     """One ISO 2709 record as found in a file, parsed and validated, or with the reason it cannot be."""
     item = Incoming(raw.position, raw.data, offset=raw.offset, warnings=list(raw.warnings))
+    item.rejected = oversize(raw.data)
+    if item.rejected:
+        return item
     try:
         decoded = parse_iso2709(raw.data, encoding, file_page)
     except MarcError as exc:
@@ -184,7 +208,7 @@ def _local(tag: object) -> str:
     return etree.QName(tag).localname if isinstance(tag, str) else ""
 
 
-def _read_xml(stream: BinaryIO, syntax: str, flavour: str) -> Iterator[Incoming]:
+def _read_xml(stream: BinaryIO, syntax: str, flavour: str, limits: Limits) -> Iterator[Incoming]:
     """MARC ``record`` and ``dc`` elements wherever they are; what XML 1.0 forbids is dropped with a warning.
 
     A forbidden character (U+000B in a title, a ``&#1;``) would end the parse, and with it every
@@ -201,7 +225,7 @@ def _read_xml(stream: BinaryIO, syntax: str, flavour: str) -> Iterator[Incoming]
     held: Incoming | None = None
     root: list[str] = []  # the root element's name, as written
     try:
-        for item in _xml_items(cleaner, syntax, flavour, root):
+        for item in _xml_items(cleaner, syntax, flavour, limits, root):
             if held is not None:
                 yield _warned(held, cleaner.removed, item.line)
             held = item
@@ -210,7 +234,7 @@ def _read_xml(stream: BinaryIO, syntax: str, flavour: str) -> Iterator[Incoming]
             yield _warned(held, cleaner.removed, broken.line)
             held = None
         recovered = 0
-        for item in _recovered(stream, broken, syntax, flavour):
+        for item in _recovered(stream, broken, syntax, flavour, limits):
             recovered += 1
             yield item
         if broken.position == 0 and recovered == 0:
@@ -235,7 +259,9 @@ def _warned(item: Incoming, removed: dict[int, int], next_line: int | None) -> I
     return item
 
 
-def _xml_items(stream: XmlCleaner, syntax: str, flavour: str, root: list[str] | None = None) -> Iterator[Incoming]:
+def _xml_items(
+    stream: XmlCleaner, syntax: str, flavour: str, limits: Limits, root: list[str] | None = None
+) -> Iterator[Incoming]:
     """The records of an XML file, in order, as they are parsed; ``root`` is given the root element's name."""
     position = 0
     header_id: str | None = None
@@ -271,9 +297,12 @@ def _xml_items(stream: XmlCleaner, syntax: str, flavour: str, root: list[str] | 
                 item = Incoming(position, etree.tostring(elem), line=elem.sourceline)
                 if syntax == "dc":
                     item.skipped = "a MARCXML record in a file imported with --syntax dc"
-                else:
+                elif not _too_big(item, limits):
                     try:
-                        check_marc(item, marcxml.from_element(elem), flavour)
+                        record = marcxml.from_element(elem)
+                        item.rejected = _too_long(limits, item.raw, _marc_fields(record))
+                        if not item.rejected:
+                            check_marc(item, record, flavour)
                     except MarcError as exc:
                         item.rejected = str(exc)
                 yield item
@@ -290,22 +319,56 @@ def _xml_items(stream: XmlCleaner, syntax: str, flavour: str, root: list[str] | 
                 )
                 if syntax == "marcxml":
                     item.skipped = "a Dublin Core record in a file imported with --syntax marcxml"
-                else:
+                elif not _too_big(item, limits):
                     dropped: list[str] = []
                     read_dc = dcmod.from_dspace if name == "dublin_core" else dcmod.from_element
                     record = read_dc(elem, dropped)
                     if dropped:
                         names = ", ".join(dict.fromkeys(dropped))
                         item.warnings.append(f"not kept: {names}, which no Dublin Core element holds")
-                    if not record.get("title"):
+                    item.rejected = _too_long(limits, item.raw, _dc_elements(record))
+                    if not item.rejected and not record.get("title"):
                         item.rejected = "no title: dc:title is missing or empty"
-                    else:
-                        item.dc = record
+                    item.dc = None if item.rejected else record
                 yield item
                 _release(elem)
     except etree.XMLSyntaxError as exc:
         line = exc.position[0] if exc.position else 0
         raise _Broken(position, line, exc.msg, kind) from None
+
+
+def _too_big(item: Incoming, limits: Limits) -> bool:
+    """Reject a record whose XML is longer than ``limits.record``, before its fields are read."""
+    if len(item.raw) > limits.record:
+        item.rejected = (f"record is {len(item.raw):,} bytes of XML; the most a record may take is "
+                         f"{limits.record:,} (KUTUBXONA_IMPORT_MAX_RECORD)")  # fmt: skip
+    return item.rejected is not None
+
+
+def _too_long(limits: Limits, raw: bytes, fields: Iterator[tuple[str, int]]) -> str | None:
+    """Why a field of a record is longer than ``limits.field``, or None."""
+    if len(raw) <= limits.field:
+        return None  # the XML holds a field's text and more (escaped, as character references)
+    for name, size in fields:
+        if size > limits.field:
+            return (f"{name} is {size:,} bytes; the most a field may hold is {limits.field:,} "
+                    "(KUTUBXONA_IMPORT_MAX_FIELD)")  # fmt: skip
+    return None
+
+
+def _marc_fields(record: MarcRecord) -> Iterator[tuple[str, int]]:
+    """Each field's name and its length as ISO 2709 would count it (indicators, subfield codes, terminator)."""
+    for f in record.fields:
+        if type(f) is ControlField:
+            yield f"field {f.tag}", len(f.data.encode()) + 1
+        else:
+            yield f"field {f.tag}", 3 + sum(2 + len(value.encode()) for _, value in f.subfields)
+
+
+def _dc_elements(record: dcmod.DublinCore) -> Iterator[tuple[str, int]]:
+    for name, values in record.values.items():
+        for value, _ in values:
+            yield f"dc:{name}", len(value.encode())
 
 
 class _Broken(Exception):
@@ -319,7 +382,7 @@ class _Broken(Exception):
 _START = re.compile(rb"<([A-Za-z_][\w.-]*(?::[\w.-]+)?)\b[^>]*>")  # the root's start tag: not <?xml, not <!
 
 
-def _recovered(stream: BinaryIO, broken: _Broken, syntax: str, flavour: str) -> Iterator[Incoming]:
+def _recovered(stream: BinaryIO, broken: _Broken, syntax: str, flavour: str, limits: Limits) -> Iterator[Incoming]:
     """The records from where a parse broke, each parsed on its own: a broken one is rejected, not the rest.
 
     The file is read again as bytes (mapped, not loaded, when it is a file) and cut into its
@@ -329,13 +392,15 @@ def _recovered(stream: BinaryIO, broken: _Broken, syntax: str, flavour: str) -> 
     """
     data = _bytes_of(stream)
     try:
-        yield from _each_record(data, broken, syntax, flavour)
+        yield from _each_record(data, broken, syntax, flavour, limits)
     finally:
         if isinstance(data, mmap.mmap):
             data.close()
 
 
-def _each_record(data: bytes | mmap.mmap, broken: _Broken, syntax: str, flavour: str) -> Iterator[Incoming]:
+def _each_record(
+    data: bytes | mmap.mmap, broken: _Broken, syntax: str, flavour: str, limits: Limits
+) -> Iterator[Incoming]:
     root = _START.search(data)
     if root is None:
         return
@@ -357,7 +422,7 @@ def _each_record(data: bytes | mmap.mmap, broken: _Broken, syntax: str, flavour:
             continue
         try:
             items = list(_xml_items(XmlCleaner(io.BufferedReader(io.BytesIO(root.group(0) + block + closing))),
-                                    syntax, flavour))  # fmt: skip
+                                    syntax, flavour, limits))  # fmt: skip
         except (_Broken, UnreadableFile, etree.XMLSyntaxError) as exc:
             position += 1
             reason = exc.message if isinstance(exc, _Broken) else str(exc)

@@ -213,3 +213,64 @@ def test_xml_without_records_says_what_was_expected(cli: Cli, tmp_path: Path):
     (report,) = import_json(cli, path, code=2)
     assert "no records found" in report["error"] and "<modsCollection>" in report["error"]
     assert "dc:" in report["error"] and "dublin_core.xml" in report["error"] and "MARCXML" in report["error"]
+
+
+# ----------------------------------------------------------------------------------- sizes
+
+
+def test_an_xml_field_or_record_past_its_maximum_is_rejected_and_kept(cli: Cli, tmp_path: Path, services):
+    long_title = "Juda uzun sarlavha " * 6000  # 114,000 bytes: past the 100,000 of KUTUBXONA_IMPORT_MAX_FIELD
+    many_fields = "".join(f'<datafield tag="500" ind1=" " ind2=" "><subfield code="a">{"Izoh " * 400}</subfield>'
+                          "</datafield>" for _ in range(600))  # 1.2 MB of short notes  # fmt: skip
+    path = tmp_path / "long.xml"
+    path.write_bytes(marcxml([marcxml_record(1), marcxml_record(2, long_title), marcxml_record(3),
+                              marcxml_record(4).replace("</record>", many_fields + "</record>")]))  # fmt: skip
+    report = import_json(cli, path, code=1)[0]
+    assert (report["records"], report["created"], report["rejected"]) == (4, 2, 2)
+    field, record = rejected(report)
+    assert field["position"] == 2 and "field 245 is 114,005 bytes" in field["reason"]
+    assert "100,000" in field["reason"] and "KUTUBXONA_IMPORT_MAX_FIELD" in field["reason"]
+    assert record["position"] == 4 and "KUTUBXONA_IMPORT_MAX_RECORD" in record["reason"]
+    with services.db.reading() as s:
+        kept = s.scalars(select(BatchItem.raw).where(BatchItem.outcome == "rejected")).all()
+    assert len(kept[0]) > 114_000 and long_title.encode() in kept[0]  # kept whole, to be fixed
+
+
+def test_the_xml_maximums_are_settings(make_app, tmp_path: Path):
+    cli = Cli(make_app(IMPORT_MAX_FIELD=200_000))
+    path = tmp_path / "long.xml"
+    path.write_bytes(marcxml([marcxml_record(1, "x" * 150_000)]))
+    assert import_json(cli, path)[0]["created"] == 1
+    dc = tmp_path / "dc.xml"
+    dc.write_text(
+        f'<oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" {DC}>'
+        f"<dc:title>T</dc:title><dc:description>{'y' * 250_000}</dc:description></oai_dc:dc>"
+    )
+    (report,) = import_json(cli, dc, code=1)
+    assert "dc:description is 250,000 bytes" in rejected(report)[0]["reason"]
+
+
+def iso2709(fields: list[tuple[str, bytes]]) -> bytes:
+    """An ISO 2709 record written as a broken exporter would, whatever the lengths (clipped to their digits)."""
+    directory, data = b"", b""
+    for tag, body in fields:
+        body += b"\x1e"
+        directory += tag.encode() + b"%04d%05d" % (min(len(body), 9999), min(len(data), 99999))
+        data += body
+    base = 24 + len(directory) + 1
+    length = min(base + len(data) + 1, 99999)
+    return b"%05dnam a22%05d i 4500" % (length, base) + directory + b"\x1e" + data + b"\x1d"
+
+
+def test_iso2709_records_past_the_format_s_own_maximums_are_rejected(cli: Cli, tmp_path: Path):
+    title = ("245", b"10\x1faKitob")
+    path = tmp_path / "long.mrc"
+    path.write_bytes(iso2709([("001", b"L1"), title])
+                     + iso2709([("001", b"L2"), title, ("505", b"0 \x1fa" + b"Mundarija " * 1200)])
+                     + iso2709([("001", b"L3"), title] + [("500", b"  \x1fa" + b"z" * 9000)] * 12)
+                     + iso2709([("001", b"L4"), title]))  # fmt: skip
+    report = import_json(cli, path, code=1)[0]
+    assert (report["records"], report["created"], report["rejected"]) == (4, 2, 2)
+    field, record = rejected(report)
+    assert "field 505 is 12,005 bytes; ISO 2709 allows 9,999" in field["reason"]
+    assert "record is 108,267 bytes; ISO 2709 allows 99,999" in record["reason"]
