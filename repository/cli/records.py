@@ -82,27 +82,37 @@ def import_cmd(
     except ValueError as exc:
         raise Fatal(str(exc)) from None
     options = ImportOptions(syntax, flavour, encoding, sets, on_match, dry_run, match=kinds)
+    codes = []
     if background:
         for path in files:  # kept in the object store, where a worker on any node can read it
             try:
                 with open(path, "rb") as fh:
                     key = svc.store.put(fh).key
             except OSError as exc:
-                raise Fatal(f"cannot read {path}: {exc.strerror}") from None
+                click.echo(f"error: cannot read {path}: {exc.strerror}", err=True)
+                codes.append(2)
+                continue
             queued("import", {"object": key, "name": path.name, "options": asdict(options)}, f"import {path}")
-        return
+            codes.append(0)
+        sys.exit(exit_status(codes))
     importer = svc.importer()
     importer.waiting = lambda message: click.echo(message, err=True)
-    worst = 0
     for path in files:
         report = import_one(importer, path, options)
         if as_json:
             click.echo(json.dumps(report.as_json(), ensure_ascii=False))
         else:
             print_report(report, dry_run)
-        worst = max(worst, report.exit_code)
-    if worst:
-        sys.exit(worst)
+        codes.append(report.exit_code)
+    sys.exit(exit_status(codes))
+
+
+def exit_status(codes: list[int]) -> int:
+    """The exit status of an import of several files (README): 2 when none could be imported at all,
+    1 when some could not or some records were rejected, 0 when every record of every file was."""
+    if all(code == 2 for code in codes):
+        return 2
+    return 1 if any(codes) else 0
 
 
 def import_one(importer: Any, path: Path, options: ImportOptions) -> Report:

@@ -274,3 +274,28 @@ def test_iso2709_records_past_the_format_s_own_maximums_are_rejected(cli: Cli, t
     field, record = rejected(report)
     assert "field 505 is 12,005 bytes; ISO 2709 allows 9,999" in field["reason"]
     assert "record is 108,267 bytes; ISO 2709 allows 99,999" in record["reason"]
+
+
+# ----------------------------------------------------------------------------------- several files
+
+
+def test_exit_status_of_several_files_follows_the_readme(cli: Cli, tmp_path: Path, services):
+    good = tmp_path / "good.xml"
+    good.write_bytes(marcxml([marcxml_record(1)]))
+    empty = tmp_path / "empty.mrc"
+    empty.write_bytes(b"")
+    result = cli("import", "--json", good, empty, tmp_path / "missing.mrc", code=1)  # some done: 1, not 2
+    reports = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["created"] for r in reports] == [1, 0, 0] and [bool(r.get("error")) for r in reports] == [0, 1, 1]
+    plain = cli("import", good, empty, code=1)
+    assert "good.xml: 1 records" in plain.stdout and "empty.mrc: the file is empty" in plain.stderr
+    cli("import", empty, tmp_path / "missing.mrc", code=2)  # nothing could be done
+    cli("import", good, good, code=0)
+
+
+def test_background_import_of_several_files_reports_each(cli: Cli, tmp_path: Path, services):
+    good = tmp_path / "good.xml"
+    good.write_bytes(marcxml([marcxml_record(1)]))
+    result = cli("import", "--background", good, tmp_path / "missing.mrc", code=1)
+    assert "job 1 queued" in result.stdout and "missing.mrc" in result.stderr
+    cli("import", "--background", tmp_path / "missing.mrc", code=2)
