@@ -43,11 +43,14 @@ class Services:
     def importer(self) -> Importer:
         """An importer writing into this database and store."""
         from repository.actions.importing import Importer
+        from repository.actions.unpacking import Bounds
         from repository.metadata.reading import Limits
 
         s = self.settings
         limits = Limits(record=s.import_max_record, field=s.import_max_field)
-        return Importer(self.db, self.store, s.base_url, s.import_chunk, workers=s.import_workers, limits=limits)
+        bounds = Bounds(unpacked=s.import_max_unpacked, ratio=s.import_max_ratio)
+        return Importer(self.db, self.store, s.base_url, s.import_chunk, workers=s.import_workers, limits=limits,
+                        bounds=bounds)  # fmt: skip
 
     def close(self) -> None:
         """Close every pooled database connection and the search index."""

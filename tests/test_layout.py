@@ -154,6 +154,9 @@ def test_nothing_imports_the_entry_points():
         ("gunicorn", "repository.web.serving"),
         ("numpy", "repository.search.embedded"),
         ("celery", "repository.jobs.celery_runner"),
+        ("zipfile", "repository.actions.unpacking"),
+        ("bz2", "repository.actions.unpacking"),
+        ("lzma", "repository.actions.unpacking"),
     ],
 )
 def test_each_library_of_a_format_or_service_lives_in_one_module(library: str, home: str):

@@ -21,6 +21,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from repository import catalogue
+from repository.actions.unpacking import Bounds, Received, Unpacked
 from repository.catalogue.models import BatchItem, ImportBatch, utcnow
 from repository.db import Database
 from repository.errors import Handback, KutubxonaError, NotFound
@@ -61,6 +62,7 @@ class Report:
     problems: list[dict[str, Any]] = field(default_factory=list)
     omitted: int = 0  # problems past MAX_REPORTED: in the batch, not in memory
     error: str | None = None  # the file could not be imported at all
+    notes: list[str] = field(default_factory=list)  # what is wrong with the file as a whole (cut short)
     encoding: dict[str, Any] | None = None  # the code page decided for the file's 8-bit records, and why
 
     def add_problems(self, problems: list[dict[str, Any]]) -> None:
@@ -83,14 +85,16 @@ class Report:
             out["problems_omitted"] = self.omitted  # all of them are in `kutubxona batches show`
         if self.error:
             out["error"] = self.error
+        if self.notes:
+            out["notes"] = self.notes
         return out
 
     @property
     def exit_code(self) -> int:
-        """0 all imported, 1 some records rejected, 2 nothing could be done."""
+        """0 all imported, 1 some records rejected or the file cut short, 2 nothing could be done."""
         if self.error:
             return 2
-        return 1 if self.counts["rejected"] else 0
+        return 1 if self.counts["rejected"] or self.notes else 0
 
 
 class ImportRefused(KutubxonaError, ValueError):
@@ -112,6 +116,7 @@ class Importer:
         workers: int = 2,
         parallel_min_bytes: int = PARALLEL_MIN_BYTES,
         limits: Limits = Limits(),  # noqa: B008 - frozen
+        bounds: Bounds = Bounds(),  # noqa: B008 - frozen
     ) -> None:
         self.db = db
         self.store = store
@@ -120,42 +125,64 @@ class Importer:
         self.workers = workers  # processes preparing ISO 2709 records for files of parallel_min_bytes or more
         self.parallel_min_bytes = parallel_min_bytes
         self.limits = limits  # the most an XML record and field may take
+        self.bounds = bounds  # how far a compressed file may unpack
         self.waiting: Callable[[str], None] | None = None  # told once when the import waits for another
         self.opened: Callable[[int], None] | None = None  # told the batch's id as soon as it exists
 
+    def unpacked(self, source: Path | BinaryIO, name: str | None = None) -> Unpacked:
+        """The files ``source`` holds (a file, a pipe, standard input; gzip, bzip2, xz or zip), to import
+        one by one, each from a private copy (``with importer.unpacked(path) as files: ...``)."""
+        return Unpacked(source, name or str(source), self.bounds)
+
     def import_file(self, path: Path, options: ImportOptions, progress: Progress | None = None) -> Report:
-        """Import one file; a file we cannot read gives a report with ``error`` and stores nothing."""
-        report = Report(str(path))
+        """Import one file, unpacked when compressed; a file we cannot read gives a report with ``error``
+        and stores nothing, as does an archive of several files (``unpacked`` gives each)."""
+        with self.unpacked(path) as files:
+            if files.count > 1:
+                report = Report(str(path))
+                report.error = f"{path}: holds {files.count} files; import each of them (kutubxona import does)"
+                return report
+            return self.import_received(next(iter(files)), options, progress)
+
+    def import_received(self, received: Received, options: ImportOptions, progress: Progress | None = None) -> Report:
+        """Import one received file from its private copy: the copy is stored as the batch's original, and
+        the records are read from it, so the batch is exactly the file stored whatever happens to the source."""
+        report = Report(received.name)
         if options.on_match not in ON_MATCH:
             raise ImportRefused(f"--on-match must be one of {', '.join(ON_MATCH)}")
         with self.db.transaction() as session:
             set_ids = set(catalogue.set_ids(session, options.sets).values()) if options.sets else set()
-        try:
-            stream = open(path, "rb")  # noqa: SIM115 - closed below, after the generator is done
-        except OSError as exc:
-            report.error = f"cannot read {path}: {exc.strerror}"
+        if received.error or received.path is None:
+            report.error = f"{received.name}: {received.error}"
             return report
-        with stream:
+        if received.note:
+            report.notes.append(received.note)
+        with open(received.path, "rb") as stream:
             try:
                 if next(read(stream, options.syntax, options.flavour, options.encoding), None) is None:
-                    report.error = f"{path}: no records found"
+                    report.error = f"{received.name}: no records found"
                     return report
             except UnreadableFile as exc:
-                report.error = f"{path}: {exc}"
+                report.error = f"{received.name}: {exc}"
                 return report
             stream.seek(0)
             if options.encoding == "auto" and sniff(stream.peek(4096)[:4096]) == "iso2709":
                 choice = code_page_of(stream)  # one decision for the file's 8-bit records, from all of them
                 report.encoding = {"decided": choice.encoding, "why": choice.why}
-            run = _Run(self, options, set_ids, report, size=path.stat().st_size)
+            run = _Run(self, options, set_ids, report, size=received.size)
             if options.dry_run:
                 with self.db.reading() as session:
                     run.dry_session = session
                     run.read(stream, progress)
                 return report
             stored = self.store.put(stream)  # the original, byte for byte, before any record
+            if stored.key != received.sha256:
+                report.error = (f"{received.name}: the object store holds {stored.key} for it, not the sha256 "
+                                f"{received.sha256} of the copy read; nothing imported")  # fmt: skip
+                return report
             stream.seek(0)
-            report.batch = run.batch_id = self._open_batch(path, stored.key, stored.size, options, report.encoding)
+            report.batch = run.batch_id = self._open_batch(received.label, stored.key, stored.size, options,
+                                                           report.encoding)  # fmt: skip
             if self.opened:
                 self.opened(run.batch_id)
             self._fill(run, stream, progress)
@@ -213,14 +240,14 @@ class Importer:
         self._close_batch(run.batch_id, "done", "")
 
     def _open_batch(
-        self, path: Path, key: str, size: int, options: ImportOptions, decided: dict[str, Any] | None
+        self, name: str, key: str, size: int, options: ImportOptions, decided: dict[str, Any] | None
     ) -> int:
         recorded = {"flavour": options.flavour, "encoding": options.encoding, "sets": list(options.sets),
                     "code_page": decided,
                     "on_match": options.on_match, "actor": options.actor, "match": list(options.match)}  # fmt: skip
         with self.db.transaction() as session:
             batch = ImportBatch(
-                file_name=path.name, object_key=key, size=size, syntax=options.syntax,
+                file_name=name, object_key=key, size=size, syntax=options.syntax,
                 options=json.dumps(recorded), status="running", started=utcnow(),
                 host=socket.gethostname(), pid=os.getpid(), heartbeat=utcnow(),
             )  # fmt: skip

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from repository.actions import exhibitions
 from repository.actions import records as record_actions
 from repository.actions.exporting import EXPORT_FORMATS, export_file, write_rejected
 from repository.actions.importing import ImportOptions, Report, batch_status
+from repository.actions.unpacking import Received
 from repository.catalogue import queries
 from repository.catalogue.models import ImportBatch, Record
 from repository.cli import Fatal, Partial, interactive, main, services, utc_text
@@ -33,7 +35,7 @@ from repository.metadata.reading import FLAVOURS, SYNTAXES
 
 
 @main.command("import")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
 @click.option("--syntax", type=click.Choice(SYNTAXES), default="auto", show_default=True)
 @click.option("--flavour", type=click.Choice(FLAVOURS), default="auto", show_default=True)
 @click.option(
@@ -74,37 +76,43 @@ def import_cmd(
     as_json: bool,
     background: bool,
 ) -> None:
-    """Import ISO 2709, MARCXML or Dublin Core FILES; every record is created, updated, unchanged,
-    skipped or rejected with its reason."""
+    """Import ISO 2709, MARCXML or Dublin Core FILES ('-' for standard input; gzip, bzip2, xz or zip
+    too); every record is created, updated, unchanged, skipped or rejected with its reason."""
     svc = services()
     try:
         kinds = parse_match(match)
     except ValueError as exc:
         raise Fatal(str(exc)) from None
     options = ImportOptions(syntax, flavour, encoding, sets, on_match, dry_run, match=kinds)
-    codes = []
-    if background:
-        for path in files:  # kept in the object store, where a worker on any node can read it
-            try:
-                with open(path, "rb") as fh:
-                    key = svc.store.put(fh).key
-            except OSError as exc:
-                click.echo(f"error: cannot read {path}: {exc.strerror}", err=True)
-                codes.append(2)
-                continue
-            queued("import", {"object": key, "name": path.name, "options": asdict(options)}, f"import {path}")
-            codes.append(0)
-        sys.exit(exit_status(codes))
     importer = svc.importer()
     importer.waiting = lambda message: click.echo(message, err=True)
+    codes = []
     for path in files:
-        report = import_one(importer, path, options)
-        if as_json:
-            click.echo(json.dumps(report.as_json(), ensure_ascii=False))
-        else:
-            print_report(report, dry_run)
-        codes.append(report.exit_code)
+        source = sys.stdin.buffer if str(path) == "-" else path
+        with importer.unpacked(source, str(path)) as received:
+            for one in received:
+                if background:  # kept in the object store, where a worker on any node can read it
+                    codes.append(queue_import(one, options))
+                    continue
+                work = partial(importer.import_received, one, options)
+                report = with_progress(one.label, one.size, work)
+                if as_json:
+                    click.echo(json.dumps(report.as_json(), ensure_ascii=False))
+                else:
+                    print_report(report, dry_run)
+                codes.append(report.exit_code)
     sys.exit(exit_status(codes))
+
+
+def queue_import(received: Received, options: ImportOptions) -> int:
+    """Store a received file and queue its import as a job (``--background``); its exit status."""
+    if received.error or received.path is None:
+        click.echo(f"error: {received.name}: {received.error}", err=True)
+        return 2
+    with open(received.path, "rb") as fh:
+        key = services().store.put(fh).key
+    queued("import", {"object": key, "name": received.label, "options": asdict(options)}, f"import {received.name}")
+    return 0
 
 
 def exit_status(codes: list[int]) -> int:
@@ -154,6 +162,8 @@ def print_report(report: Report, dry_run: bool) -> None:
     if report.error:
         click.echo(f"error: {report.error}", err=True)
         return
+    for note in report.notes:
+        click.echo(f"warning: {report.file}: {note}", err=True)
     c = report.counts
     head = "dry run, nothing stored: " if dry_run else f"batch {report.batch}: "
     click.echo(

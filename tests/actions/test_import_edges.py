@@ -7,18 +7,29 @@ other systems' wrappers, entities.
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import http.server
 import json
+import lzma
+import os
+import stat
+import subprocess
+import sys
+import tarfile
 import threading
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from repository.actions.importing import ImportOptions
 from repository.catalogue.models import BatchItem
+from repository.metadata.marc import to_iso2709
 from tests.conftest import Cli
-from tests.helpers import import_json
+from tests.helpers import count, import_json, marc
 
 
 def marcxml_record(n: int, title: str = "") -> str:
@@ -299,3 +310,141 @@ def test_background_import_of_several_files_reports_each(cli: Cli, tmp_path: Pat
     result = cli("import", "--background", good, tmp_path / "missing.mrc", code=1)
     assert "job 1 queued" in result.stdout and "missing.mrc" in result.stderr
     cli("import", "--background", tmp_path / "missing.mrc", code=2)
+
+
+# ----------------------------------------------------------------------------------- a file that changes
+
+
+def test_a_file_changed_while_it_is_imported_gives_the_batch_of_the_file_stored(cli: Cli, tmp_path: Path,
+                                                                                services):  # fmt: skip
+    whole = marcxml([marcxml_record(n) for n in range(1, 3001)])
+    path = tmp_path / "changing.xml"
+    path.write_bytes(whole)
+
+    def cut_the_file(done: int, records: int) -> None:  # after the first chunk of 50 is stored
+        if path.stat().st_size == len(whole):
+            with open(path, "r+b") as fh:
+                fh.truncate(len(whole) // 2)
+
+    report = services.importer().import_file(path, ImportOptions(), cut_the_file)
+    assert path.stat().st_size < len(whole)  # it was cut while the import ran
+    assert (report.counts["records"], report.counts["created"], report.counts["rejected"]) == (3000, 3000, 0)
+    shown = json.loads(cli("batches", "show", report.batch, "--json").stdout)
+    assert (shown["status"], shown["records"], shown["size"]) == ("done", 3000, len(whole))
+    with services.store.open(shown["object"]) as fh:
+        assert fh.read() == whole  # the original stored is the file read, whole
+    assert "nothing to resume" in cli("batches", "resume", report.batch, code=2).stderr
+
+
+# ----------------------------------------------------------------------------------- pipes, compression
+
+
+def kutubxona_in_bash(tmp_path: Path, db_url: str, command: str) -> subprocess.CompletedProcess:
+    """Run a bash command line in which ``kutubxona`` is the installed script, as a user's shell would."""
+    env = {**os.environ, "KUTUBXONA_DATABASE_URL": db_url, "KUTUBXONA_VAR_DIR": str(tmp_path / "var"),
+           "KUTUBXONA_AUTO_MIGRATE": "no", "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}  # fmt: skip
+    return subprocess.run(["bash", "-c", command], env=env, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("how", ["zcat {gz} | kutubxona import --json /dev/stdin",
+                                 "zcat {gz} | kutubxona import --json -",
+                                 "kutubxona import --json <(zcat {gz})",
+                                 "kutubxona import --json {gz}"])  # fmt: skip
+def test_a_pipe_or_a_gzip_file_imports_like_a_file(tmp_path: Path, db_url: str, how: str):
+    data = b"".join(to_iso2709(marc(f"P{n}", f"Kitob {n}")) for n in range(1, 41))
+    gz = tmp_path / "x.mrc.gz"
+    gz.write_bytes(gzip.compress(data))
+    done = kutubxona_in_bash(tmp_path, db_url, how.format(gz=gz))
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    (report,) = [json.loads(line) for line in done.stdout.splitlines()]
+    assert (report["records"], report["created"]) == (40, 40)
+    shown = json.loads(kutubxona_in_bash(tmp_path, db_url, f"kutubxona batches show {report['batch']} --json").stdout)
+    assert shown["size"] == len(data) and shown["status"] == "done"  # the file as read is the original kept
+
+
+def test_standard_input_that_is_a_terminal_is_not_waited_for(tmp_path: Path, db_url: str):
+    done = kutubxona_in_bash(tmp_path, db_url, "script -qec 'kutubxona import -' /dev/null < /dev/null")
+    if "script: " in done.stderr or done.returncode == 127:
+        pytest.skip("no script(1) to give the command a terminal")
+    assert "standard input is a terminal" in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("packer", ["gzip", "bzip2", "xz"])
+def test_compressed_files_are_unpacked_by_their_bytes_not_their_names(cli: Cli, tmp_path: Path, services, packer):
+    data = marcxml([marcxml_record(n) for n in range(1, 21)])
+    packed = {"gzip": gzip.compress, "bzip2": bz2.compress, "xz": lzma.compress}[packer](data)
+    path = tmp_path / "records.dat"  # the name says nothing
+    path.write_bytes(packed)
+    report = import_json(cli, path)[0]
+    assert (report["file"], report["records"], report["created"]) == (str(path), 20, 20)
+    shown = json.loads(cli("batches", "show", report["batch"], "--json").stdout)
+    assert shown["file"] == "records.dat" and shown["size"] == len(data)
+
+
+def test_a_compressed_file_cut_short_imports_what_it_holds_and_says_so(cli: Cli, tmp_path: Path):
+    data = marcxml([marcxml_record(n, f"Kitob {n} " + "z" * (n * 37 % 200)) for n in range(1, 2001)])
+    path = tmp_path / "cut.xml.gz"
+    packed = gzip.compress(data)
+    path.write_bytes(packed[: len(packed) // 2])
+    result = cli("import", "--json", path, code=1)
+    (report,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert report["notes"] == ["the gzip file is cut short: its records up to the cut are read, the rest is missing"]
+    assert 0 < report["created"] < 2000 and report["rejected"] == 1  # the record the cut fell in
+    plain = cli("import", path, code=1)
+    assert "warning: " in plain.stderr and "cut short" in plain.stderr
+
+
+def test_a_zip_of_several_files_is_several_files_and_odd_entries_are_refused(cli: Cli, tmp_path: Path, services):
+    path = tmp_path / "delivery.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("records/", b"")  # a folder
+        zf.writestr("records/one.xml", marcxml([marcxml_record(1), marcxml_record(2)]))
+        zf.writestr("records/two.mrc.gz", gzip.compress(to_iso2709(marc("Z3", "Uchinchi"))))
+        zf.writestr("__MACOSX/records/._one.xml", b"\x00\x05\x16\x07 resource fork")
+        zf.writestr("../outside.xml", marcxml([marcxml_record(4)]))
+        zf.writestr("/etc/absolute.xml", marcxml([marcxml_record(5)]))
+        link = zipfile.ZipInfo("records/link.xml")
+        link.external_attr = (stat.S_IFLNK | 0o777) << 16
+        zf.writestr(link, "/etc/passwd")
+    result = cli("import", "--json", path, code=1)
+    reports = {r["file"]: r for r in map(json.loads, result.stdout.splitlines())}
+    assert set(reports) == {f"{path}:{name}" for name in ("records/one.xml", "records/two.mrc.gz",
+                                                           "../outside.xml", "/etc/absolute.xml",
+                                                           "records/link.xml")}  # fmt: skip
+    assert reports[f"{path}:records/one.xml"]["created"] == 2 and reports[f"{path}:records/two.mrc.gz"]["created"] == 1
+    assert "outside the archive" in reports[f"{path}:../outside.xml"]["error"]
+    assert "outside the archive" in reports[f"{path}:/etc/absolute.xml"]["error"]
+    assert "symbolic link" in reports[f"{path}:records/link.xml"]["error"]
+    assert count(services) == 3 and not (tmp_path.parent / "outside.xml").exists()
+    files = {b["file"] for b in map(json.loads, [cli("batches", "show", n, "--json").stdout for n in (1, 2)])}
+    assert files == {"delivery.zip:records/one.xml", "delivery.zip:records/two.mrc.gz"}
+
+
+def test_a_zip_to_the_background_queues_a_job_per_file(cli: Cli, tmp_path: Path, services):
+    path = tmp_path / "delivery.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("one.xml", marcxml([marcxml_record(1)]))
+        zf.writestr("two.xml", marcxml([marcxml_record(2)]))
+    result = cli("import", "--background", path)
+    assert result.stdout.count("queued") == 2
+    cli("worker", "--until-idle")
+    assert count(services) == 2
+
+
+def test_decompression_bombs_and_archives_we_do_not_read_are_refused_in_one_line(make_app, tmp_path: Path,
+                                                                                 services):  # fmt: skip
+    bomb = tmp_path / "bomb.mrc.gz"
+    bomb.write_bytes(gzip.compress(b"0" * (40 << 20)))  # 40 MB of zeros in 40 kB
+    cli = Cli(make_app())
+    result = cli("import", bomb, code=2)
+    (line,) = result.stderr.strip().splitlines()
+    assert "bomb.mrc.gz: refused: it unpacks to more than 100 times" in line and "decompression bomb" in line
+    small = tmp_path / "small.xml.xz"
+    small.write_bytes(lzma.compress(marcxml([marcxml_record(1)])))
+    capped = Cli(make_app(IMPORT_MAX_UNPACKED=100))
+    assert "KUTUBXONA_IMPORT_MAX_UNPACKED" in capped("import", small, code=2).stderr
+    tar = tmp_path / "records.tar"
+    with tarfile.open(tar, "w") as tf:
+        tf.add(small, "small.xml.xz")
+    assert "a tar archive is not read" in cli("import", tar, code=2).stderr
+    assert not list(services.store.keys())
