@@ -410,7 +410,7 @@ def _parse_careful(raw: bytes, encoding: str, file_page: str | None = None) -> D
     leader, raw_fields = read_structure(raw, warnings)
     if encoding == "auto":
         tags, bodies = zip(*raw_fields, strict=True)
-        guess = enc.detect(b"".join(bodies), leader[9], _unimarc_100a(tags, bodies), file_page)
+        guess = enc.detect(FIELD_END.join(bodies), leader[9], _unimarc_100a(tags, bodies), file_page)
         encoding = guess.encoding
         if guess.warning:
             warnings.append(guess.warning)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from repository.metadata.marc import ControlField, DataField, MarcRecord, to_iso2709
+from repository.metadata.marc import ControlField, DataField, MarcRecord, parse_iso2709, split_iso2709, to_iso2709
 from tests.conftest import Cli
 from tests.helpers import import_json
 
@@ -94,3 +94,48 @@ def test_a_utf8_file_needs_no_decision(cli: Cli, tmp_path: Path):
     records = [to_iso2709(record(n, t), "utf-8") for n, t in enumerate(UPPER)]
     report, _ = import_titles(cli, tmp_path / "utf8.mrc", records)
     assert report["encoding"] == {"decided": None, "why": "every record is ASCII or UTF-8"}
+
+
+def warnings_of(report: dict) -> dict[int, str]:
+    return {p["position"]: p["reason"] for p in report["problems"] if p["outcome"] == "warning"}
+
+
+def test_a_record_in_another_code_page_than_its_file_is_warned_with_its_own_reading(cli: Cli, tmp_path: Path):
+    upper = encodable(UPPER, "cp1251")[:7]
+    records = [to_iso2709(record(n, t), "cp1251") for n, t in enumerate(upper)]
+    records.append(to_iso2709(record(7, "ОСНОВЫ ИНФОРМАТИКИ"), "koi8-r"))
+    report, shown = import_titles(cli, tmp_path / "mixed.mrc", records)
+    assert report["encoding"]["decided"] == "cp1251"
+    assert [shown[f"E{n:03}"] for n in range(7)] == upper
+    assert shown["E007"] == "пуопчщ йожптнбфйлй"  # read as the file says, and not silently:
+    (warning,) = warnings_of(report).items()
+    assert warning[0] == 8 and "reads as koi8-r" in warning[1] and "ОСНОВЫ ИНФОРМАТИКИ" in warning[1]
+    assert "--encoding koi8-r" in warning[1]
+
+
+def test_a_file_too_small_to_decide_says_so_and_reads_as_windows_1251(cli: Cli, tmp_path: Path):
+    titles = [("История Узбекистана", "cp1251"), ("Русский язык", "cp1251"), ("Основы информатики", "koi8-r")]
+    records = [to_iso2709(record(n, t), page) for n, (t, page) in enumerate(titles)]
+    report, shown = import_titles(cli, tmp_path / "small.mrc", records)
+    assert report["encoding"]["decided"] == "cp1251" and "too little text" in report["encoding"]["why"]
+    assert (shown["E000"], shown["E001"]) == ("История Узбекистана", "Русский язык")
+    (warning,) = warnings_of(report).items()
+    assert warning[0] == 3 and "reads as koi8-r" in warning[1] and "Основы информатики" in warning[1]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_no_record_of_a_file_in_one_code_page_is_warned(cli: Cli, tmp_path: Path, sample_dir: Path, page: str):
+    """The sample's MARC 21 records (Uzbek in both scripts, Russian, English), written in one code page."""
+    records = []
+    with open(sample_dir / "asosiy-marc21-utf8.mrc", "rb") as sample:
+        raws = list(split_iso2709(sample))
+    for raw in raws:
+        try:
+            records.append(to_iso2709(parse_iso2709(raw.data).record, page))
+        except (UnicodeEncodeError, ValueError):
+            continue  # a character the code page lacks
+    path = tmp_path / f"{page}.mrc"
+    path.write_bytes(b"".join(records))
+    report = import_json(cli, path)[0]
+    assert report["encoding"]["decided"] == page and report["created"] == len(records) > 40
+    assert not [r for r in warnings_of(report).values() if "reads as" in r]
