@@ -9,9 +9,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from repository.actions import records, searching
-from repository.search import Filters, QueryError
+from repository.search import Filters
 from repository.search.query import FACETS, SORTS
-from repository.web import services
+from repository.web import numbers, services
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -26,8 +26,8 @@ def search() -> Response:
     result = searching.search(
         services(),
         request.args.get("q", ""),
-        page=_number("page", 1),
-        size=_number("size", 20),
+        page=numbers.page_argument(),
+        size=numbers.argument("size", 20, 1, searching.MAX_SIZE),
         sort=request.args.get("sort", "relevance"),
         filters=filters,
     )
@@ -44,16 +44,6 @@ def record(local_id: str) -> Response:
 def openapi() -> Response:
     """The OpenAPI 3 description of this API."""
     return jsonify(document(services().base_url))
-
-
-def _number(name: str, default: int) -> int:
-    value = request.args.get(name)
-    if value is None:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise QueryError(f"{name} must be a whole number, not {value!r}") from None
 
 
 # ------------------------------------------------------------------------------- OpenAPI 3
@@ -83,7 +73,8 @@ def document(base_url: str) -> dict:
                          "description": "words, field:word, \"phrases\", prefix*, OR, NOT, year:1990-2000; an ISBN, "
                                         "ISSN or DOI (bare, labelled or as a doi.org link) finds its record"},
                         {"name": "page", "in": "query", "required": False,
-                         "schema": {"type": "integer", "minimum": 1, "default": 1}},
+                         "schema": {"type": "integer", "minimum": 1, "maximum": numbers.MAX_PAGE, "default": 1},
+                         "description": "a page past the last readable one is empty"},
                         {"name": "size", "in": "query", "required": False,
                          "schema": {"type": "integer", "minimum": 1, "maximum": searching.MAX_SIZE, "default": 20}},
                         {"name": "sort", "in": "query", "required": False,

@@ -14,6 +14,7 @@ from flask import Blueprint, Response, abort, request
 from repository.catalogue import queries
 from repository.storage import StorageError
 from repository.web import services
+from repository.web.numbers import whole
 
 bp = Blueprint("files", __name__)
 # what a browser may show in place: anything else (HTML, SVG, XML, unknown) is a download, so a
@@ -33,7 +34,7 @@ def shown_inline(mime: str) -> bool:
     return mime in _INLINE_TYPES or mime.startswith(("audio/", "video/"))
 
 
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_RANGE = re.compile(r"^bytes=([0-9]*)-([0-9]*)$")
 
 
 @bp.get("/records/<path:local_id>/files/<name>")
@@ -62,12 +63,12 @@ def download(local_id: str, name: str) -> Response:
         match = _RANGE.match(wanted.strip())
         if match is None or match.groups() == ("", ""):
             return Response(status=416, headers={"Content-Range": f"bytes */{size}"})
-        first, last = match.groups()
-        if first == "":
-            start = max(size - int(last), 0)  # the last N bytes
+        first, last = (whole(n) for n in match.groups())  # a number past any file's size reads as LIMIT
+        if first is None:
+            start = max(size - last, 0)  # the last N bytes
         else:
-            start = int(first)
-            end = min(int(last), size - 1) if last else size - 1
+            start = first
+            end = min(last, size - 1) if last is not None else size - 1
         if start >= size or start > end:
             return Response(status=416, headers={"Content-Range": f"bytes */{size}"})
         status = 206

@@ -11,6 +11,8 @@ from babel import Locale, UnknownLocaleError
 from flask_babel import format_decimal, get_locale, ngettext
 from flask_babel import lazy_gettext as _l
 
+from repository.web.numbers import whole
+
 ELEMENTS = {
     "title": _l("Title"), "creator": _l("Author"), "subject": _l("Subject"), "description": _l("Description"),
     "publisher": _l("Publisher"), "contributor": _l("Contributor"), "date": _l("Date"), "type": _l("Type"),
@@ -40,6 +42,7 @@ QUERY_ERRORS = {
     "year": _l("year:%(value)s: give a year (1995) or a range (1990-2000, 1990-, -2000)"),
     "unreadable": _l("the words or signs of %(text)s do not make a query; try fewer signs or quotes"),
     "refused": _l("the search engine refused the query; try fewer signs or quotes"),
+    "number": _l("%(name)s must be a whole number from %(low)s to %(high)s"),
 }
 
 
@@ -90,5 +93,6 @@ def facet_value(facet: str, value: str, set_names: dict[str, str] | None = None)
     if facet == "fulltext":
         return str(YES_NO.get(value, value))
     if facet == "decade":
-        return f"{value}–{int(value) + 9}" if value.isdigit() else value
+        start = whole(value)
+        return f"{value}–{start + 9}" if start is not None else value
     return value

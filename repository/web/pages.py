@@ -26,7 +26,7 @@ from repository.metadata.identifiers import oai_identifier, record_path
 from repository.metadata.marc import to_text
 from repository.search import Filters, QueryError
 from repository.search.query import FACETS, SORTS
-from repository.web import error_answer, labels, services
+from repository.web import error_answer, labels, numbers, services
 from repository.web.qrcodes import qr_svg
 
 bp = Blueprint("pages", __name__, template_folder="templates")
@@ -42,9 +42,8 @@ def chosen_facets() -> dict[str, list[str]]:
 
 
 def page_number() -> int:
-    """The page this address asks for (``?page=``): 1 when it is missing or not a number."""
-    value = request.args.get("page", "1")
-    return max(1, int(value)) if value.isdigit() else 1
+    """The page this address asks for (``?page=``): 1 when it is missing, a 400 when it is no page number."""
+    return numbers.page_argument()
 
 
 def chosen_sort() -> str:
@@ -136,7 +135,9 @@ def reader(local_id: str, name: str) -> tuple[str, int] | str:
         if not queries.is_public(row):
             return error_answer(403, _("This file is not open to the public"))
         pages = queries.pages_of(session, row.id)
-    number = min(page_number(), max(1, len(pages)))
+    number = page_number()
+    if number > max(1, len(pages)):
+        abort(404)
     shown = next((p for p in pages if p.page == number), None)
     return render_template("reader.html", rec=rec, file=row, pages=len(pages), page=number, page_text=shown)
 
@@ -168,7 +169,10 @@ def collection_page(spec: str, size: int) -> tuple[Any, int, list, int, int]:
         if found is None:
             abort(404)
         total, items = queries.set_members(session, found, (page - 1) * size, size)
-    return found, total, items, page, max(1, -(-total // size))
+    pages = max(1, -(-total // size))
+    if page > pages:
+        abort(404)
+    return found, total, items, page, pages
 
 
 @bp.get("/search")

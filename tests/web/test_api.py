@@ -68,7 +68,7 @@ def test_sort_and_pages(loaded: str):
         ("q=colour:red", "no field 'colour'"),
         ("q=tarix&sort=colour", "sort by"),
         ("q=tarix&page=x", "page must be a whole number"),
-        ("q=tarix&size=0", "size is 1 to 100"),
+        ("q=tarix&size=0", "size must be a whole number from 1 to 100"),
     ],
 )
 def test_a_bad_request_is_a_json_error(loaded: str, query: str, message: str):

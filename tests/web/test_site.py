@@ -292,4 +292,5 @@ def test_the_reader_shows_each_page_beside_its_text(cli: Cli, live: str, tmp_pat
     assert second.xpath("//iframe/@src") == ["/records/B1/files/kitob.pdf#page=2"]
     assert get(live + "/records/B1/files/yopiq.pdf/read")[0] == 403
     assert get(live + "/records/B1/files/none.pdf/read")[0] == 404
-    assert get(live + "/records/B1/files/kitob.pdf/read?page=99")[0] == 200  # the last page
+    assert get(live + "/records/B1/files/kitob.pdf/read?page=2")[0] == 200  # the last page
+    assert get(live + "/records/B1/files/kitob.pdf/read?page=3")[0] == 404  # past it
