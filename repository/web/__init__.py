@@ -21,7 +21,7 @@ CSP = (
 
 def register(app: Flask, services: Services) -> None:
     """Attach ``services`` to ``app`` and register every blueprint and the error pages."""
-    from repository.web import i18n, metrics
+    from repository.web import i18n, links, metrics
     from repository.web.api import bp as api
     from repository.web.exports import bp as exports
     from repository.web.files import bp as files
@@ -44,6 +44,7 @@ def register(app: Flask, services: Services) -> None:
     app.context_processor(lambda: {"settings": services.settings})
     app.register_error_handler(KutubxonaError, _error_page)
     app.after_request(_safety_headers)
+    app.after_request(links.local_redirects)
 
 
 def services() -> Services:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlsplit
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from markupsafe import Markup
@@ -27,6 +27,7 @@ from repository.metadata.marc import to_text
 from repository.search import Filters, QueryError
 from repository.search.query import FACETS, SORTS
 from repository.web import error_answer, labels, numbers, services
+from repository.web.links import site_path, this_path
 from repository.web.qrcodes import qr_svg
 
 bp = Blueprint("pages", __name__, template_folder="templates")
@@ -76,13 +77,15 @@ def moment(stamp: str) -> Markup:
 
 @bp.app_context_processor
 def _labels() -> dict[str, Any]:
-    return {"labels": labels, "facet_value": labels.facet_value, "with_args": with_args}
+    return {"labels": labels, "facet_value": labels.facet_value, "with_args": with_args,
+            "without_filters": without_filters}  # fmt: skip
 
 
 def with_args(endpoint: str | None = None, drop: tuple[str, ...] = (), **changes: Any) -> str:
     """This page's address (or ``endpoint``'s) with its query changed: ``None`` removes an argument.
 
-    ``drop`` removes arguments too (the page number, when a facet or the sort changes).
+    ``drop`` removes arguments too (the page number, when a facet or the sort changes).  The address is
+    always a path on this site (``links.site_path``), whatever the request's path holds.
     """
     args = MultiDict(request.args)
     args.pop("lang", None)  # the language is remembered in a cookie; links need not carry it
@@ -96,11 +99,16 @@ def with_args(endpoint: str | None = None, drop: tuple[str, ...] = (), **changes
         elif value is not None:
             args[name] = value
     values = {k: v[0] if len(v) == 1 else v for k, v in args.to_dict(flat=False).items()}
-    if endpoint is None and request.endpoint is None:  # an address no route matched (a 404 page)
-        return request.path + ("?" + urlencode(values, doseq=True) if values else "")
-    if endpoint is None:
-        endpoint, values = request.endpoint, {**(request.view_args or {}), **values}
-    return url_for(endpoint, **values)
+    if endpoint is None:  # this page, a 404 page too (an address no route matched)
+        return site_path(this_path(), values)
+    rule = next(current_app.url_map.iter_rules(endpoint))
+    route = {name: values.pop(name) for name in rule.arguments if name in values}
+    return site_path(unquote(urlsplit(url_for(endpoint, **route)).path), values)
+
+
+def without_filters() -> str:
+    """This search without its facets (and from its first page): the words and the order stay."""
+    return with_args(drop=(*PARAMS.values(), "page"))
 
 
 @bp.app_template_global()
