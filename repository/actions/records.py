@@ -68,16 +68,22 @@ class Gone(NotFound):
 
     http_status = 410
 
+    def __init__(self, message: str, local_id: str) -> None:
+        super().__init__(message)
+        self.local_id = local_id
 
-def public_view(services: Services, local_id: str) -> dict:
-    """What the public may read of a record: its description (DC, MARC-in-JSON), open files, hosts and parts."""
-    return public_record(services, local_id)[0]
+
+def public_view(services: Services, ident: str) -> dict:
+    """What the public may read of a record (named by its local or OAI identifier), as its page shows it:
+    its description (DC, MARC-in-JSON), its files open to the public in full and how many others it has
+    (``closed_files``: restricted or under embargo, never named), its hosts and parts."""
+    return public_record(services, ident)[0]
 
 
-def public_record(services: Services, local_id: str) -> tuple[dict, Prepared]:
+def public_record(services: Services, ident: str) -> tuple[dict, Prepared]:
     """``public_view`` and the prepared record it was read from (for pages that show more of it)."""
     with services.db.reading() as session:
-        rec = _live(session, local_id)
+        rec = _live(session, services, ident)
         specs = catalogue.set_specs(session, rec.id)
         files = queries.files_of(session, rec.id)
         hosts = queries.hosts_of(session, [rec.id]).get(rec.id, [])
@@ -96,35 +102,36 @@ def public_record(services: Services, local_id: str) -> tuple[dict, Prepared]:
         "formats": [f.prefix for f in FORMATS.values() if rec.flavour in f.flavours],
         "dc": {name: prepared.dc.get(name) for name in dcmod.ELEMENTS if prepared.dc and prepared.dc.get(name)},
         "marc": to_marc_in_json(prepared.marc) if prepared.marc is not None else None,
+        # a file not open to the public is only counted: its name, size and type are not the public's
         "files": [
             {
                 "name": f.name,
                 "size": f.size,
                 "mime": f.mime,
                 "access": f.access,
-                "url": file_url(services.base_url, rec.local_id, f.name) if queries.is_public(f) else None,
+                "url": file_url(services.base_url, rec.local_id, f.name),
             }
             for f in files
+            if queries.is_public(f)
         ],  # fmt: skip
+        "closed_files": sum(not queries.is_public(f) for f in files),
         "hosts": [h.as_json() for h in hosts],
         "parts": [{"id": p.local_id, "title": p.title, "year": p.year, "part": part} for p, part in parts],
     }
     return view, prepared
 
 
-def _live(session: Session, local_id: str) -> Record:
-    rec = queries.record(session, local_id)
-    if rec is None:
-        raise NotFound(f"no record {local_id!r}")
+def _live(session: Session, services: Services, ident: str) -> Record:
+    rec = find(session, services, ident)
     if rec.deleted:
-        raise Gone(f"record {local_id!r} was deleted")
+        raise Gone(f"record {ident!r} was deleted", rec.local_id)
     return rec
 
 
-def permanent_url(services: Services, local_id: str) -> str:
+def permanent_url(services: Services, ident: str) -> str:
     """The permanent address of a live record (``NotFound``, or ``Gone`` when it was deleted)."""
     with services.db.reading() as session:
-        rec = _live(session, local_id)
+        rec = _live(session, services, ident)
     return services.base_url + record_path(rec.local_id)
 
 

@@ -92,8 +92,12 @@ def document(base_url: str) -> dict:
             "/api/records/{id}": {
                 "get": {
                     "summary": "One record",
+                    "description": "What the record's page shows: its description, its files open to the "
+                                   "public, how many others it has (never named), its host and parts",
                     "operationId": "record",
-                    "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                    "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"},
+                                    "description": "its local identifier (KTB000003) or its OAI identifier "
+                                                   "(oai:<repository id>:KTB000003)"}],
                     "responses": {
                         "200": {"description": "the record",
                                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Record"}}}},
@@ -178,9 +182,33 @@ _SCHEMAS: dict = {
             "suggestion": {"type": "string", "nullable": True},
         },
     },
+    "File": {
+        "type": "object",
+        "description": "a file open to the public",
+        "required": ["name", "size", "mime", "access", "url"],
+        "additionalProperties": False,
+        "properties": {
+            "name": {"type": "string"},
+            "size": {"type": "integer", "minimum": 0},
+            "mime": {"type": "string"},
+            "access": {"type": "string", "enum": ["open", "embargo"], "description": "embargo: one that has ended"},
+            "url": {"type": "string", "format": "uri"},
+        },
+    },
     "Record": {
         "type": "object",
-        "required": ["id", "oai_identifier", "url", "flavour", "title", "dc", "files", "hosts", "parts"],
+        "required": [
+            "id",
+            "oai_identifier",
+            "url",
+            "flavour",
+            "title",
+            "dc",
+            "files",
+            "closed_files",
+            "hosts",
+            "parts",
+        ],
         "properties": {
             "id": {"type": "string"},
             "oai_identifier": {"type": "string"},
@@ -194,7 +222,13 @@ _SCHEMAS: dict = {
             "formats": _STRINGS,
             "dc": {"type": "object", "additionalProperties": _STRINGS},
             "marc": {"type": "object", "nullable": True},
-            "files": {"type": "array", "items": {"type": "object"}},
+            "files": {"type": "array", "items": {"$ref": "#/components/schemas/File"}},
+            "closed_files": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "how many files are not open to the public (restricted, or under embargo): "
+                "counted, as on the record's page, never named",
+            },
             "hosts": {"type": "array", "items": {"$ref": "#/components/schemas/Host"}},
             "parts": {"type": "array", "items": {"type": "object"}},
         },

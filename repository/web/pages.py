@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from markupsafe import Markup
@@ -201,20 +201,29 @@ def search() -> tuple[str, int] | str:
 
 
 @bp.get("/records/<path:local_id>")
-def record(local_id: str) -> tuple[str, int] | str:
+def record(local_id: str) -> tuple[str, int] | str | Response:
     """One record: its description with human labels, files, host and parts, citations and a QR code."""
     svc = services()
     try:
         view, prepared = records.public_record(svc, local_id)
-    except records.Gone:
+    except records.Gone as gone:
+        if gone.local_id != local_id:
+            return _to_page_of(gone.local_id)
         with svc.db.reading() as session:
             rec = queries.record(session, local_id)
         return render_template("deleted.html", rec=rec, oai_id=oai_identifier(svc.repository_id, local_id)), 410
+    if view["id"] != local_id:
+        return _to_page_of(view["id"])
     cited = records.cite(prepared, view["id"], view["type"], view["url"], view["hosts"])
-    pdf = next((f["url"] for f in view["files"] if f["url"] and f["mime"] == "application/pdf"), None)
+    pdf = next((f["url"] for f in view["files"] if f["mime"] == "application/pdf"), None)
     marc_text = to_text(prepared.marc) if prepared.marc is not None else None
     return render_template("record.html", view=view, cited=cited, pdf=pdf, marc_text=marc_text,
                            jsonld=_jsonld(view, cited))  # fmt: skip
+
+
+def _to_page_of(local_id: str) -> Response:
+    """A record named by its OAI identifier: its page is at its local identifier, for good (301)."""
+    return redirect(site_path(unquote(record_path(local_id))), 301)
 
 
 def _jsonld(view: dict, cited: Citation) -> dict:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from lxml import html
 
-from tests.conftest import BASE_URL, Cli
+from tests.conftest import BASE_URL, REPO_ID, Cli
 from tests.helpers import import_json, marc, write
 from tests.web.test_site import get
 
@@ -116,7 +116,7 @@ def test_the_links_of_pages_built_from_their_arguments_stay_on_the_site(site: st
     assert_on_site(site, target, body)
 
 
-@pytest.mark.parametrize("target", ["/api//search?q=tarix", "/collections//tarix"])
+@pytest.mark.parametrize("target", ["/api//search?q=tarix", "/collections//tarix", f"/records/oai:{REPO_ID}:B1"])
 def test_a_redirect_is_a_path_on_this_site_whatever_the_host_header_says(site: str, target: str):
     status, headers, _ = raw_get(site, target, host="evil.example")
     assert status in (301, 302, 303, 307, 308), target

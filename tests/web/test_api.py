@@ -10,12 +10,14 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import requests
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from tests.conftest import Cli
-from tests.helpers import import_json
+from repository.metadata.identifiers import oai_identifier
+from tests.conftest import BASE_URL, REPO_ID, Cli
+from tests.helpers import import_json, marc, write
 
 
 def get(url: str) -> tuple[int, dict[str, str], dict]:
@@ -116,3 +118,60 @@ def test_the_api_keeps_its_openapi_document(loaded: str):
             case.call_and_validate(excluded_checks=[positive_data_acceptance])
 
         conforms()
+
+
+def attach_four(cli: Cli, tmp_path: Path) -> None:
+    """Record W2 with an open file, a restricted one, one under embargo and one whose embargo has ended."""
+    from datetime import date, timedelta
+
+    import_json(cli, write(tmp_path / "w.mrc", marc("W2", "Cheklangan")))
+    for name, access in (("ochiq.txt", "open"), ("yopiq-maxfiy.txt", "restricted"),
+                         ("kutish-maxfiy.txt", f"embargo:{date.today() + timedelta(days=30)}"),
+                         ("tugadi.txt", f"embargo:{date.today()}")):  # fmt: skip
+        (tmp_path / name).write_text(f"Matn {name}")
+        cli("attach", "W2", tmp_path / name, "--access", access, "--ocr", "never")
+
+
+def test_the_api_shows_of_a_records_files_what_its_page_shows(cli: Cli, live: str, tmp_path: Path):
+    attach_four(cli, tmp_path)
+    with urllib.request.urlopen(f"{live}/api/records/W2", timeout=30) as r:
+        raw = r.read()
+    record = json.loads(raw)
+    # the files open to the public in full; the others only counted, their names, sizes and types unsaid
+    assert [f["name"] for f in record["files"]] == ["ochiq.txt", "tugadi.txt"]
+    assert all(f["url"] == f"{BASE_URL}/records/W2/files/{f['name']}" and f["size"] and f["mime"] == "text/plain"
+               for f in record["files"])  # fmt: skip
+    assert record["closed_files"] == 2 and b"maxfiy" not in raw
+    page = urllib.request.urlopen(f"{live}/records/W2?lang=en", timeout=30).read().decode()
+    assert "ochiq.txt" in page and "tugadi.txt" in page and "maxfiy" not in page
+    assert "2 files with restricted access" in page
+    # and the OpenAPI document describes exactly that
+    schema = schemathesis.openapi.from_url(f"{live}/api/openapi.json")
+    [operation] = [r.ok() for r in schema.get_all_operations() if r.ok().label == "GET /api/records/{id}"]
+    operation.validate_response(requests.get(f"{live}/api/records/W2", timeout=30))
+    leaky = requests.get(f"{live}/api/records/W2", timeout=30)
+    leaky._content = json.dumps({**record, "files": [*record["files"], {"name": "yopiq-maxfiy.txt", "size": 9,
+                                 "mime": "text/plain", "access": "restricted", "url": None}]}).encode()  # fmt: skip
+    assert not operation.is_valid_response(leaky)  # a closed file listed is not what the document allows
+
+
+def test_a_record_is_found_by_its_oai_identifier_too(cli: Cli, live: str, tmp_path: Path):
+    import_json(cli, write(tmp_path / "a.mrc", marc("B1", "Kitob"), marc("RU\\NLR\\bibl 1/2", "Slash and space")))
+    for local in ("B1", "RU\\NLR\\bibl 1/2"):
+        oai = oai_identifier(REPO_ID, local)
+        status, _, by_oai = get(f"{live}/api/records/{urllib.parse.quote(oai, safe=':/')}")
+        assert status == 200 and by_oai == get(f"{live}/api/records/{urllib.parse.quote(local, safe='')}")[2]
+        assert by_oai["id"] == local and by_oai["oai_identifier"] == oai
+        # the record page answers at its local identifier, where its OAI identifier leads
+        response = requests.get(f"{live}/records/{urllib.parse.quote(oai, safe=':/')}", allow_redirects=False,
+                                timeout=30)  # fmt: skip
+        assert response.status_code == 301 and response.headers["Location"].startswith("/records/")
+        assert requests.get(live + response.headers["Location"], timeout=30).url.endswith(response.headers["Location"])
+        page = requests.get(live + response.headers["Location"], timeout=30)
+        assert page.status_code == 200 and oai in page.text
+    assert get(f"{live}/api/records/oai:{REPO_ID}:NOPE")[0] == 404
+    assert get(f"{live}/api/records/oai:other.example.org:B1")[0] == 404
+    cli("delete", "B1")
+    assert get(f"{live}/api/records/oai:{REPO_ID}:B1")[0] == 410
+    response = requests.get(f"{live}/records/oai:{REPO_ID}:B1", timeout=30)
+    assert response.status_code == 410 and response.url.endswith("/records/B1")
