@@ -128,11 +128,15 @@ def _live(session: Session, services: Services, ident: str) -> Record:
     return rec
 
 
+def live_id(services: Services, ident: str) -> str:
+    """The local identifier of a live record named either way (``NotFound``, or ``Gone`` when it was deleted)."""
+    with services.db.reading() as session:
+        return _live(session, services, ident).local_id
+
+
 def permanent_url(services: Services, ident: str) -> str:
     """The permanent address of a live record (``NotFound``, or ``Gone`` when it was deleted)."""
-    with services.db.reading() as session:
-        rec = _live(session, services, ident)
-    return services.base_url + record_path(rec.local_id)
+    return services.base_url + record_path(live_id(services, ident))
 
 
 def citations(services: Services, local_ids: list[str]) -> list[Citation]:

@@ -49,11 +49,9 @@ def _download(body: bytes | str, mimetype: str, filename: str) -> Response:
 @bp.get("/records/<path:local_id>/cite.<any(ris, bib, json):fmt>")
 def cite(local_id: str, fmt: str) -> Response:
     """The citation of one record."""
-    cited = records.citations(services(), [local_id])
-    if not cited:
-        records.permanent_url(services(), local_id)  # raises the reason: 404 or 410
+    local = records.live_id(services(), local_id)  # 404 or 410; an OAI identifier names it too
     write, mimetype = CITATIONS[fmt]
-    return _download(write(cited), mimetype, f"{local_id}.{fmt}")
+    return _download(write(records.citations(services(), [local])), mimetype, f"{local}.{fmt}")
 
 
 @bp.get("/search/cite.<any(ris, bib, json):fmt>")

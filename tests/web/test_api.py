@@ -169,6 +169,9 @@ def test_a_record_is_found_by_its_oai_identifier_too(cli: Cli, live: str, tmp_pa
         assert requests.get(live + response.headers["Location"], timeout=30).url.endswith(response.headers["Location"])
         page = requests.get(live + response.headers["Location"], timeout=30)
         assert page.status_code == 200 and oai in page.text
+        # so do its citation and QR code
+        cited = requests.get(f"{live}/records/{urllib.parse.quote(oai, safe=':/')}/cite.ris", timeout=30)
+        assert cited.status_code == 200 and "TY  - BOOK" in cited.text
     assert get(f"{live}/api/records/oai:{REPO_ID}:NOPE")[0] == 404
     assert get(f"{live}/api/records/oai:other.example.org:B1")[0] == 404
     cli("delete", "B1")
