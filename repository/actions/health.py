@@ -1,17 +1,20 @@
 """Is this node fit to serve?  Checks of the database, object store, search index and tools.
 
-``readiness`` asks only what a request needs (database, store, search), each with a short time
+``Readiness`` asks only what a request needs (database, store, search), each with a short time
 limit, for ``/readyz`` and a load balancer; ``check`` adds the schema version and the tools and
 files that some work needs (OCR languages, pdftotext, the PDF font), for ``kutubxona check``.
 A check that cannot answer in time has failed: a dead database can hang a connection for minutes.
+Such a check is left to finish alone, and while it hangs ``Readiness`` starts no other of its kind:
+a probe asked every few seconds would otherwise leave a blocked thread behind each time.
 """
 
 from __future__ import annotations
 
 import shutil
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as Late
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
@@ -51,14 +54,43 @@ class Problem(Exception):
         self.status = status
 
 
-def readiness(services: Services) -> list[Check]:
-    """Database, object store and search index, each within ``READY_SECONDS``."""
-    return _run(services, _READY, READY_SECONDS)
+class Readiness:
+    """The probes of database, object store and search index, for a process that is asked again and again.
+
+    One pool of a thread per component, and at most one probe of each component in flight: a call
+    while a component's probe is still pending (a database that hangs) waits for that same probe,
+    within its own time limit, instead of starting another; so however often it is asked, no more
+    than three threads ever run or hang here.
+    """
+
+    def __init__(self, checks: dict[str, Callable[[Services], str]] | None = None) -> None:
+        self._checks = _READY if checks is None else checks
+        self._pool = ThreadPoolExecutor(max_workers=len(self._checks), thread_name_prefix="ready")
+        self._lock = threading.Lock()
+        self._pending: dict[str, Future] = {}
+
+    def __call__(self, services: Services, seconds: float = READY_SECONDS) -> list[Check]:
+        """Each component's answer within ``seconds``: a fresh probe, or the one still pending from an earlier call."""
+        with self._lock:
+            for name, fn in self._checks.items():
+                pending = self._pending.get(name)
+                if pending is None or pending.done():
+                    self._pending[name] = self._pool.submit(_timed, fn, services)
+            futures = dict(self._pending)
+        return _collect(futures, seconds)
+
+    def close(self) -> None:
+        """Let the pool's threads end once their probes have (a hung one when its connection gives up)."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 def check(services: Services) -> list[Check]:
     """Every check: configuration, database and schema, store, search, OCR, PDF tools and font."""
-    return _run(services, {"configuration": _configuration, **_READY, **_TOOLS}, CHECK_SECONDS)
+    probes = Readiness({"configuration": _configuration, **_READY, **_TOOLS})
+    try:
+        return probes(services, CHECK_SECONDS)
+    finally:
+        probes.close()
 
 
 def exit_code(checks: list[Check]) -> int:
@@ -67,11 +99,9 @@ def exit_code(checks: list[Check]) -> int:
     return 2 if FAILED in statuses else 1 if WARNING in statuses else 0
 
 
-def _run(services: Services, checks: dict[str, Callable[[Services], str]], seconds: float) -> list[Check]:
-    """Run ``checks`` at once, each within ``seconds``; a late one is failed and left to finish alone."""
-    pool = ThreadPoolExecutor(max_workers=len(checks), thread_name_prefix="check")
+def _collect(futures: dict[str, Future], seconds: float) -> list[Check]:
+    """The answers of ``futures``, all within ``seconds`` from now; a late one has failed (and goes on alone)."""
     started = time.monotonic()
-    futures = {name: pool.submit(_timed, fn, services) for name, fn in checks.items()}
     results = []
     for name, future in futures.items():
         try:
@@ -79,7 +109,6 @@ def _run(services: Services, checks: dict[str, Callable[[Services], str]], secon
         except Late:
             status, detail, took = FAILED, f"no answer within {seconds:g} s", seconds
         results.append(Check(name, status, detail, took))
-    pool.shutdown(wait=False, cancel_futures=True)
     return results
 
 
