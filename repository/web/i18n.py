@@ -6,7 +6,10 @@ a ``.po`` is newer than its ``.mo``, so every install (a clone, a wheel, a conta
 catalogues it carries without a separate build step; ``make messages`` extracts and updates them.
 
 A page's language is ``?lang=`` (remembered in a cookie), then the cookie, then the browser's
-``Accept-Language``, then Uzbek Latin.
+``Accept-Language``, then Uzbek Latin.  An answer that spoke a language so chosen says that it
+varies on the cookie and on Accept-Language, so that a cache keeps one copy per language; and the
+cookie is set only on such an answer, never on one a shared cache may keep for everyone (a QR
+code, a download), which would hand one reader's choice to the next.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 from flask_babel import Babel, get_locale
 
 SOURCE = Path(__file__).parent / "translations"
@@ -88,6 +91,7 @@ def current() -> Language:
 
 
 def _chosen_locale() -> str:
+    g.kutubxona_language_chosen = True  # asked once per request, by the first word translated
     asked = language_of(request.args.get("lang")) or language_of(request.cookies.get(COOKIE))
     if asked is None:
         for value, _quality in request.accept_languages:  # best first
@@ -98,8 +102,20 @@ def _chosen_locale() -> str:
 
 
 def _remember(response: Response) -> Response:
+    if not g.pop("kutubxona_language_chosen", False):
+        return response  # nothing here speaks a language (a QR code, a file, JSON, OAI-PMH)
+    response.vary.update(("Cookie", "Accept-Language"))
     # a language chosen with ?lang= stays chosen on the next pages
     chosen = language_of(request.args.get("lang"))
-    if chosen is not None and request.cookies.get(COOKIE) != chosen.locale:
+    if chosen is not None and request.cookies.get(COOKIE) != chosen.locale and not shared_cacheable(response):
+        response.cache_control.private = True  # (an answer without Cache-Control, else a cache might keep it)
         response.set_cookie(COOKIE, chosen.locale, max_age=COOKIE_AGE, samesite="Lax")
     return response
+
+
+def shared_cacheable(response: Response) -> bool:
+    """True when a shared cache may keep ``response`` for everyone (RFC 9111 3 and 5.2.2)."""
+    cc = response.cache_control
+    if cc.private or cc.no_store:
+        return False
+    return bool(cc.public or cc.max_age is not None or cc.s_maxage is not None or response.expires)
