@@ -223,7 +223,7 @@ def record(local_id: str) -> tuple[str, int] | str | Response:
 
 def _to_page_of(local_id: str) -> Response:
     """A record named by its OAI identifier: its page is at its local identifier, for good (301)."""
-    return redirect(site_path(unquote(record_path(local_id))), 301)
+    return redirect(site_path(unquote(record_path(local_id)), request.args.to_dict(flat=False)), 301)
 
 
 def _jsonld(view: dict, cited: Citation) -> dict:
