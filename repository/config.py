@@ -47,6 +47,7 @@ SETTINGS: dict[str, Setting] = {
         "no",
         "harvest sources on non-public addresses: no (public only), yes (any), or networks (10.20.0.0/16 ...)",
     ),
+    "ALBUM_MAX_CONCURRENT": Setting(2, "album PDFs made at once per worker (a kept one is no work) before a 503"),
     "BROKER_URL": Setting("", "amqp://... or redis://...: background jobs also go to Celery workers; empty = none"),
     "JOB_LEASE_SECONDS": Setting(
         60, "how long a worker holds a job without renewing; a dead worker's job is retaken after"
@@ -99,6 +100,7 @@ class Settings:
     oai_token_ttl_hours: int
     oai_max_concurrent: int
     oai_friends: tuple[str, ...]
+    album_max_concurrent: int
     shed_after_ms: int
     log_format: str
     job_lease_seconds: int
@@ -157,6 +159,7 @@ def _complete(conf: dict[str, Any]) -> Settings:
         "OAI_PAGE_SIZE",
         "OAI_TOKEN_TTL_HOURS",
         "OAI_MAX_CONCURRENT",
+        "ALBUM_MAX_CONCURRENT",
         "IMPORT_CHUNK",
         "OCR_PAGE_SECONDS",
         "JOB_LEASE_SECONDS",
@@ -191,6 +194,7 @@ def _complete(conf: dict[str, Any]) -> Settings:
         oai_max_concurrent=conf["OAI_MAX_CONCURRENT"],
         pdf_font=Path(conf["PDF_FONT"]),
         oai_friends=tuple(conf["OAI_FRIENDS"].split()),
+        album_max_concurrent=conf["ALBUM_MAX_CONCURRENT"],
         shed_after_ms=conf["SHED_AFTER_MS"],
         log_format=conf["LOG_FORMAT"],
         job_lease_seconds=conf["JOB_LEASE_SECONDS"],

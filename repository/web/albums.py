@@ -1,10 +1,24 @@
-"""QR albums as PDF (fpdf2, imported here only): A4 sheets of cards, each a title, author, year and QR code."""
+"""QR albums as PDF (fpdf2, imported here only): A4 sheets of cards, each a title, author, year and QR code;
+and the albums already made, kept for the node's workers.
+
+Making an album of 60 cards costs about a second of CPU (its QR codes, then the PDF), so a made
+album is kept in a folder every worker of the node shares (``VAR_DIR/albums``), under a key of
+everything it shows: its heading (the collection's name, the part), its language, each card's
+title, author, year and address in their order (so a record's change, the exhibition's order,
+a record leaving, all make a new key), the font file and this module's code.  The least recently
+used albums go when the folder passes its bound.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import fpdf
 from fpdf import FPDF
 
 # A4 in millimetres, two columns of three cards: a sheet cut in six gives cards of about 9 x 9 cm
@@ -27,6 +41,72 @@ class Card:
 
 class FontMissing(RuntimeError):
     """The TrueType font the PDF needs is not on this machine."""
+
+
+# what this code draws, and with which fpdf2: an upgrade makes every album again
+_CODE = hashlib.sha256(Path(__file__).read_bytes() + fpdf.FPDF_VERSION.encode()).hexdigest()
+CACHE_BYTES = 64 << 20  # about 800 albums of 60 cards (some 80 KB each)
+
+
+def album_key(heading: str, faces: list[tuple[str, str, str, str]], font: Path, language: str) -> str:
+    """The key of the album of these card faces (title, author, year, address), as ``album_pdf`` would draw it."""
+    try:
+        stat = font.stat()
+        stamp = [str(font), stat.st_size, stat.st_mtime_ns]
+    except OSError:
+        stamp = [str(font), None, None]  # missing: nothing is made, nothing kept
+    text = json.dumps([_CODE, heading, language, stamp, faces], ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class AlbumCache:
+    """Albums already made, as files in ``folder`` (shared by the node's workers), at most ``max_bytes`` of them."""
+
+    def __init__(self, folder: Path, max_bytes: int = CACHE_BYTES) -> None:
+        self.folder = folder
+        self.max_bytes = max_bytes
+
+    def get(self, key: str) -> bytes | None:
+        """The album kept under ``key``, or None; a hit counts as a use (the least recently used go first)."""
+        path = self.folder / f"{key}.pdf"
+        try:
+            body = path.read_bytes()
+            _used(path)
+        except FileNotFoundError:  # never made, or pruned by another worker meanwhile
+            return None
+        return body
+
+    def put(self, key: str, body: bytes) -> None:
+        """Keep ``body`` under ``key``, then let the least recently used albums go past the bound."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        partial = self.folder / f"{key}.{os.getpid()}.tmp"  # each process its own: two may make one album
+        partial.write_bytes(body)
+        _used(partial)
+        partial.replace(self.folder / f"{key}.pdf")  # a reader never sees half a file
+        self._prune(keep=key)
+
+    def _prune(self, keep: str) -> None:
+        entries = []
+        for path in self.folder.glob("*.pdf"):
+            try:
+                stat = path.stat()
+            except FileNotFoundError:
+                continue
+            entries.append((stat.st_mtime_ns, stat.st_size, path))
+        total = sum(size for _, size, _ in entries)
+        for _, size, path in sorted(entries):
+            if total <= self.max_bytes:
+                break
+            if path.stem != keep:  # the album just made stays, even alone past the bound
+                path.unlink(missing_ok=True)
+                total -= size
+
+
+def _used(path: Path) -> None:
+    """Mark ``path`` as just used: its time set from the clock to the nanosecond (the kernel's own stamp of
+    a write or of ``utime()`` without times is coarse, a few milliseconds, so two uses could tie)."""
+    now = time.time_ns()
+    os.utime(path, ns=(now, now))
 
 
 def album_pdf(heading: str, cards: list[Card], font: Path, language: str) -> bytes:

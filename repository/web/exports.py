@@ -4,7 +4,9 @@ robots.txt, the OpenSearch description)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
+import threading
+
+from flask import Blueprint, Response, current_app, request
 from flask_babel import gettext as _
 from lxml import etree
 
@@ -12,7 +14,7 @@ from repository.actions import exporting, records, searching
 from repository.catalogue import queries
 from repository.metadata.citations import to_bibtex, to_csl, to_ris
 from repository.metadata.identifiers import record_path
-from repository.web import albums, i18n, services
+from repository.web import albums, i18n, metrics, services
 from repository.web.albums import Card
 from repository.web.files import disposition
 from repository.web.pages import (
@@ -38,6 +40,9 @@ SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 # the sitemaps.org protocol allows 50,000 addresses in a file; 10,000 keep each answer short
 SITEMAP_SIZE = 10_000
 OPENSEARCH_NS = "http://a9.com/-/spec/opensearch/1.1/"
+RETRY_AFTER = "5"  # seconds: about five albums' making
+_GATE = "kutubxona.album.gate"
+_gate_lock = threading.Lock()
 
 
 def _download(body: bytes | str, mimetype: str, filename: str) -> Response:
@@ -82,20 +87,46 @@ def qr(local_id: str) -> Response:
 
 @bp.get("/collections/<path:spec>/album.pdf")
 def album_pdf(spec: str) -> Response:
-    """The QR album of a collection as a PDF to print: the same cards as the album page, six to a sheet."""
+    """The QR album of a collection as a PDF to print: the same cards as the album page, six to a sheet.
+
+    Made once for what it shows and kept (``albums.AlbumCache``); making one is a second of CPU, so at
+    most ``KUTUBXONA_ALBUM_MAX_CONCURRENT`` are made at once in a worker, and past that the answer is 503.
+    """
     collection, _total, items, page, pages = collection_page(spec, ALBUM_SIZE)
     svc = services()
-    cards = []
-    for rec, _caption in items:
-        url = svc.base_url + record_path(rec.local_id)
-        cards.append(Card(rec.title or rec.local_id, rec.author or "", rec.year or "", url, qr_modules(url)))
+    faces = [(rec.title or rec.local_id, rec.author or "", rec.year or "", svc.base_url + record_path(rec.local_id))
+             for rec, _caption in items]  # fmt: skip
     heading = f"{collection.name} · {_('QR album')}" + (f" · {page}/{pages}" if pages > 1 else "")
-    try:
-        body = albums.album_pdf(heading, cards, svc.settings.pdf_font, i18n.current().tag)
-    except albums.FontMissing as exc:
-        return Response(f"503 Service Unavailable: {exc}\n", 503, mimetype="text/plain")
+    font, language = svc.settings.pdf_font, i18n.current().tag
+    key = albums.album_key(heading, faces, font, language)
+    kept = albums.AlbumCache(svc.settings.var_dir / "albums")
+    body = kept.get(key)
+    if body is None:
+        gate = _album_gate()
+        if not gate.acquire(blocking=False):
+            metrics.count_shed()
+            return Response("503 Service Unavailable: too many albums are being made at once; retry later\n", 503,
+                            mimetype="text/plain", headers={"Retry-After": RETRY_AFTER})  # fmt: skip
+        try:
+            cards = [Card(*face, qr_modules(face[3])) for face in faces]
+            body = albums.album_pdf(heading, cards, font, language)
+        except albums.FontMissing as exc:
+            return Response(f"503 Service Unavailable: {exc}\n", 503, mimetype="text/plain")
+        finally:
+            gate.release()
+        kept.put(key, body)
     suffix = f"-{page}" if pages > 1 else ""
     return _download(body, "application/pdf", f"album-{collection.spec}{suffix}.pdf")
+
+
+def _album_gate() -> threading.BoundedSemaphore:
+    """This worker's limit of albums made at once (as OAI-PMH's of lists served at once)."""
+    with _gate_lock:
+        gate = current_app.extensions.get(_GATE)
+        if gate is None:
+            gate = threading.BoundedSemaphore(services().settings.album_max_concurrent)
+            current_app.extensions[_GATE] = gate
+    return gate
 
 
 @bp.get("/robots.txt")

@@ -32,7 +32,9 @@ LATENCY = Histogram("kutubxona_http_request_seconds", "Time to answer an HTTP re
 OAI = Counter("kutubxona_oai_requests", "OAI-PMH requests by verb and outcome (ok or the error code)",
               ["verb", "outcome"])  # fmt: skip
 TOKENS = Counter("kutubxona_oai_tokens_issued", "Resumption tokens issued (a list continues)", ["verb"])
-SHED = Counter("kutubxona_shed_requests", "Requests answered 503 because they waited too long for a thread")
+SHED = Counter("kutubxona_shed_requests",
+               "Requests answered 503 under load: they waited too long for a thread, or too many album PDFs "
+               "were being made")  # fmt: skip
 
 _ERROR = re.compile(rb'<error code="([A-Za-z]+)"')
 _TOKEN = re.compile(rb"<resumptionToken[^>]*>([^<]+)</resumptionToken>")
@@ -68,7 +70,7 @@ def count_oai(verb: str, body: bytes) -> None:
 
 
 def count_shed() -> None:
-    """Count a request answered 503 by the load shedding."""
+    """Count a request answered 503 by the load shedding (a thread waited for too long, an album gate full)."""
     SHED.inc()
 
 
