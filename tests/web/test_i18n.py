@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -11,8 +14,9 @@ import pytest
 from babel.messages.pofile import read_po
 from lxml import html
 
+from repository.web import i18n
 from repository.web.i18n import LANGUAGES, SOURCE, compile_catalogues, language_of
-from tests.conftest import Cli
+from tests.conftest import Cli, serving
 from tests.helpers import import_json, marc, write
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,3 +100,22 @@ def test_results_are_counted_in_each_language(cli: Cli, live: str, tmp_path: Pat
     import_json(cli, write(tmp_path / "a.mrc", marc("B1", "Kitob")))
     doc, _ = fetch(live + f"/search?q=kitob&lang={lang}")
     assert [" ".join(p.text_content().split()) for p in doc.xpath("//p[@role='status']")] == [found]
+
+
+def test_a_changed_catalogue_is_compiled_again_and_served(make_app, tmp_path: Path, monkeypatch):  # noqa: ANN001
+    """The app compiles the catalogues into VAR_DIR when it starts, and again when a .po has changed since."""
+    source = tmp_path / "translations"
+    shutil.copytree(SOURCE, source)
+    monkeypatch.setattr(i18n, "SOURCE", source)  # the catalogues of an install: here a copy to change
+    with serving(make_app()) as url:
+        doc, _ = fetch(url + "/?lang=en")
+    assert doc.xpath("//form[@role='search']//button/text()") == ["Search"]
+    po = source / "en" / "LC_MESSAGES" / "messages.po"
+    text = po.read_text()
+    assert '\nmsgid "Search"\nmsgstr "Search"\n' in text
+    po.write_text(text.replace('\nmsgid "Search"\nmsgstr "Search"\n', '\nmsgid "Search"\nmsgstr "Find"\n'))
+    later = time.time() + 5  # past the compiled file's time, whatever the clock's grain
+    os.utime(po, (later, later))
+    with serving(make_app()) as url:  # the next start, on the same VAR_DIR
+        doc, _ = fetch(url + "/?lang=en")
+    assert doc.xpath("//form[@role='search']//button/text()") == ["Find"]

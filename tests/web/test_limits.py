@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import urllib.error
 import urllib.request
 from datetime import date, timedelta
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 import pytest
 
@@ -88,3 +90,48 @@ def test_files_not_open_to_all_stay_out_of_shared_caches_and_off_the_page(cli, l
     page = fetch(f"{live}/records/W2?lang=en")[2].decode()
     assert "ochiq.pdf" in page and "tugadi.pdf" in page
     assert "yopiq.pdf" not in page and "kutish.pdf" not in page and "2 files with restricted access" in page
+
+
+AWKWARD = ['say "hi"; name=x.txt', "line\r\nbreak.txt", "Ўзбек тили — oʻqish.txt", "a;b=c,d%20e.txt", "tab\there.txt"]
+
+
+_TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_PARAM = re.compile(rf'\s*;\s*({_TOKEN})\s*=\s*("(?:[^"\\]|\\.)*"|{_TOKEN})\s*')
+
+
+def disposition_of(value: str) -> tuple[str, str]:
+    """The kind and file name an RFC 6266 reader takes from a Content-Disposition: parameters as the grammar
+    has them (each once), and ``filename*`` (RFC 5987: UTF-8, percent-encoded) before ``filename``."""
+    kind, params = re.match(_TOKEN, value).group(), {}
+    at = len(kind)
+    while at < len(value):
+        param = _PARAM.match(value, at)
+        assert param is not None, f"not RFC 6266 from {value[at:]!r}"
+        name = param.group(1).lower()
+        assert name not in params, f"{name} twice"
+        params[name], at = param.group(2), param.end()
+    if "filename*" in params:
+        charset, language, encoded = params["filename*"].split("'")
+        assert charset.lower() == "utf-8" and not language
+        return kind.lower(), unquote(encoded, errors="strict")
+    return kind.lower(), re.sub(r"\\(.)", r"\1", params["filename"].strip('"'))
+
+
+def test_awkward_file_names_download_under_their_own_name_safely_encoded(cli, live: str, tmp_path: Path):
+    import_json(cli, write(tmp_path / "a.mrc", marc('Q"1;x', "Nomlar")))
+    folder = tmp_path / "files"
+    folder.mkdir()
+    for name in AWKWARD:
+        (folder / name).write_text(f"Matn: {name}")
+        cli("attach", 'Q"1;x', folder / name, "--ocr", "never")
+    for name in AWKWARD:
+        status, headers, body = fetch(f"{live}/records/{quote(chr(81) + chr(34) + '1;x', safe='')}/files/"
+                                      f"{quote(name, safe='')}")  # fmt: skip
+        assert status == 200 and body == f"Matn: {name}".encode(), name
+        value = headers["Content-Disposition"]
+        assert not re.search(r"[\x00-\x1f\x7f]", value) and value.isascii(), value  # one line of ASCII
+        fallback = re.search(r'filename="([^"]*)"', value).group(1)
+        assert re.fullmatch(r"[A-Za-z0-9._-]+", fallback), value  # for readers of filename= alone
+        assert disposition_of(value) == ("inline", name), value  # filename*=UTF-8''... gives it whole
+    status, headers, _ = fetch(f"{live}/records/{quote(chr(81) + chr(34) + '1;x', safe='')}/cite.ris")
+    assert status == 200 and disposition_of(headers["Content-Disposition"]) == ("attachment", 'Q"1;x.ris')

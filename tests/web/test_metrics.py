@@ -55,3 +55,18 @@ def test_metrics_count_routes_oai_tokens_and_records(make_app, tmp_path: Path): 
     assert ("kutubxona_search_backlog", ()) in after
     assert after[("kutubxona_jobs", (("state", "queued"),))] == 1
     assert after[("kutubxona_jobs", (("state", "running"),))] == 0
+
+
+def test_the_search_backlog_counts_the_records_waiting_to_be_indexed(make_app, tmp_path: Path):  # noqa: ANN001
+    app = make_app()
+    cli = Cli(app)
+    with serving(app) as url:
+        assert samples(url)[("kutubxona_search_backlog", ())] == 0
+        # stored and noted, not indexed yet: a search (or a worker) indexes what was noted
+        import_json(cli, write(tmp_path / "a.mrc", *(marc(f"M{n}", f"Kitob {n}") for n in range(5))))
+        assert samples(url)[("kutubxona_search_backlog", ())] == 5
+        cli("delete", "M4")
+        import_json(cli, write(tmp_path / "b.mrc", marc("M5", "Yana bir kitob")))
+        assert samples(url)[("kutubxona_search_backlog", ())] == 6
+        assert get(url + "/api/search?q=kitob")[0] == 200
+        assert samples(url)[("kutubxona_search_backlog", ())] == 0
