@@ -3,6 +3,7 @@ a user should read becomes an HTTP answer."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
@@ -11,6 +12,7 @@ from repository.errors import KutubxonaError
 from repository.services import Services
 
 KEY = "kutubxona"
+_gates_made = threading.Lock()
 MAX_BODY = 1 << 20  # no page takes an upload yet: a request body over 1 MiB is refused with 413
 # HTML pages load nothing from elsewhere; the inline <style> of base.html is the one exception
 CSP = (
@@ -50,6 +52,15 @@ def register(app: Flask, services: Services) -> None:
 def services() -> Services:
     """The services of the current app."""
     return current_app.extensions[KEY]
+
+
+def worker_gate(name: str, size: int) -> threading.BoundedSemaphore:
+    """This worker's gate ``name`` of ``size`` places (made once per app): what may run at once before a 503."""
+    with _gates_made:
+        gate = current_app.extensions.get(f"kutubxona.gate.{name}")
+        if gate is None:
+            gate = current_app.extensions[f"kutubxona.gate.{name}"] = threading.BoundedSemaphore(size)
+    return gate
 
 
 def _error_page(exc: KutubxonaError) -> tuple[Any, int]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 from flask_babel import gettext as _
 from lxml import etree
 
@@ -14,7 +14,7 @@ from repository.actions import exporting, records, searching
 from repository.catalogue import queries
 from repository.metadata.citations import to_bibtex, to_csl, to_ris
 from repository.metadata.identifiers import record_path
-from repository.web import albums, i18n, metrics, services
+from repository.web import albums, i18n, metrics, services, worker_gate
 from repository.web.albums import Card
 from repository.web.files import disposition
 from repository.web.pages import (
@@ -41,8 +41,6 @@ SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 SITEMAP_SIZE = 10_000
 OPENSEARCH_NS = "http://a9.com/-/spec/opensearch/1.1/"
 RETRY_AFTER = "5"  # seconds: about five albums' making
-_GATE = "kutubxona.album.gate"
-_gate_lock = threading.Lock()
 
 
 def _download(body: bytes | str, mimetype: str, filename: str) -> Response:
@@ -89,7 +87,7 @@ def qr(local_id: str) -> Response:
 def album_pdf(spec: str) -> Response:
     """The QR album of a collection as a PDF to print: the same cards as the album page, six to a sheet.
 
-    Made once for what it shows and kept (``albums.AlbumCache``); making one is a second of CPU, so at
+    Made once for what it shows and kept (``albums.AlbumCache``); making one is most of a second of CPU, so at
     most ``KUTUBXONA_ALBUM_MAX_CONCURRENT`` are made at once in a worker, and past that the answer is 503.
     """
     collection, _total, items, page, pages = collection_page(spec, ALBUM_SIZE)
@@ -121,12 +119,7 @@ def album_pdf(spec: str) -> Response:
 
 def _album_gate() -> threading.BoundedSemaphore:
     """This worker's limit of albums made at once (as OAI-PMH's of lists served at once)."""
-    with _gate_lock:
-        gate = current_app.extensions.get(_GATE)
-        if gate is None:
-            gate = threading.BoundedSemaphore(services().settings.album_max_concurrent)
-            current_app.extensions[_GATE] = gate
-    return gate
+    return worker_gate("album", services().settings.album_max_concurrent)
 
 
 @bp.get("/robots.txt")

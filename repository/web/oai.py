@@ -15,13 +15,12 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from repository.catalogue.oai_store import SqlStore
 from repository.metadata.formats import FORMATS
 from repository.oai import LIST_VERBS, OAISettings, respond
-from repository.web import metrics, services
+from repository.web import metrics, services, worker_gate
 
 bp = Blueprint("oai", __name__)
 log = logging.getLogger(__name__)
 MAX_POST = 64 * 1024  # the longest legal request is a few hundred bytes: a token, a set, two dates
 RETRY_AFTER = "5"  # seconds; CHECKLIST 8: an integer, well under an hour
-_gate_lock = threading.Lock()
 
 
 def settings() -> OAISettings:
@@ -45,12 +44,7 @@ def settings() -> OAISettings:
 
 
 def _gate() -> threading.BoundedSemaphore:
-    with _gate_lock:
-        gate = current_app.extensions.get("kutubxona.oai.gate")
-        if gate is None:
-            gate = threading.BoundedSemaphore(services().settings.oai_max_concurrent)
-            current_app.extensions["kutubxona.oai.gate"] = gate
-    return gate
+    return worker_gate("oai", services().settings.oai_max_concurrent)
 
 
 def _arguments() -> list[tuple[str, str]]:
