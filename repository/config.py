@@ -57,6 +57,10 @@ SETTINGS: dict[str, Setting] = {
     ),
     "LOG_FORMAT": Setting("text", "text (lines for a person) or json (one object per line for a log collector)"),
     "SHED_AFTER_MS": Setting(500, "a request that waited longer for a worker thread is answered 503; 0 = never"),
+    "REQUEST_READ_SECONDS": Setting(
+        10, "a request (head and body) must arrive within this long, or the server closes the connection (408)"
+    ),
+    "REQUEST_LINE_BYTES": Setting(32768, "longest request line (method, URL, version) served; past it 414"),
     "IMPORT_CHUNK": Setting(1000, "records per transaction during an import"),
     "IMPORT_WORKERS": Setting(2, "processes preparing records for a large import or reindex while it writes; 0 = none"),
     "IMPORT_MAX_FIELD": Setting(100_000, "bytes one field of an XML record may hold; past it the record is rejected"),
@@ -72,6 +76,7 @@ SETTINGS: dict[str, Setting] = {
     ),  # fmt: skip
 }
 
+MIN_REQUEST_LINE, MAX_REQUEST_LINE = 1024, 1 << 20  # bytes; 1 KiB holds any page's URL, 1 MiB any sane one
 _DNS_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]*(\.[A-Za-z][A-Za-z0-9-]*)+$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -102,6 +107,8 @@ class Settings:
     oai_friends: tuple[str, ...]
     album_max_concurrent: int
     shed_after_ms: int
+    request_read_seconds: int
+    request_line_bytes: int
     log_format: str
     job_lease_seconds: int
     job_step_seconds: int
@@ -167,11 +174,15 @@ def _complete(conf: dict[str, Any]) -> Settings:
         "IMPORT_MAX_RECORD",
         "IMPORT_MAX_UNPACKED",
         "IMPORT_MAX_RATIO",
+        "REQUEST_READ_SECONDS",
     ):
         if conf[name] < 1:
             raise ConfigError(f"KUTUBXONA_{name} must be at least 1")
     if conf["LOG_FORMAT"] not in ("text", "json"):
         raise ConfigError(f"KUTUBXONA_LOG_FORMAT must be text or json, not {conf['LOG_FORMAT']!r}")
+    if not MIN_REQUEST_LINE <= conf["REQUEST_LINE_BYTES"] <= MAX_REQUEST_LINE:
+        # a bound even when raised: the server holds a request's head in memory while it arrives
+        raise ConfigError(f"KUTUBXONA_REQUEST_LINE_BYTES must be from {MIN_REQUEST_LINE} to {MAX_REQUEST_LINE}")
     for name in ("IMPORT_WORKERS", "SHED_AFTER_MS", "JOB_STEP_SECONDS"):
         if conf[name] < 0:
             raise ConfigError(f"KUTUBXONA_{name} must be 0 or more")
@@ -196,6 +207,8 @@ def _complete(conf: dict[str, Any]) -> Settings:
         oai_friends=tuple(conf["OAI_FRIENDS"].split()),
         album_max_concurrent=conf["ALBUM_MAX_CONCURRENT"],
         shed_after_ms=conf["SHED_AFTER_MS"],
+        request_read_seconds=conf["REQUEST_READ_SECONDS"],
+        request_line_bytes=conf["REQUEST_LINE_BYTES"],
         log_format=conf["LOG_FORMAT"],
         job_lease_seconds=conf["JOB_LEASE_SECONDS"],
         job_step_seconds=conf["JOB_STEP_SECONDS"],

@@ -7,6 +7,6 @@ pairs, a ``Store`` that reads records, and the settings, and returns the respons
 from repository.oai.errors import OAIError
 from repository.oai.settings import OAISettings
 from repository.oai.store import Item, SetInfo, Store
-from repository.oai.verbs import LIST_VERBS, respond
+from repository.oai.verbs import LIST_VERBS, refusal, respond
 
-__all__ = ["LIST_VERBS", "Item", "OAIError", "OAISettings", "SetInfo", "Store", "respond"]
+__all__ = ["LIST_VERBS", "Item", "OAIError", "OAISettings", "SetInfo", "Store", "refusal", "respond"]

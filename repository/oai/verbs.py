@@ -23,7 +23,7 @@ def respond(
     pairs: Sequence[tuple[str, str]], store: Store, settings: OAISettings, now: datetime | None = None
 ) -> bytes:
     """The complete response to a request given as its (name, value) argument pairs."""
-    now = (now or datetime.now(UTC)).replace(tzinfo=None, microsecond=0)
+    now = _second(now)
     request: OAIRequest | None = None
     try:
         request = parse_request(pairs)
@@ -32,8 +32,22 @@ def respond(
         # harvests run for days: a failing token chain must show in the logs (CHECKLIST 143)
         log.log(logging.WARNING if error.code == "badResumptionToken" else logging.INFO, "%s: %s", error.code, error)
         echo = request.arguments if request is not None and error.echo_arguments else {}
-        return _envelope(settings, now, echo, [element("error", str(error) or error.code, code=error.code)])
+        return _error(settings, now, echo, error)
     return _envelope(settings, now, request.arguments, body)
+
+
+def refusal(error: e.BadVerb | e.BadArgument, settings: OAISettings, now: datetime | None = None) -> bytes:
+    """The error response to a request refused before its arguments could be read (by the HTTP server)."""
+    return _error(settings, _second(now), {}, error)
+
+
+def _second(now: datetime | None) -> datetime:
+    """``now`` (or the present) in naive UTC, to the second: the granularity of responseDate."""
+    return (now or datetime.now(UTC)).replace(tzinfo=None, microsecond=0)
+
+
+def _error(settings: OAISettings, now: datetime, echo: dict[str, str], error: e.OAIError) -> bytes:
+    return _envelope(settings, now, echo, [element("error", str(error) or error.code, code=error.code)])
 
 
 def _envelope(settings: OAISettings, now: datetime, echo: dict[str, str], body: list[bytes | str]) -> bytes:

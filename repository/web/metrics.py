@@ -1,10 +1,11 @@
 """Prometheus metrics at ``/metrics`` (prometheus_client, imported here only).
 
 Requests by route and status and their latency, OAI-PMH requests by verb and outcome and the
-resumption tokens issued, requests shed under load, and, read from the catalogue when scraped,
-records by state, the search index's backlog and background jobs by state.  Under gunicorn
-(``kutubxona serve``) every worker writes its counts to files in ``PROMETHEUS_MULTIPROC_DIR`` (set
-by ``serving.on_starting``), and a scrape of any worker adds them all up.
+resumption tokens issued, requests shed under load or refused by the HTTP server, and, read from
+the catalogue when scraped, records by state, the search index's backlog and background jobs by
+state.  Under gunicorn (``kutubxona serve``) every worker writes its counts to files in
+``PROMETHEUS_MULTIPROC_DIR`` (set by ``serving.on_starting``), and a scrape of any worker adds them
+all up.
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ TOKENS = Counter("kutubxona_oai_tokens_issued", "Resumption tokens issued (a lis
 SHED = Counter("kutubxona_shed_requests",
                "Requests answered 503 under load: they waited too long for a thread, or too many album PDFs "
                "were being made")  # fmt: skip
+REFUSED = Counter("kutubxona_refused_requests", "Requests the HTTP server answered itself, before the app "
+                  "(408 too slow, 400 malformed, 414 request line too long, 431 header fields too large)",
+                  ["status"])  # fmt: skip
 
 _ERROR = re.compile(rb'<error code="([A-Za-z]+)"')
 _TOKEN = re.compile(rb"<resumptionToken[^>]*>([^<]+)</resumptionToken>")
@@ -72,6 +76,11 @@ def count_oai(verb: str, body: bytes) -> None:
 def count_shed() -> None:
     """Count a request answered 503 by the load shedding (a thread waited for too long, an album gate full)."""
     SHED.inc()
+
+
+def count_refused(status: int) -> None:
+    """Count a request the HTTP server refused before the app saw it (by its status)."""
+    REFUSED.labels(str(status)).inc()
 
 
 def worker_exited(pid: int) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from repository.catalogue.oai_store import SqlStore
+from repository.config import Settings
 from repository.metadata.formats import FORMATS
 from repository.oai import LIST_VERBS, OAISettings, respond
 from repository.web import metrics, services, worker_gate
@@ -27,20 +28,24 @@ def settings() -> OAISettings:
     """The OAI settings of the current app (built once per app)."""
     cached = current_app.extensions.get("kutubxona.oai")
     if cached is None:
-        s = services().settings
-        cached = OAISettings(
-            base_url=s.base_url + "/oai",
-            repository_name=s.repository_name,
-            repository_id=s.repository_id,
-            admin_emails=(s.admin_email,),
-            secret_key=s.secret_key,
-            page_size=s.oai_page_size,
-            token_ttl_hours=s.oai_token_ttl_hours,
-            friends=s.oai_friends,
-            formats=tuple(FORMATS.values()),
-        )
+        cached = oai_settings(services().settings)
         current_app.extensions["kutubxona.oai"] = cached
     return cached
+
+
+def oai_settings(s: Settings) -> OAISettings:
+    """What the OAI core needs of the node's settings (the app's, or the HTTP server's for its refusals)."""
+    return OAISettings(
+        base_url=s.base_url + "/oai",
+        repository_name=s.repository_name,
+        repository_id=s.repository_id,
+        admin_emails=(s.admin_email,),
+        secret_key=s.secret_key,
+        page_size=s.oai_page_size,
+        token_ttl_hours=s.oai_token_ttl_hours,
+        friends=s.oai_friends,
+        formats=tuple(FORMATS.values()),
+    )
 
 
 def _gate() -> threading.BoundedSemaphore:
@@ -50,8 +55,12 @@ def _gate() -> threading.BoundedSemaphore:
 def _arguments() -> list[tuple[str, str]]:
     """The request's (name, value) pairs, repeats kept: from the body for POST, the query for GET."""
     if request.method == "POST":
-        request.max_content_length = MAX_POST  # a larger body raises 413 (RequestEntityTooLarge)
+        # a larger body raises 413 (RequestEntityTooLarge); werkzeug cuts a chunked body (no
+        # Content-Length) at the limit without a word, so one byte past it is read to know
+        request.max_content_length = MAX_POST + 1
         raw = request.get_data(cache=False)
+        if len(raw) > MAX_POST:
+            raise RequestEntityTooLarge()
     else:
         raw = request.query_string
     # OAI-PMH 3.1.1: values are percent-decoded once ("+" and "%20" are both a space)

@@ -1,4 +1,5 @@
-"""What the web side refuses and how it serves files safely: body limits, types, caching, headers."""
+"""What the web side refuses and how it serves files safely: body limits, types, caching, headers; and what
+`kutubxona serve` refuses before the app: never an HTML page."""
 
 from __future__ import annotations
 
@@ -11,10 +12,13 @@ from pathlib import Path
 from urllib.parse import quote, unquote
 
 import pytest
+from lxml import etree
 
 from repository.web.files import shown_inline
-from tests.conftest import require
+from tests.conftest import BASE_URL, require
 from tests.helpers import import_json, marc, write
+from tests.oai_client import validate
+from tests.web.wire import Answer, exchange
 
 
 def fetch(url: str, data: bytes | None = None) -> tuple[int, dict[str, str], bytes]:
@@ -135,3 +139,62 @@ def test_awkward_file_names_download_under_their_own_name_safely_encoded(cli, li
         assert disposition_of(value) == ("inline", name), value  # filename*=UTF-8''... gives it whole
     status, headers, _ = fetch(f"{live}/records/{quote(chr(81) + chr(34) + '1;x', safe='')}/cite.ris")
     assert status == 200 and disposition_of(headers["Content-Disposition"]) == ("attachment", 'Q"1;x.ris')
+# ------------------------------------------------------- what the HTTP server refuses before the app
+
+
+def oai_error(answer: Answer) -> str:
+    """The code of an OAI-PMH error answer, after checking it against the schemas; for badVerb and
+    badArgument the request element carries no attributes (OAI-PMH 3.2)."""
+    assert answer.headers["Content-Type"] == "text/xml; charset=utf-8", answer
+    doc = etree.fromstring(answer.body)
+    validate(doc)
+    code = doc.find("{*}error").get("code")
+    assert doc.find("{*}request").text == f"{BASE_URL}/oai"
+    assert code not in ("badVerb", "badArgument") or doc.find("{*}request").attrib == {}
+    return code
+
+
+def plain(answer: Answer) -> str:
+    """The one line of a plain-text refusal."""
+    assert answer.headers["Content-Type"] == "text/plain; charset=utf-8", answer
+    assert answer.body.endswith(b"\n") and answer.body.count(b"\n") == 1, answer
+    return answer.body.decode()
+
+
+def test_what_the_http_server_refuses_is_oai_xml_at_oai_and_one_plain_line_elsewhere(serve):  # noqa: ANN001
+    server = serve(BASE_URL=BASE_URL)
+
+    def ask(target: bytes, *headers: bytes) -> Answer:
+        answer = exchange(server.port, b"GET %s HTTP/1.1\r\nHost: x\r\n%s\r\n" % (target, b"".join(headers)))
+        assert answer.closed and b"<html" not in answer.raw.lower(), answer
+        return answer
+
+    # a 10 KB token reaches OAI-PMH, which says what is wrong with it
+    long_token = ask(b"/oai?verb=ListRecords&resumptionToken=" + b"A" * 10_240 + b"&x=1")
+    assert long_token.status == 200 and oai_error(long_token) == "badArgument"
+    long_token = ask(b"/oai?verb=ListRecords&resumptionToken=" + b"A" * 10_240)
+    assert long_token.status == 200 and oai_error(long_token) == "badResumptionToken"
+    # past the bound of a request line: 414, in OAI-PMH's words at /oai
+    too_long = ask(b"/oai?verb=ListRecords&resumptionToken=" + b"A" * 40_000)
+    assert too_long.status == 414 and oai_error(too_long) == "badArgument"
+    assert b"longer than 32768 bytes" in too_long.body
+    # bytes a URL may not hold (RFC 3986 2.1: percent-encode them): 400; badVerb when the verb is unreadable
+    raw_bytes = ask("/oai?verb=ListRecords&metadataPrefix=oai_dc&set=ҳужжат".encode())
+    assert raw_bytes.status == 400 and oai_error(raw_bytes) == "badArgument" and b"percent-encoded" in raw_bytes.body
+    assert oai_error(ask("/oai?verb=Идентификация".encode())) == "badVerb"
+    assert oai_error(ask(b"/oai?verb=Identify", b"X-Big: " + b"b" * 9000 + b"\r\n")) == "badArgument"
+    # anywhere else, one line of plain text with the status
+    assert plain(ask("/search?q=ҳужжат".encode())).startswith("400 Bad Request: ")
+    too_long = ask(b"/search?q=" + b"a" * 40_000)
+    assert plain(too_long) == "414 URI Too Long: the request line is longer than 32768 bytes\n"
+    big_header = ask(b"/search?q=tarix", b"X-Big: " + b"b" * 9000 + b"\r\n")
+    assert big_header.status == 431 and plain(big_header).startswith("431 Request Header Fields Too Large: ")
+    garbage = exchange(server.port, b"HELLO\r\n\r\n")
+    assert garbage.status == 400 and plain(garbage).startswith("400 Bad Request: ")
+
+
+def test_the_request_line_bound_is_a_setting(serve):  # noqa: ANN001
+    server = serve(BASE_URL=BASE_URL, REQUEST_LINE_BYTES="4096")
+    answer = exchange(server.port, b"GET /oai?verb=ListRecords&resumptionToken=%s HTTP/1.1\r\nHost: x\r\n\r\n" % (
+        b"A" * 5000))  # fmt: skip
+    assert answer.status == 414 and oai_error(answer) == "badArgument" and b"longer than 4096 bytes" in answer.body

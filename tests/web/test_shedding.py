@@ -1,90 +1,29 @@
-"""`kutubxona serve` in production dress: load shedding (a request that waited too long for a thread is
-answered 503), metrics summed over the workers, and JSON log lines."""
+"""`kutubxona serve` in production dress: slow clients cost a connection, not a thread (the worker reads
+each request whole before a thread takes it up, within a deadline); load shedding (a request that
+waited too long for a thread is answered 503), metrics summed over the workers, and JSON log lines."""
 
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
+import select
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.web.conftest import Served
 from tests.web.test_site import get
+from tests.web.wire import Answer, connect, exchange, read_to_close
 
-BODY = b"verb=Identify"
-TRICKLE = 0.12  # seconds between the bytes of a slow client's body: 13 bytes hold a thread for 1.5 s
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Served:
-    """A running `kutubxona serve`: its address, and its log lines once stopped."""
-
-    def __init__(self, proc: subprocess.Popen, port: int) -> None:
-        self.proc, self.port, self.url = proc, port, f"http://127.0.0.1:{port}"
-        self.log: list[str] = []
-
-    def stop(self) -> list[str]:
-        """Stop the server (SIGTERM, as an orchestrator does) and return what it logged."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(timeout=30)
-            self.log = self.proc.stdout.read().decode().splitlines()
-            self.proc.stdout.close()
-        return self.log
-
-
-@pytest.fixture
-def server(db_url: str, tmp_path: Path) -> Iterator[Served]:
-    """`kutubxona serve`: one worker of two threads, shedding requests that waited over 300 ms, logging JSON."""
-    port = free_port()
-    env = {**os.environ, "KUTUBXONA_DATABASE_URL": db_url, "KUTUBXONA_VAR_DIR": str(tmp_path / "var"),
-           "KUTUBXONA_AUTO_MIGRATE": "no", "KUTUBXONA_SHED_AFTER_MS": "300",
-           "KUTUBXONA_LOG_FORMAT": "json"}  # fmt: skip
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "repository.cli", "serve", "--port", str(port), "--workers", "1", "--threads", "2"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    served = Served(proc, port)
-    try:
-        deadline = time.monotonic() + 30
-        while not _listening(port):
-            assert time.monotonic() < deadline and proc.poll() is None, "kutubxona serve did not start"
-            time.sleep(0.2)
-        yield served
-    finally:
-        served.stop()
-
-
-def _listening(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        return True
-    except OSError:
-        return False
-
-
-def slow_post(port: int, answers: list[bytes]) -> None:
-    """POST an OAI request whose body arrives a byte at a time: it holds a server thread while it trickles."""
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
-        sock.sendall(b"POST /oai HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                     b"Connection: close\r\nContent-Length: %d\r\n\r\n" % len(BODY))  # fmt: skip
-        for byte in BODY:
-            time.sleep(TRICKLE)
-            sock.sendall(bytes([byte]))
-        answers.append(b"".join(iter(lambda: sock.recv(65536), b"")))
+READ_SECONDS = 3  # KUTUBXONA_REQUEST_READ_SECONDS of the slow-client test
+POLL = 1.0  # the worker looks for overdue connections about once a second
+IDENTIFY = b"GET /oai?verb=Identify HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+HEALTHZ = b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+FORM = b"Content-Type: application/x-www-form-urlencoded\r\n"
+STALLED_BODY = b"POST /oai HTTP/1.1\r\nHost: x\r\n" + FORM + b"Content-Length: 13\r\n\r\nverb=Id"  # 13 bytes announced
+HALF_HEAD = b"GET /healthz HTTP/1.1\r\nHost: x\r\n"  # the blank line that ends the head never comes
 
 
 def samples(url: str) -> dict[tuple[str, tuple], float]:
@@ -95,27 +34,138 @@ def samples(url: str) -> dict[tuple[str, tuple], float]:
             for family in text_string_to_metric_families(body.decode()) for s in family.samples}  # fmt: skip
 
 
+def drip(port: int, answers: list[Answer]) -> None:
+    """A slowloris: a request head sent a byte every 0.25 s, never idle long, never finished in time."""
+    sock, opened = connect(port)
+    for byte in b"GET /healthz HTTP/1.1\r\nHost: x\r\nUser-Agent: one byte at a time\r\n\r\n":
+        if select.select([sock], [], [], 0.25)[0]:
+            break  # the server has answered (or closed): stop sending
+        try:
+            sock.sendall(bytes([byte]))
+        except OSError:
+            break
+    answers.append(read_to_close(sock, opened, READ_SECONDS + 10))
+
+
+def test_slow_clients_hold_no_thread_and_are_closed_at_the_read_deadline(serve: Callable[..., Served]):
+    server = serve(threads=2, REQUEST_READ_SECONDS=str(READ_SECONDS), LOG_FORMAT="json")
+    # clients that keep an answered connection open: the worker lets go of them without waiting
+    keepers = [connect(server.port, HEALTHZ) for _ in range(4)]
+    for sock, _ in keepers:
+        sock.settimeout(5)
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+    # ten times as many slow clients as threads: bodies that stall, heads that stop, silent connections
+    stalled = [connect(server.port, STALLED_BODY) for _ in range(8)]
+    halted = [connect(server.port, HALF_HEAD) for _ in range(8)]
+    silent = [connect(server.port) for _ in range(4)]
+    dripped: list[Answer] = []
+    drippers = [threading.Thread(target=drip, args=(server.port, dripped)) for _ in range(2)]
+    for t in drippers:
+        t.start()
+    time.sleep(0.5)
+    # the server answers at once all the while, the health probe and OAI-PMH by GET and by POST
+    quick = [exchange(server.port, request, timeout=2) for request in (HEALTHZ, IDENTIFY, HEALTHZ)]
+    posted = exchange(server.port, b"POST /oai HTTP/1.1\r\nHost: x\r\n" + FORM + b"Content-Length: 13\r\n"
+                      b"Connection: close\r\n\r\nverb=Identify", timeout=2)  # fmt: skip
+    assert [a.status for a in quick] == [200, 200, 200] and all(a.seconds < 1 for a in quick), quick
+    assert b"<Identify>" in quick[1].body and posted.status == 200 and b"<Identify>" in posted.body
+    # each slow client is closed at the deadline after its first byte (or its connection): a request
+    # begun is answered 408 (at /oai in OAI-PMH's words), a connection that never said a word is closed
+    late_oai = [read_to_close(sock, opened, READ_SECONDS + 10) for sock, opened in stalled]
+    begun = [read_to_close(sock, opened, READ_SECONDS + 10) for sock, opened in halted]
+    quiet = [read_to_close(sock, opened, READ_SECONDS + 10) for sock, opened in silent]
+    for t in drippers:
+        t.join(timeout=30)
+    for answer in late_oai + begun + dripped:
+        assert answer.closed and answer.status == 408 and answer.headers["Connection"] == "close", answer
+    assert all(a.body == b"408 Request Timeout: the request did not arrive within 3 s\n" for a in begun + dripped)
+    for answer in late_oai:  # the verb had not arrived: badVerb
+        assert b'<error code="badVerb">the request did not arrive within 3 s</error>' in answer.body, answer
+    assert all(a.closed and a.raw == b"" for a in quiet), quiet
+    for answer in late_oai + begun + dripped + quiet:
+        assert READ_SECONDS - 0.2 < answer.seconds < READ_SECONDS + POLL + 1.5, answer
+    for sock, _ in keepers:
+        sock.close()
+    counted = samples(server.url)
+    assert counted[("kutubxona_refused_requests_total", (("status", "408"),))] == 18
+    lines = [json.loads(line) for line in server.stop()]
+    late = [x for x in lines if x["message"].startswith("closed a connection whose request did not arrive")]
+    assert len(late) == 18 and all(x["level"] == "warning" for x in late)
+
+
+def test_a_request_is_read_whole_and_keep_alive_pipelining_and_100_continue_still_work(serve):  # noqa: ANN001
+    import http.client
+
+    server = serve(threads=2)
+    # three requests on one kept-alive connection
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    for _ in range(3):
+        conn.request("GET", "/oai?verb=Identify")
+        resp = conn.getresponse()
+        assert resp.status == 200 and b"<Identify>" in resp.read() and not resp.will_close
+        if _ == 0:
+            first = conn.sock
+    assert conn.sock is first
+    conn.close()
+    # two requests sent at once: two answers, in order
+    both = exchange(server.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" + IDENTIFY)
+    assert both.raw.count(b"HTTP/1.1 200 OK\r\n") == 2 and both.raw.index(b'"ok"') < both.raw.index(b"<Identify>")
+    # a client that waits for 100 Continue before its body gets it once, then the answer
+    sock, opened = connect(server.port, b"POST /oai HTTP/1.1\r\nHost: x\r\n" + FORM + b"Expect: 100-continue\r\n"
+                           b"Content-Length: 13\r\nConnection: close\r\n\r\n")  # fmt: skip
+    sock.settimeout(2)
+    assert sock.recv(65536) == b"HTTP/1.1 100 Continue\r\n\r\n"
+    sock.sendall(b"verb=Identify")
+    continued = read_to_close(sock, opened, 10)
+    assert continued.status == 200 and b"<Identify>" in continued.body and b"100 Continue" not in continued.raw
+    # a chunked body, sent in two parts
+    sock, opened = connect(server.port, b"POST /oai HTTP/1.1\r\nHost: x\r\n" + FORM + b"Transfer-Encoding: chunked\r\n"
+                           b"Connection: close\r\n\r\n5\r\nverb=\r\n")  # fmt: skip
+    time.sleep(0.3)
+    sock.sendall(b"8;note=x\r\nIdentify\r\n0\r\n\r\n")
+    chunked = read_to_close(sock, opened, 10)
+    assert chunked.status == 200 and b"<Identify>" in chunked.body
+    # a body announced past the OAI limit is refused at once, without waiting for it
+    too_big = exchange(server.port, b"POST /oai HTTP/1.1\r\nHost: x\r\n" + FORM + b"Content-Length: 100000\r\n\r\n"
+                       b"verb=Identify", timeout=3)  # fmt: skip
+    assert too_big.closed and too_big.status == 413 and too_big.seconds < 2, too_big
+    # and so is a chunked one that goes past it
+    chunks = b"".join(b"1000\r\n" + b"a" * 4096 + b"\r\n" for _ in range(17))
+    too_big = exchange(server.port, b"POST /oai HTTP/1.1\r\nHost: x\r\n" + FORM + b"Transfer-Encoding: chunked\r\n"
+                       b"\r\n" + chunks + b"0\r\n\r\n", timeout=3)  # fmt: skip
+    assert too_big.closed and too_big.status == 413 and b"at most 65536 bytes" in too_big.body, too_big
+
+
+@pytest.fixture
+def server(serve: Callable[..., Served], silent_port: int) -> Served:
+    """One worker of two threads, shedding requests that waited over 300 ms, logging JSON; its search
+    index never answers, so each /readyz holds a thread for two seconds."""
+    return serve(threads=2, SHED_AFTER_MS="300", LOG_FORMAT="json", SEARCH_URL=f"http://127.0.0.1:{silent_port}")
+
+
 def test_requests_that_wait_past_the_limit_are_shed_with_retry_after(server: Served):
-    slow: list[bytes] = []
-    holders = [threading.Thread(target=slow_post, args=(server.port, slow)) for _ in range(2)]
+    held: list[int] = []
+    holders = [threading.Thread(target=lambda: held.append(get(server.url + "/readyz")[0])) for _ in range(2)]
     for t in holders:
         t.start()
-    time.sleep(0.3)  # both threads of the worker are now reading a slow body
+    time.sleep(0.3)  # both threads of the worker are now waiting on the search index
     quick: list[tuple[int, dict]] = []
     askers = [threading.Thread(target=lambda: quick.append(get(server.url + "/healthz")[:2])) for _ in range(6)]
     for t in askers:
         t.start()
     for t in holders + askers:
         t.join(timeout=30)
-    # the slow clients were served; what queued behind them past 300 ms was told to come back
-    assert len(slow) == 2 and all(a.startswith(b"HTTP/1.1 200") and b"<Identify>" in a for a in slow)
+    # the slow probes were answered; what queued behind them past 300 ms was told to come back
+    assert held == [503, 503]
     assert [status for status, _ in quick] == [503] * 6
     assert all(headers["Retry-After"] == "5" for _, headers in quick)
     # with the queue empty again, requests are served at once
     assert get(server.url + "/healthz")[0] == 200
+    assert exchange(server.port, b"POST /oai HTTP/1.1\r\nHost: x\r\n" + FORM + b"Content-Length: 13\r\n"
+                    b"Connection: close\r\n\r\nverb=Identify").status == 200  # fmt: skip
     counted = samples(server.url)
     assert counted[("kutubxona_shed_requests_total", ())] == 6
-    assert counted[("kutubxona_oai_requests_total", (("outcome", "ok"), ("verb", "Identify")))] == 2
+    assert counted[("kutubxona_oai_requests_total", (("outcome", "ok"), ("verb", "Identify")))] == 1
     assert (
         counted[("kutubxona_http_requests_total", (("method", "GET"), ("route", "/healthz"), ("status", "200")))] == 1
     )
@@ -125,5 +175,6 @@ def test_requests_that_wait_past_the_limit_are_shed_with_retry_after(server: Ser
     shed = [x for x in lines if x["message"].startswith("shed a request that waited")]
     assert len(shed) == 6 and all(x["level"] == "warning" for x in shed)
     access = [x for x in lines if x["logger"] == "gunicorn.access"]
-    assert {(x["method"], x["path"], x["status"]) for x in access} >= {("POST", "/oai", 200), ("GET", "/healthz", 200)}
+    assert {(x["method"], x["path"], x["status"]) for x in access} >= {("POST", "/oai", 200), ("GET", "/healthz", 200),
+                                                                         ("GET", "/readyz", 503)}  # fmt: skip
     assert all(isinstance(x["duration_ms"], float) for x in access)
