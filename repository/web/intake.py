@@ -5,7 +5,8 @@ and hands it to a thread only once it has all arrived: a thread that read the re
 would wait as long as the client takes, and a few clients that send slowly (or announce a body
 they never send) would hold every thread.  ``Incoming`` is that reading, without any I/O: bytes
 go in as they arrive, and it says whether more are needed, the request is ready for a thread, or
-the server must refuse it (a request line or header fields past their bounds).
+the server must refuse it (a request line or header fields past their bounds, a malformed chunked
+body).
 
 What is not a well-formed request it hands over as it stands, marked to close the connection
 after the answer: gunicorn's parser then finds the fault and ``serving`` answers it with
@@ -136,28 +137,35 @@ class Incoming:
             at = self.chunk_at
             line_end = data.find(b"\r\n", at, at + _CHUNK_LINE_BYTES)
             if line_end < 0:
-                return self._hand_over() if len(data) - at >= _CHUNK_LINE_BYTES else MORE
+                return self._malformed() if len(data) - at >= _CHUNK_LINE_BYTES else MORE
             size = _HEX.fullmatch(bytes(data[at:line_end]).partition(b";")[0].strip(b" \t"))
             if size is None:
-                return self._hand_over()
+                return self._malformed()
             size = int(size.group(), 16)
             if size == 0:
                 end = data.find(b"\r\n\r\n", line_end)  # the trailer section ends with an empty line
                 if end < 0:
-                    return self._hand_over() if len(data) - line_end > HEAD_FIELDS_BYTES else MORE
+                    return self._malformed() if len(data) - line_end > HEAD_FIELDS_BYTES else MORE
                 self.body_end = end + 4
                 return READY
             if self.chunked_bytes + min(size, len(data) - line_end - 2) > self.body_limit:
                 return self._hand_over()  # past the limit, and the app reads enough of it to say 413
-            if len(data) < line_end + 2 + size + 2:
+            chunk_end = line_end + 2 + size + 2
+            if len(data) < chunk_end:
                 return MORE
+            if data[chunk_end - 2 : chunk_end] != b"\r\n":
+                return self._malformed()
             self.chunked_bytes += size
-            self.chunk_at = line_end + 2 + size + 2
+            self.chunk_at = chunk_end
 
     def _hand_over(self) -> str:
         self.body_unread = True
         self.continue_due = False
         return READY
+
+    def _malformed(self) -> str:
+        # refused here: read by the app, a malformed chunk raised past it (an error page, not an answer)
+        return self._refuse(400, "Bad Request", "the chunked body is malformed (RFC 9112, 7.1)")
 
     def _refuse(self, status: int, reason: str, message: str) -> str:
         self.refusal = Refusal(status, reason, message)

@@ -299,7 +299,7 @@ class SheddingWorker(ThreadWorker):
         status, reason = caught.status()
         incoming = getattr(self.serving, "incoming", None)
         data = incoming.data if incoming is not None else b""
-        if status < 500:
+        if status != 500:  # a request refused, not a failure past the app
             from repository.web import metrics  # imported already by the app, in this worker
 
             metrics.count_refused(status)

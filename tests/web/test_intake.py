@@ -49,13 +49,20 @@ def test_a_chunked_body_is_ready_once_its_last_chunk_and_trailers_arrive():
         (b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n", b""),
         (b"Transfer-Encoding: gzip\r\n", b""),
         (b"Content-Length: -5\r\n", b""),
-        (b"Transfer-Encoding: chunked\r\n", b"0x5\r\nverb=\r\n"),
         (b"Expect: a miracle\r\nContent-Length: 5\r\n", b""),
     ],
 )
 def test_what_cannot_be_read_whole_is_handed_over_at_once_to_close_after_its_answer(fields: bytes, body: bytes):
     incoming = Incoming(LIMITS, b"POST /oai HTTP/1.1\r\nHost: x\r\n" + fields + b"\r\n" + body)
     assert incoming.feed() == READY and incoming.body_unread and not incoming.continue_due
+
+
+@pytest.mark.parametrize(
+    "body", [b"0x5\r\nverb=\r\n", b"zz\r\n", b"5\r\nverb=Identify\r\n0\r\n\r\n", b"5" * 1100]
+)
+def test_a_malformed_chunked_body_is_refused_by_the_server(body: bytes):
+    incoming = Incoming(LIMITS, b"POST /oai HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + body)
+    assert incoming.feed() == REFUSED and incoming.refusal.status == 400
 
 
 def test_the_body_limit_is_the_oai_one_at_oai_only():

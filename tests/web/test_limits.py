@@ -18,6 +18,7 @@ from repository.web.files import shown_inline
 from tests.conftest import BASE_URL, require
 from tests.helpers import import_json, marc, write
 from tests.oai_client import validate
+from tests.web.test_shedding import samples
 from tests.web.wire import Answer, exchange
 
 
@@ -183,6 +184,9 @@ def test_what_the_http_server_refuses_is_oai_xml_at_oai_and_one_plain_line_elsew
     assert raw_bytes.status == 400 and oai_error(raw_bytes) == "badArgument" and b"percent-encoded" in raw_bytes.body
     assert oai_error(ask("/oai?verb=Идентификация".encode())) == "badVerb"
     assert oai_error(ask(b"/oai?verb=Identify", b"X-Big: " + b"b" * 9000 + b"\r\n")) == "badArgument"
+    chunked = exchange(server.port, b"POST /oai HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                       b"5\r\nverb=Identify\r\n0\r\n\r\n")  # fmt: skip
+    assert chunked.status == 400 and oai_error(chunked) == "badVerb" and b"chunked body is malformed" in chunked.body
     # anywhere else, one line of plain text with the status
     assert plain(ask("/search?q=ҳужжат".encode())).startswith("400 Bad Request: ")
     too_long = ask(b"/search?q=" + b"a" * 40_000)
@@ -191,6 +195,9 @@ def test_what_the_http_server_refuses_is_oai_xml_at_oai_and_one_plain_line_elsew
     assert big_header.status == 431 and plain(big_header).startswith("431 Request Header Fields Too Large: ")
     garbage = exchange(server.port, b"HELLO\r\n\r\n")
     assert garbage.status == 400 and plain(garbage).startswith("400 Bad Request: ")
+    counted = samples(server.url)
+    assert {status: counted[("kutubxona_refused_requests_total", (("status", status),))]
+            for status in ("400", "414", "431")} == {"400": 5, "414": 2, "431": 2}  # fmt: skip
 
 
 def test_the_request_line_bound_is_a_setting(serve):  # noqa: ANN001

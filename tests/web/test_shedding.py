@@ -5,14 +5,19 @@ waited too long for a thread is answered 503), metrics summed over the workers, 
 from __future__ import annotations
 
 import json
+import os
 import select
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.conftest import free_port
 from tests.web.conftest import Served
 from tests.web.test_site import get
 from tests.web.wire import Answer, connect, exchange, read_to_close
@@ -178,3 +183,19 @@ def test_requests_that_wait_past_the_limit_are_shed_with_retry_after(server: Ser
     assert {(x["method"], x["path"], x["status"]) for x in access} >= {("POST", "/oai", 200), ("GET", "/healthz", 200),
                                                                          ("GET", "/readyz", 503)}  # fmt: skip
     assert all(isinstance(x["duration_ms"], float) for x in access)
+
+
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [(["--certfile", "cert.pem", "--keyfile", "key.pem"], "gunicorn's TLS (certfile, keyfile) is not served"),
+     (["--proxy-protocol", "v1"], "the PROXY protocol and uwsgi are not served")],
+)  # fmt: skip
+def test_gunicorn_settings_the_worker_cannot_read_stop_it_at_start(tmp_path: Path, options: list[str], said: str):
+    for name in ("cert.pem", "key.pem"):
+        (tmp_path / name).touch()
+    done = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-c", "python:repository.web.serving", *options, "--bind",
+         f"127.0.0.1:{free_port()}", "repository.wsgi:app"],
+        cwd=tmp_path, env={**os.environ, "KUTUBXONA_VAR_DIR": str(tmp_path / "var")}, capture_output=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 1 and f"repository.web.serving: {said}; " in done.stderr.decode()
