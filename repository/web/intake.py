@@ -27,6 +27,7 @@ from repository.oai.request import VERB_ARGUMENTS
 HEAD_FIELDS_BYTES = 64 * 1024  # all header fields together; gunicorn adds 100 fields of 8190 bytes at most
 _CHUNK_LINE_BYTES = 1024  # a chunk's size line with its extensions (RFC 9112 7.1)
 _HEX = re.compile(rb"[0-9A-Fa-f]{1,16}")
+_BARE_LF = re.compile(rb"(?<!\r)\n")  # RFC 9112 2.2: every line of a head ends with CRLF
 _UNPRINTABLE = re.compile(rb"[^\x21-\x7e]")  # RFC 9112 3.2, RFC 3986 2: a request target is printable ASCII
 
 MORE, READY, REFUSED = "more", "ready", "refused"
@@ -58,10 +59,13 @@ class Incoming:
     def __init__(self, limits: Limits, data: bytes = b"") -> None:
         self.limits = limits
         self.data = bytearray(data)
+        self.searched = 0  # bytes already searched: each arrival is searched once, not the whole again
+        self.line_end = -1  # where the request line ends, once it has
         self.head_end: int | None = None  # just past the empty line that ends the head
         self.body_end: int | None = None  # just past the body, once known
         self.body_limit = limits.body
         self.chunk_at: int | None = None  # a chunked body: where the next chunk's size line starts
+        self.chunk_line, self.chunk_size = -1, 0  # and where that line ends, and the size it gives, once read
         self.chunked_bytes = 0  # a chunked body: the bytes of its complete chunks
         self.continue_due = False  # the client waits for "100 Continue" before it sends the body
         self.body_unread = False  # handed over without all of its body: the connection closes after the answer
@@ -70,27 +74,30 @@ class Incoming:
     def feed(self, chunk: bytes = b"") -> str:
         """Take more bytes; MORE (keep reading), READY (a thread may serve it) or REFUSED (see ``refusal``)."""
         self.data += chunk
+        # searches start a little before the new bytes: an end of line may straddle two arrivals
+        since, self.searched = max(self.searched - 3, 0), len(self.data)
         if self.head_end is None:
-            verdict = self._head()
+            verdict = self._head(since)
             if verdict != READY or self.body_unread:
                 return verdict
-        return self._body()
+        return self._body(since)
 
-    def _head(self) -> str:
+    def _head(self, since: int) -> str:
         data = self.data
         start = 2 if data[:2] == b"\r\n" else 0  # RFC 9112 2.2: one empty line before a request is ignored
-        line_end = data.find(b"\r\n", start)
-        if (line_end if line_end >= 0 else len(data)) - start > self.limits.line:
-            return self._refuse(414, "URI Too Long", f"the request line is longer than {self.limits.line} bytes")
-        if line_end < 0:
-            return self._hand_over() if b"\n" in data[start:] else MORE  # a bare LF: the parser says what is wrong
-        end = data.find(b"\r\n\r\n", line_end)
+        if self.line_end < 0:
+            self.line_end = data.find(b"\r\n", max(start, since))
+            if (self.line_end if self.line_end >= 0 else len(data)) - start > self.limits.line:
+                return self._refuse(414, "URI Too Long", f"the request line is longer than {self.limits.line} bytes")
+            if self.line_end < 0:  # a bare LF will never end it: the parser says what is wrong
+                return self._hand_over() if _BARE_LF.search(data, max(start, since)) else MORE
+        line_end = self.line_end
+        end = data.find(b"\r\n\r\n", max(line_end, since))
         if (end if end >= 0 else len(data)) - line_end > HEAD_FIELDS_BYTES:
             return self._refuse(431, "Request Header Fields Too Large",
                                 f"the header fields are longer than {HEAD_FIELDS_BYTES} bytes in all")  # fmt: skip
         if end < 0:
-            bare_lf = data.count(b"\n", line_end) != data.count(b"\r\n", line_end)
-            return self._hand_over() if bare_lf else MORE
+            return self._hand_over() if _BARE_LF.search(data, max(line_end, since)) else MORE
         self.head_end = end + 4
         if target_path(data) == OAI_PATH:
             self.body_limit = self.limits.oai_body
@@ -129,21 +136,23 @@ class Incoming:
         self.continue_due = bool(expect) and http11 and self.body_end != self.head_end
         return READY
 
-    def _body(self) -> str:
+    def _body(self, since: int) -> str:
         if self.body_end is not None:
             return READY if len(self.data) >= self.body_end else MORE
         data = self.data
         while True:  # the chunks of a chunked body (RFC 9112 7.1), each once complete
             at = self.chunk_at
-            line_end = data.find(b"\r\n", at, at + _CHUNK_LINE_BYTES)
-            if line_end < 0:
-                return self._malformed() if len(data) - at >= _CHUNK_LINE_BYTES else MORE
-            size = _HEX.fullmatch(bytes(data[at:line_end]).partition(b";")[0].strip(b" \t"))
-            if size is None:
-                return self._malformed()
-            size = int(size.group(), 16)
+            if self.chunk_line < 0:
+                self.chunk_line = data.find(b"\r\n", max(at, since), at + _CHUNK_LINE_BYTES)
+                if self.chunk_line < 0:
+                    return self._malformed() if len(data) - at >= _CHUNK_LINE_BYTES else MORE
+                size = _HEX.fullmatch(bytes(data[at : self.chunk_line]).partition(b";")[0].strip(b" \t"))
+                if size is None:
+                    return self._malformed()
+                self.chunk_size = int(size.group(), 16)
+            line_end, size = self.chunk_line, self.chunk_size
             if size == 0:
-                end = data.find(b"\r\n\r\n", line_end)  # the trailer section ends with an empty line
+                end = data.find(b"\r\n\r\n", max(line_end, since))  # the trailer section ends with an empty line
                 if end < 0:
                     return self._malformed() if len(data) - line_end > HEAD_FIELDS_BYTES else MORE
                 self.body_end = end + 4
@@ -156,7 +165,7 @@ class Incoming:
             if data[chunk_end - 2 : chunk_end] != b"\r\n":
                 return self._malformed()
             self.chunked_bytes += size
-            self.chunk_at = chunk_end
+            self.chunk_at, self.chunk_line = chunk_end, -1
 
     def _hand_over(self) -> str:
         self.body_unread = True

@@ -186,7 +186,7 @@ class SheddingWorker(ThreadWorker):
             self._serve(reading.conn, reading.incoming)
         elif verdict == intake.REFUSED:
             refusal = reading.incoming.refusal
-            self.log.warning("Invalid request from ip=%s: %s", reading.conn.client[0], refusal.message)
+            self.log.warning("Invalid request from ip=%s: %s", (reading.conn.client or ("", -1))[0], refusal.message)
             self._refuse(reading, refusal.status, refusal.reason, refusal.message)
         return verdict != intake.MORE
 

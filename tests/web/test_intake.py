@@ -124,3 +124,23 @@ def test_the_reason_given_is_plain_and_safe_to_show():
     assert "percent-encoded" in explain(400, "Invalid HTTP request line", b"GET /search?q=\xd0\xb0 HTTP/1.1\r\n")
     assert explain(400, "Invalid header 'X-\x00\x1b[31m'", b"GET / HTTP/1.1\r\n") == "Invalid header 'X-??[31m'"
     assert len(explain(400, "x" * 1000, b"")) == 203
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [b"GET /oai?verb=Identify HTTP/1.1\r\nHost: x\r\n\r\n",
+     b"\r\nPOST /search HTTP/1.1\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\nabcd",
+     b"POST /oai HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nverb=\r\n8\r\nIdentify\r\n0\r\nA: b\r\n\r\n",
+     b"POST /oai HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nverb=Identify\r\n0\r\n\r\n",
+     b"GET / HTTP/1.1\r\nHost: x\r\nX: y\n\r\n",
+     b"GET /" + b"a" * 1100 + b" HTTP/1.1\r\n\r\n"],
+)  # fmt: skip
+def test_where_the_bytes_are_cut_between_arrivals_changes_nothing(request_bytes: bytes):
+    whole = Incoming(LIMITS, request_bytes)
+    expected = (whole.feed(), whole.body_unread, whole.refusal, whole.body_end)
+    for cut in range(1, len(request_bytes)):
+        incoming = Incoming(LIMITS, request_bytes[:cut])
+        verdict = incoming.feed()
+        if verdict == MORE:
+            verdict = incoming.feed(request_bytes[cut:])
+        assert (verdict, incoming.body_unread, incoming.refusal, incoming.body_end) == expected, cut
