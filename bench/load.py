@@ -1,6 +1,7 @@
 """Load benchmark: many harvesters and searchers at once against `kutubxona serve`, on loopback.
 
-    .venv/bin/python bench/load.py [--records 100000] [--harvesters 50] [--searchers 20] [--seconds 300] [--keep DIR]
+    .venv/bin/python bench/load.py [--records 100000] [--harvesters 50] [--searchers 20] [--slow 0]
+                                   [--seconds 300] [--keep DIR]
 
 Serves the search benchmark's catalogue (built once with ``--keep DIR``, as bench/site.py does)
 with ``kutubxona serve`` as shipped: 2 gthread workers of 8 threads, load shedding after 500 ms in
@@ -8,10 +9,15 @@ the queue, at most 4 OAI-PMH list requests at once per worker.  Then ``--harvest
 harvest ListRecords (oai_dc) from the start, following resumption tokens, and ``--searchers``
 threads search the site and the JSON API, for ``--seconds``.  Every client honours a 503's
 ``Retry-After`` (it waits, then asks again for the same thing) as a well-behaved harvester does.
+``--slow`` more threads are slow clients, each again and again: a POST whose announced body never
+comes, a request head that stops before its end, or a head sent a byte a second; each waits until
+the server closes its connection (``KUTUBXONA_REQUEST_READ_SECONDS``, 10 s, then 408), and opens
+another.
 
 It reports the answers by status, whether every 503 carried ``Retry-After``, token errors and
 other 5xx (the goal: none), and the p50/p95/p99 latency of the requests that were served, next to
-the same kinds of request made one at a time before the load (the baseline of the same run).
+the same kinds of request made one at a time before the load (the baseline of the same run); and
+what became of the slow clients' connections and how long the server let each be.
 The clients run on the same two cores as the server, so the figures are the server's under a
 shared CPU, not a separate load generator's.
 """
@@ -24,7 +30,9 @@ import os
 import platform
 import random
 import re
+import select
 import signal
+import socket
 import statistics
 import sys
 import tempfile
@@ -44,6 +52,11 @@ SEARCHES = [
 ]  # fmt: skip
 _TOKEN = re.compile(rb"<resumptionToken[^>]*>([^<]+)</resumptionToken>")
 _ERROR = re.compile(rb'<error code="([A-Za-z]+)"')
+# what slow clients send before they stop: a body that never comes, a head that never ends, a drip
+_FORM = b"Content-Type: application/x-www-form-urlencoded\r\n"
+STALLED_BODY = b"POST /oai HTTP/1.1\r\nHost: x\r\n" + _FORM + b"Content-Length: 13\r\n\r\nverb=Id"
+STALLED_HEAD = b"GET /search?q=tarix HTTP/1.1\r\nHost: x\r\n"
+DRIPPED = b"GET /oai?verb=ListRecords&metadataPrefix=oai_dc HTTP/1.1\r\nHost: x\r\nUser-Agent: a byte a second\r\n\r\n"
 
 
 class Tally:
@@ -58,6 +71,8 @@ class Tally:
         self.records = 0
         self.harvests_done = 0
         self.failures: list[str] = []
+        self.slow: Counter[str] = Counter()  # what became of the slow clients' connections
+        self.slow_held: list[float] = []  # seconds from opening to the server's close
 
     def add(self, kind: str, status: int, ms: float, retry_after: str | None) -> None:
         with self.lock:
@@ -66,6 +81,12 @@ class Tally:
                 self.served[kind].append(ms)
             elif status == 503 and not retry_after:
                 self.no_retry_after += 1
+
+    def note_slow(self, outcome: str, held: float | None = None) -> None:
+        with self.lock:
+            self.slow[outcome] += 1
+            if held is not None:
+                self.slow_held.append(held)
 
 
 def ask(conn: http.client.HTTPConnection, path: str) -> tuple[int, bytes, str | None, float]:
@@ -137,6 +158,42 @@ def searcher(seed: int, until: float):  # noqa: ANN201
     return work
 
 
+def slow_client(port: int, n: int, until: float, tally: Tally) -> None:
+    """One slow client: part of a request (kind by ``n``), then a wait for the server's close; again."""
+    kind = ("stalled body", "stalled head", "dripped head")[n % 3]
+    while time.monotonic() < until:
+        try:
+            sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+        except OSError:
+            tally.note_slow("could not connect")
+            time.sleep(1)
+            continue
+        opened = time.monotonic()
+        try:
+            if kind == "dripped head":
+                for byte in DRIPPED:
+                    if time.monotonic() >= until or select.select([sock], [], [], 1.0)[0]:
+                        break  # the server has answered or closed (or the run is over)
+                    sock.sendall(bytes([byte]))
+            else:
+                sock.sendall(STALLED_BODY if kind == "stalled body" else STALLED_HEAD)
+            answer, closed = b"", False
+            while not closed and (left := until - time.monotonic()) > 0:
+                if select.select([sock], [], [], left)[0]:
+                    chunk = sock.recv(65536)
+                    answer, closed = answer + chunk, not chunk
+            if not closed:
+                tally.note_slow("still open at the end")
+            elif answer.startswith(b"HTTP/1.1 "):
+                tally.note_slow("answered " + answer[9:12].decode(), time.monotonic() - opened)
+            else:
+                tally.note_slow("closed silently", time.monotonic() - opened)
+        except OSError as exc:
+            tally.note_slow(type(exc).__name__)
+        finally:
+            sock.close()
+
+
 def baseline(port: int, rounds: int = 20) -> dict[str, list[float]]:
     """The same kinds of request, one at a time, before the load."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
@@ -163,6 +220,7 @@ def main() -> None:
     parser.add_argument("--texts", type=int, default=1_000)
     parser.add_argument("--harvesters", type=int, default=50)
     parser.add_argument("--searchers", type=int, default=20)
+    parser.add_argument("--slow", type=int, default=0, help="slow clients (stalled bodies, stalled and dripped heads)")
     parser.add_argument("--seconds", type=int, default=300)
     parser.add_argument("--keep", type=Path, help="build the catalogue here once, and reuse it")
     args = parser.parse_args()
@@ -182,6 +240,7 @@ def main() -> None:
                    for _ in range(args.harvesters)]  # fmt: skip
         threads += [threading.Thread(target=client, args=(port, "search", until, tally, searcher(n, until)))
                     for n in range(args.searchers)]  # fmt: skip
+        threads += [threading.Thread(target=slow_client, args=(port, n, until, tally)) for n in range(args.slow)]
         for t in threads:
             t.start()
         for t in threads:
@@ -190,8 +249,8 @@ def main() -> None:
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
-    print(f"\n{args.records} records; {args.harvesters} harvesters and {args.searchers} searchers for "
-          f"{args.seconds} s against kutubxona serve (2 workers x 8 threads)")  # fmt: skip
+    print(f"\n{args.records} records; {args.harvesters} harvesters, {args.searchers} searchers and {args.slow} slow "
+          f"clients for {args.seconds} s against kutubxona serve (2 workers x 8 threads)")  # fmt: skip
     for (kind, status), n in sorted(tally.status.items()):
         print(f"  {kind:8} HTTP {status}: {n:,}")
     other_5xx = sum(n for (_, status), n in tally.status.items() if status >= 500 and status != 503)
@@ -206,10 +265,17 @@ def main() -> None:
         for label, values in ((f"{kind}, alone", alone[kind]), (f"{kind}, under load", tally.served[kind])):
             print(f"{label:24} {len(values):7} {statistics.median(values) if values else float('nan'):8.1f} "
                   f"{percentile(values, 0.95):8.1f} {percentile(values, 0.99):8.1f}")  # fmt: skip
+    if args.slow:
+        held = tally.slow_held
+        print(
+            f"slow clients' connections: {dict(tally.slow.most_common())}; held by the server p50 "
+            f"{statistics.median(held) if held else float('nan'):.1f} s, max {max(held, default=float('nan')):.1f} s"
+        )
     print(f"peak RSS of the server processes: {rss:.0f} MB")
     keep = f" --keep {work}" if args.keep else ""
-    print(f"\nrerun: .venv/bin/python bench/load.py --records {args.records} --harvesters {args.harvesters} "
-          f"--searchers {args.searchers} --seconds {args.seconds}{keep}")  # fmt: skip
+    print(f"\nrerun: .venv/bin/python bench/load.py --records {args.records} --texts {args.texts} "
+          f"--harvesters {args.harvesters} --searchers {args.searchers} --slow {args.slow} --seconds {args.seconds}"
+          f"{keep}")  # fmt: skip
 
 
 if __name__ == "__main__":
