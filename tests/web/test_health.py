@@ -6,6 +6,7 @@ import json
 import logging
 import shutil
 import socket
+import threading
 import time
 import uuid
 from pathlib import Path
