@@ -5,7 +5,9 @@ The language: words (all required, each matching as a prefix), ``field:word``, `
 ``lang:uzb``, ``type:book``, ``set:spec``.  A word in Cyrillic also matches the Russian word's other
 forms (Snowball Russian); an ISBN, with or without hyphens, finds the record by its ISBN-10 or -13;
 a DOI, bare, after ``doi:`` or as a doi.org link, finds the record that carries it.
-A query that cannot be read is a ``QueryError`` saying why, never a failure.
+A query that cannot be read, or longer than ``MAX_LENGTH``, is a ``QueryError`` saying why in one
+line, never a failure.  Reading takes time linear in the query's length, whatever it holds:
+no pattern here can backtrack over what it has read (bench/parse.py measures it).
 """
 
 from __future__ import annotations
@@ -44,12 +46,18 @@ SORTS = ("relevance", "year", "title")
 _CLASSIFICATIONS = ("udc", "bbk", "callno")  # hierarchical: "78.3" finds "78.34"
 _FILTERS = {"lang": "lang", "language": "lang", "type": "type", "set": "set"}
 _TOKEN = re.compile(r'(-)?(?:(\w+):)?("[^"]*"?\*?|[^\s"]+)')
-_YEARS = re.compile(r"^(\d{1,4})?\s*(-)?\s*(\d{1,4})?$")
+# possessive spaces: two greedy runs of spaces side by side split a long run every possible way before
+# failing, quadratic in its length (year:"1 ... x" with 4,000 spaces took 0.5 s)
+_YEARS = re.compile(r"(\d{1,4})?\s*+(-)?\s*+(\d{1,4})?")
 _ISBNISH = re.compile(r"^[\dXx][\d\-Xx ]{8,16}[\dXx]$")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _STEMMER = snowballstemmer.stemmer("russian")
 _OPERATORS = ("AND", "OR", "NOT")
 _LINKS = ("doi", "http", "https")  # before a colon: a DOI or a link pasted whole, not a field
+#: the longest query read, in characters; a longer one is refused (``QueryError``), not read.  It leaves
+#: room for a title pasted with its author and ISBN, and keeps the site's address of a query in Cyrillic
+#: (6 bytes a letter, percent-encoded) under the 4 KB request line a server such as gunicorn accepts
+MAX_LENGTH = 500
 
 
 class QueryError(KutubxonaError):
@@ -120,16 +128,21 @@ class Query:
         return bool(terms) and all(t.field in LOOKUP_FIELDS for t in terms)
 
 
-def parse(text: str, filters: Filters | None = None) -> Query:
-    """Read ``text`` (empty: every record, narrowed by ``filters``)."""
+def parse(text: str, filters: Filters | None = None, max_length: int | None = MAX_LENGTH) -> Query:
+    """Read ``text`` (empty: every record, narrowed by ``filters``), refusing one over ``max_length`` characters."""
+    text = text or ""
+    if max_length is not None and len(text) > max_length:
+        raise QueryError(f"a query has at most {max_length} characters, and this one has {len(text)}", "too_long",
+                         limit=str(max_length), length=str(len(text)))  # fmt: skip
     query = Query(text, filters=filters or Filters())
+    groups: list[list[Term]] = []  # lists while reading: an OR joins a term to the last in place
     negate_next = or_next = False
-    for minus, name, raw in _tokens(text or ""):
+    for minus, name, raw in _tokens(text):
         if not name and not minus and raw in _OPERATORS:
             if raw == "NOT":
                 negate_next = True
             elif raw == "OR":
-                or_next = bool(query.groups)
+                or_next = bool(groups)
             continue
         negate = negate_next or bool(minus)
         negate_next = False
@@ -141,7 +154,7 @@ def parse(text: str, filters: Filters | None = None) -> Query:
             _filter(query.filters, name, raw.strip('"'))
             continue
         if name and name not in TEXT_FIELDS and name != "any":
-            names = ", ".join([*TEXT_FIELDS, "year", *_FILTERS])
+            names, name = ", ".join([*TEXT_FIELDS, "year", *_FILTERS]), _shown(name)
             raise QueryError(f"no field {name!r} to search; fields: {names}", "no_field", name=name, names=names)
         term = _term(None if name in ("", "any") else name, raw)
         if term is None:
@@ -150,13 +163,21 @@ def parse(text: str, filters: Filters | None = None) -> Query:
         if negate:
             query.excluded.append(term)
         elif or_next:
-            query.groups[-1] = (*query.groups[-1], term)
+            groups[-1].append(term)
         else:
-            query.groups.append((term,))
+            groups.append([term])
         or_next = False
-    if not query.groups and query.excluded:
-        raise QueryError(f"{text!r}: say what to find, not only what to leave out", "only_excluded", text=text)
+    if not groups and query.excluded:
+        shown = _shown(text)
+        raise QueryError(f"{shown!r}: say what to find, not only what to leave out", "only_excluded", text=shown)
+    query.groups = [tuple(group) for group in groups]
     return query
+
+
+def _shown(text: str, width: int = 60) -> str:
+    """``text`` as an error message quotes it: on one line, and cut to ``width`` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _tokens(text: str) -> Iterator[tuple[str, str, str]]:
@@ -196,8 +217,9 @@ _LABELS: dict[str, tuple[str, Callable[[str], object]]] = {
 
 def _filter(filters: Filters, name: str, value: str) -> None:
     if name == "year":
-        match = _YEARS.match(value)
-        if not value or not match:
+        match = _YEARS.fullmatch(value.strip())
+        if not value.strip() or not match:
+            value = _shown(value)
             raise QueryError(f"year:{value}: give a year (1995) or a range (1990-2000, 1990-, -2000)", "year",
                              value=value)  # fmt: skip
         first, dash, last = match.groups()

@@ -9,8 +9,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from repository.actions import records, searching
-from repository.search import Filters
-from repository.search.query import FACETS, SORTS
+from repository.search import Filters, QueryError
+from repository.search.query import FACETS, MAX_LENGTH, SORTS
 from repository.web import numbers, services
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -69,9 +69,11 @@ def document(base_url: str) -> dict:
                     "summary": "Search the catalogue",
                     "operationId": "search",
                     "parameters": [
-                        {"name": "q", "in": "query", "required": False, "schema": {"type": "string"},
+                        {"name": "q", "in": "query", "required": False,
+                         "schema": {"type": "string", "maxLength": MAX_LENGTH},
                          "description": "words, field:word, \"phrases\", prefix*, OR, NOT, year:1990-2000; an ISBN, "
-                                        "ISSN or DOI (bare, labelled or as a doi.org link) finds its record"},
+                                        "ISSN or DOI (bare, labelled or as a doi.org link) finds its record; at most "
+                                        f"{MAX_LENGTH} characters (a longer query is a 400)"},
                         {"name": "page", "in": "query", "required": False,
                          "schema": {"type": "integer", "minimum": 1, "maximum": numbers.MAX_PAGE, "default": 1},
                          "description": "a page past the last readable one is empty"},

@@ -43,6 +43,7 @@ QUERY_ERRORS = {
     "unreadable": _l("the words or signs of %(text)s do not make a query; try fewer signs or quotes"),
     "refused": _l("the search engine refused the query; try fewer signs or quotes"),
     "number": _l("%(name)s must be a whole number from %(low)s to %(high)s"),
+    "too_long": _l("a query has at most %(limit)s characters, and this one has %(length)s"),
 }
 
 
