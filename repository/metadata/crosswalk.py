@@ -10,24 +10,36 @@ from collections.abc import Callable, Iterable
 from repository.metadata.dc import DublinCore
 from repository.metadata.marc import DataField, MarcRecord
 
-_TRAILING = re.compile(r"[\s/:;,=]+$")
-_FINAL_DOT = re.compile(r"(?<!\b\w)\.$")  # a full stop, but not one closing an initial ("Е. И.")
 _YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})\b")
 
 
-_CHOPPED = frozenset(" \t\n\r\f\v/:;,=.")  # what _TRAILING and _FINAL_DOT may remove
+_CHOPPED = frozenset("/:;,=")  # ISBD punctuation that ends a field, beside spaces and a full stop
 
 
 def _strip(text: str) -> str:
-    """Drop the ISBD punctuation that ends a field (``Title /``, ``1894-1938.``), as LoC's chopPunctuation."""
+    """Drop the ISBD punctuation that ends a field (``Title /``, ``1894-1938.``), as LoC's chopPunctuation.
+
+    Spaces and ``/ : ; , =`` go, and a full stop unless it closes an initial ("Е. И."), one character
+    at a time from the end: patterns anchored at the end, searched again after each chop, took time
+    quadratic in a value with a long run of spaces inside or many ". " at its end.
+    """
     text = text.strip()
-    if text[-1:] not in _CHOPPED:
-        return text  # most values: nothing to chop, no regex needed
-    previous = None
-    while previous != text:
-        previous = text
-        text = _FINAL_DOT.sub("", _TRAILING.sub("", text))
-    return text or previous or ""
+    end = len(text)
+    while end:
+        last = text[end - 1]
+        if not (last.isspace() or last in _CHOPPED or (last == "." and not _closes_initial(text, end - 1))):
+            break
+        end -= 1
+    return text[:end]
+
+
+def _closes_initial(text: str, dot: int) -> bool:
+    """Whether the full stop at ``dot`` follows a word of one letter or digit (an initial: "И.")."""
+    return dot >= 1 and _wordish(text[dot - 1]) and (dot == 1 or not _wordish(text[dot - 2]))
+
+
+def _wordish(char: str) -> bool:
+    return char.isalnum() or char == "_"  # what a pattern's \w matches
 
 
 def _joined(f: DataField, codes: str, sep: str = " ") -> str:

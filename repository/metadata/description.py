@@ -22,7 +22,8 @@ from repository.metadata.marc import ControlField, DataField, MarcRecord
 
 _CONTROL_CODES = frozenset("0123456789")  # $0-$9: links, sources, field linkage: not description
 _YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})\b")
-_ORG_PREFIX = re.compile(r"^\((?P<org>[^)]*)\)\s*(?P<number>.+)$")
+# possessive spaces: else a run of spaces followed by more than one line was split every way (quadratic)
+_ORG_PREFIX = re.compile(r"^\((?P<org>[^)]*)\)\s*+(?P<number>.+)$")
 
 
 @dataclass(frozen=True)

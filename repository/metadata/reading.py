@@ -379,7 +379,7 @@ class _Broken(Exception):
         self.position, self.line, self.message, self.kind = position, line, message, kind
 
 
-_START = re.compile(rb"<([A-Za-z_][\w.-]*(?::[\w.-]+)?)\b[^>]*>")  # the root's start tag: not <?xml, not <!
+_START = re.compile(rb"<([A-Za-z_][\w.-]*+(?::[\w.-]++)?)")  # the root's start tag opens: not <?xml, not <!
 
 
 def _recovered(stream: BinaryIO, broken: _Broken, syntax: str, flavour: str, limits: Limits) -> Iterator[Incoming]:
@@ -402,14 +402,16 @@ def _each_record(
     data: bytes | mmap.mmap, broken: _Broken, syntax: str, flavour: str, limits: Limits
 ) -> Iterator[Incoming]:
     root = _START.search(data)
-    if root is None:
+    root_end = _tag_end(data, root)
+    if root is None or root_end is None:
         return
     kind = broken.kind.encode() or (b"record" if re.search(rb"<(?:[\w.-]+:)?record(?=[\s/>])", data) else b"dc")
+    head = data[root.start() : root_end]
     closing = b"</" + root.group(1) + b">"
-    head_lines = root.group(0).count(b"\n")
+    head_lines = head.count(b"\n")
     position = broken.position
     line, counted = 1, 0  # the line of byte ``counted``, advanced block by block
-    for index, (start, end, whole) in enumerate(_top_level(data, kind, root.end(), closing)):
+    for index, (start, end, whole) in enumerate(_top_level(data, kind, root_end, closing)):
         line += data[counted:start].count(b"\n")
         block = data[start:end]
         counted, block_line, line = end, line, line + block.count(b"\n")
@@ -421,7 +423,7 @@ def _each_record(
             yield Incoming(position, block, line=block_line, rejected=reason)
             continue
         try:
-            items = list(_xml_items(XmlCleaner(io.BufferedReader(io.BytesIO(root.group(0) + block + closing))),
+            items = list(_xml_items(XmlCleaner(io.BufferedReader(io.BytesIO(head + block + closing))),
                                     syntax, flavour, limits))  # fmt: skip
         except (_Broken, UnreadableFile, etree.XMLSyntaxError) as exc:
             position += 1
@@ -449,16 +451,22 @@ def _top_level(data: bytes | mmap.mmap, kind: bytes, after: int, closing: bytes)
     its start to the root's end tag (``closing``) or the end of the file, even when the file ends
     inside its start tag (``<rec`` or ``<record xmlns="...``).
     """
-    tag = re.compile(rb"<(/?)((?:[\w.-]+:)?" + kind + rb")(?=[\s/>])[^>]*?(/?)>")
+    tag = re.compile(rb"<(/?)((?:[\w.-]+:)?" + kind + rb")(?=[\s/>])")
     depth = start = 0
     last = after  # where the last whole element ended
     names = {kind}  # the element's names as written (with their prefix): a cut start tag begins like one
-    for match in tag.finditer(data, after):
-        closing_tag, name, empty = match.groups()
-        if empty:
+    while match := tag.search(data, after):
+        closing_tag, name = match.groups()
+        end = _tag_end(data, match)
+        if end is None:  # the file ends inside this tag (no later tag has a '>' either)
+            if depth == 0 and not closing_tag:
+                start, depth = match.start(), 1
+            break
+        after = end
+        if end - 2 >= match.end() and data[end - 2 : end - 1] == b"/":  # <record/>
             if depth == 0:
-                yield match.start(), match.end(), True
-                last = match.end()
+                yield match.start(), end, True
+                last = end
             continue
         if not closing_tag:
             if depth == 0:
@@ -468,8 +476,8 @@ def _top_level(data: bytes | mmap.mmap, kind: bytes, after: int, closing: bytes)
         elif depth:
             depth -= 1
             if depth == 0:
-                yield start, match.end(), True
-                last = match.end()
+                yield start, end, True
+                last = end
     if depth == 0:
         cut = _CUT_TAG.search(data, max(last, len(data) - _LONGEST_CUT_TAG))
         if cut is None or not any(name.startswith(cut.group(1)) for name in names):
@@ -481,6 +489,16 @@ def _top_level(data: bytes | mmap.mmap, kind: bytes, after: int, closing: bytes)
 
 _CUT_TAG = re.compile(rb"<([\w.:-]+)(?:[\s/][^<>]*)?\Z")  # a start tag the file ends inside
 _LONGEST_CUT_TAG = 1 << 16
+
+
+def _tag_end(data: bytes | mmap.mmap, opened: re.Match[bytes] | None) -> int | None:
+    """Where the tag that ``opened`` matched the start of ends: just after the first '>' (None: it does not).
+
+    Found apart from the tag's start: one pattern ending in ``[^>]*>`` searched a file of tags
+    without '>' to its end from every '<' (quadratic); once one tag has no '>', no later one has.
+    """
+    end = data.find(b">", opened.end()) if opened is not None else -1
+    return end + 1 if end >= 0 else None
 
 
 def _is_oai(elem: etree._Element) -> bool:
