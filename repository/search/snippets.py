@@ -8,6 +8,7 @@ each of its words the way the query's were folded; both backends therefore show 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -15,6 +16,10 @@ from repository.search.documents import Document
 from repository.search.fold import WORD, words
 from repository.search.query import Query, Term
 
+#: the most a snippet shows of its field, in characters ("…" is added at an end where it cuts): a field of
+#: 300 KB with no space in it, cut at spaces, came back whole in every hit
+WIDTH = 200
+_REACH = 20  # how far a snippet's ends move, within the width, to fall between words; past it a word is cut
 _SHOWN = ("title", "author", "subject", "series", "journal", "publisher", "notes", "text")  # not identifiers
 
 
@@ -36,7 +41,7 @@ class Snippet:
         return out
 
 
-def snippets(doc: Document, query: Query, limit: int = 3, width: int = 200) -> list[Snippet]:
+def snippets(doc: Document, query: Query, limit: int = 3, width: int = WIDTH) -> list[Snippet]:
     """Up to ``limit`` snippets of ``doc`` where the query's words are, best fields first."""
     terms = query.positive_terms()
     out: list[Snippet] = []
@@ -86,16 +91,30 @@ def _mentions(exact: frozenset[str], prefixes: tuple[str, ...]) -> re.Pattern[st
 
 
 def _cut(name: str, text: str, marks: list[tuple[int, int]], width: int, file: str | None, page: int | None) -> Snippet:
-    """A window of ``width`` characters around the first mark, on word boundaries, with '…' where cut."""
+    """At most ``width`` characters around the first mark, between words where a space is near enough,
+    with '…' where cut; a mark the window cuts is marked as far as it shows."""
     if len(text) <= width:
         return Snippet(name, text, marks, file, page)
-    start = max(0, marks[0][0] - width // 3)
-    while 0 < start < len(text) and not text[start - 1].isspace():
-        start -= 1
+    first, first_end = marks[0]
+    start = max(0, first - width // 3)
+    space = _space_before(text, start + 1, max(0, start - _REACH))
+    start = space + 1 if space is not None else (0 if start <= _REACH else start)
+    while start < first and (text[start].isspace() or unicodedata.combining(text[start])):
+        start += 1  # no space to begin with, nor a letter's accent without its letter
     end = min(len(text), start + width)
-    while end < len(text) and not text[end].isspace():
-        end += 1
+    if end < len(text) and not text[end].isspace():
+        end = _space_before(text, end, max(first_end, end - _REACH)) or end
+    while end > first_end and (text[end - 1].isspace() or (end < len(text) and unicodedata.combining(text[end]))):
+        end -= 1
     head, tail = ("…" if start > 0 else ""), ("…" if end < len(text) else "")
     shift = len(head) - start
-    inside = [(s + shift, e + shift) for s, e in marks if s >= start and e <= end]
+    inside = [(max(s, start) + shift, min(e, end) + shift) for s, e in marks if s < end and e > start]
     return Snippet(name, head + text[start:end] + tail, inside, file, page)
+
+
+def _space_before(text: str, at: int, limit: int) -> int | None:
+    """The position of the last space before ``at`` and not before ``limit``, if any."""
+    for i in range(at - 1, limit - 1, -1):
+        if text[i].isspace():
+            return i
+    return None
