@@ -26,7 +26,20 @@ _CSL = {"book": "book", "article": "article-journal", "serial": "periodical", "t
 _VOLUME = re.compile(r"(?:vol|v|т|том|jild|j)\.?\s*(\d+)", re.IGNORECASE)
 _ISSUE = re.compile(r"(?:no|n|№|nr|вып|son|issue)\.?\s*(\d+)", re.IGNORECASE)
 _PAGES = re.compile(r"(?:pp?|с|s|b|бет)\.?\s*(\d+(?:\s*[-–]\s*\d+)?)", re.IGNORECASE)
-_BIBTEX_SPECIAL = re.compile(r"([{}\\&%$#_])")
+# TeX's special characters in a BibTeX value; braces and the backslash as commands, not \{ \} \\: BibTeX counts
+# every brace, escaped or not, so one "}" in a value ended its entry, and what followed became fields
+_BIBTEX_SPECIAL = re.compile(r"[{}\\&%$#_~^]")
+_TEX = {"{": r"\textbraceleft{}", "}": r"\textbraceright{}", "\\": r"\textbackslash{}", "~": r"\textasciitilde{}",
+        "^": r"\textasciicircum{}"}  # fmt: skip
+# a verbatim field (a URL, a DOI) cannot escape: its braces and backslashes are percent-encoded, as a URL
+# writes them (https://doi.org/ resolves 10.1000/a%7Db as 10.1000/a}b), and so are spaces
+_VERBATIM_UNSAFE = re.compile(r"[{}\\\s]")
+_AND = re.compile(r"\band\b", re.IGNORECASE)  # BibTeX's separator of names
+# RIS (Research Information Systems' specification): an ID is 0-9 and A-Z, up to 20; an author or a keyword
+# up to 255 characters, without an asterisk (nor a periodical's name); a value holds no control character
+_RIS_ID = re.compile(r"[0-9A-Z]{1,20}")
+_RIS_LONGEST = {"AU": 255, "KW": 255}
+_RIS_NO_ASTERISK = frozenset({"AU", "KW", "T2"})
 
 
 @dataclass
@@ -90,7 +103,7 @@ def to_ris(citations: list[Citation]) -> str:
     """RIS: one ``TY`` ... ``ER`` block per record."""
     lines: list[str] = []
     for c in citations:
-        tags = [("TY", _RIS.get(c.kind, "GEN")), ("ID", c.id), ("TI", c.title)]
+        tags = [("TY", _RIS.get(c.kind, "GEN")), ("ID", c.id if _RIS_ID.fullmatch(c.id) else ""), ("TI", c.title)]
         tags += [("AU", a) for a in c.authors]
         tags += [("PY", str(c.year) if c.year else ""), ("PB", c.publisher), ("T2", c.journal), ("VL", c.volume),
                  ("IS", c.issue)]  # fmt: skip
@@ -100,7 +113,7 @@ def to_ris(citations: list[Citation]) -> str:
         tags += [("SN", c.isbn or c.issn), ("LA", c.language), ("AB", c.abstract)]
         tags += [("KW", k) for k in c.keywords]
         tags += [("DO", c.doi), ("UR", c.url)]
-        lines += [f"{tag}  - {_one_line(value)}" for tag, value in tags if value]
+        lines += [f"{tag}  - {value}" for tag, value in ((t, _ris_value(t, v)) for t, v in tags) if value]
         lines.append("ER  - ")
         lines.append("")
     return "\r\n".join(lines)  # RIS readers expect CRLF
@@ -111,7 +124,8 @@ def to_bibtex(citations: list[Citation]) -> str:
     entries = []
     for c in citations:
         kind = _BIBTEX.get(c.kind, "misc")
-        fields = [("title", c.title), ("author", " and ".join(c.authors)), ("year", str(c.year or "")),
+        authors = " and ".join(map(_bibtex_name, c.authors))
+        fields = [("title", c.title), ("author", authors), ("year", str(c.year or "")),
                   ("publisher", c.publisher), ("journal" if kind == "article" else "howpublished", c.journal),
                   ("volume", c.volume), ("number", c.issue), ("pages", c.pages.replace("-", "--")),
                   ("isbn", c.isbn), ("issn", c.issn), ("language", c.language), ("abstract", c.abstract),
@@ -140,13 +154,32 @@ def to_csl(citations: list[Citation]) -> str:
 
 
 def _one_line(value: str) -> str:
-    return " ".join(value.split())
+    """``value`` on one line: every run of spaces and line breaks one space, control characters dropped."""
+    return " ".join("".join(ch for ch in value if ch.isspace() or ch.isprintable()).split())
+
+
+def _ris_value(tag: str, value: str) -> str:
+    """A RIS value: on one line (a line break would start a tag of its own), within the tag's rules."""
+    value = _one_line(value.replace("*", "") if tag in _RIS_NO_ASTERISK else value)
+    return value[: _RIS_LONGEST.get(tag)].rstrip()
 
 
 def _bibtex_value(value: str, name: str) -> str:
-    if name in ("url", "doi"):
-        return value  # verbatim fields (biblatex): a DOI's underscores are its own
-    return _BIBTEX_SPECIAL.sub(r"\\\1", _one_line(value))
+    if name in ("url", "doi"):  # verbatim fields (biblatex): a DOI's underscores are its own
+        return _VERBATIM_UNSAFE.sub(lambda m: f"%{ord(m.group()):02X}", value.strip())
+    if name == "author":
+        return value  # escaped name by name (_bibtex_name)
+    return _tex(value)
+
+
+def _tex(value: str) -> str:
+    """``value`` on one line, with TeX's special characters written as text."""
+    return _BIBTEX_SPECIAL.sub(lambda m: _TEX.get(m.group()) or "\\" + m.group(), _one_line(value))
+
+
+def _bibtex_name(name: str) -> str:
+    """A name for BibTeX's author list, escaped; braced whole when it holds the word "and", which would split it."""
+    return "{" + _tex(name) + "}" if _AND.search(name) else _tex(name)
 
 
 def _bibtex_key(c: Citation) -> str:
