@@ -52,11 +52,9 @@ def search(
     if index.backend.outdated:
         raise Unavailable("the search index was made by an earlier version of Kutubxona: run `kutubxona reindex`")
     catch_up(services.db, index)
-    # a page past the deepest the engines serve is empty (as a page past the last is), not an error
-    reachable = (page - 1) * size < MAX_WINDOW
-    results = index.backend.search(query, page if reachable else 1, size if reachable else 1, sort, facets)
-    if not reachable:
-        results.hits = []
+    # a page past the deepest hit the engines serve is empty (as a page past the last is), not an error; one
+    # the window cuts holds the hits up to it (backend.window)
+    results = index.backend.search(query, page, size, sort, facets)
     with services.db.reading() as session:
         docs = {d.record_id: d for d in documents(session, [h.record_id for h in results.hits])}
     hits = []
@@ -74,7 +72,7 @@ def search(
         "page": page,
         "size": size,
         "sort": sort,
-        "pages": min(-(-results.total // size), MAX_WINDOW // size),  # how many pages can be read
+        "pages": -(-min(results.total, MAX_WINDOW) // size),  # how many pages can be read
         "hits": hits,
         "facets": {name: [{"value": v, "count": n} for v, n in values] for name, values in results.facets.items()},
         "suggestion": suggestion,

@@ -15,6 +15,13 @@ FACET_SIZES = {"type": 20, "lang": 20, "decade": 30, "subject": 15, "set": 30, "
 MAX_WINDOW = 10_000  # deepest hit a page may reach (Elasticsearch's max_result_window)
 
 
+def window(page: int, size: int) -> tuple[int, int]:
+    """Where a page's hits start and how many it has, cut at ``MAX_WINDOW``: the engines serve no deeper hit,
+    and refuse a page that would reach past it (30 a page, page 334 holds hits 9,991-10,000)."""
+    start = (page - 1) * size
+    return min(start, MAX_WINDOW), max(0, min(size, MAX_WINDOW - start))
+
+
 def spelling_distance(word: str, candidate: str) -> int | None:
     """How far ``candidate`` is from a misspelt ``word``, if near enough to suggest (1 edit; 2 past 5 letters)."""
     limit = 1 if len(word) <= 5 else 2
@@ -49,7 +56,7 @@ class Backend(Protocol):
         """Put these documents in the published generation (or in ``generation``); deleted ones are taken out."""
 
     def search(self, query: Query, page: int, size: int, sort: str, facets: bool = True) -> Results:
-        """One page (1-based, within ``MAX_WINDOW``) of the records matching ``query``, sorted by one of ``SORTS``."""
+        """One page (1-based; cut by ``window``) of the records matching ``query``, sorted by one of ``SORTS``."""
 
     def suggest(self, words: list[str]) -> dict[str, str]:
         """For folded words the index does not hold, a close word it does (spelling: "did you mean")."""

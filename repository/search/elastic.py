@@ -18,7 +18,7 @@ from opensearchpy import OpenSearch, helpers
 from opensearchpy.exceptions import NotFoundError, OpenSearchException, RequestError
 
 from repository.errors import Unavailable
-from repository.search.backend import FACET_SIZES, MAX_WINDOW, Hit, Results, spelling_distance
+from repository.search.backend import FACET_SIZES, MAX_WINDOW, Hit, Results, spelling_distance, window
 from repository.search.documents import Indexed
 from repository.search.query import FACETS, TEXT_FIELDS, Filters, Query, QueryError, Term
 
@@ -123,12 +123,13 @@ class ElasticIndex:
     def search(self, query: Query, page: int, size: int, sort: str, facets: bool = True) -> Results:
         """One page of the records matching ``query``, with the facets of all of them."""
         self._ensure()
+        start, count = window(page, size)
         body: dict = {
             "query": to_dsl(query),
             # an empty query is a browse, a lookup is found not ranked: newest first, as on the embedded backend
             "sort": [{"rid": "desc"}] if sort == "relevance" and (not query.groups or query.is_lookup) else _SORT[sort],
-            "from": (page - 1) * size,
-            "size": size,
+            "from": start,
+            "size": count,
             "track_total_hits": True,
             "_source": False,
         }

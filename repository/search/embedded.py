@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from repository.search.backend import FACET_SIZES, Hit, Results, spelling_distance
+from repository.search.backend import FACET_SIZES, Hit, Results, spelling_distance, window
 from repository.search.documents import Indexed
 from repository.search.query import TEXT_FIELDS, Filters, Query, QueryError, Term
 
@@ -214,7 +214,7 @@ class EmbeddedIndex:
             # ORDER BY with LIMIT keeps only the best page-and-offset in SQLite's sorter
             rows = (
                 self._reader()
-                .execute(f"{page_of} ORDER BY {order} LIMIT ? OFFSET ?", (*params, size, (page - 1) * size))
+                .execute(f"{page_of} ORDER BY {order} LIMIT ? OFFSET ?", (*params, *_limit_offset(page, size)))
                 .fetchall()
             )
             total, counted_facets = counting.result()
@@ -232,7 +232,7 @@ class EmbeddedIndex:
         conn = self._reader()
         total = conn.execute("SELECT count(*) FROM facts").fetchone()[0]
         rows = conn.execute(
-            f"SELECT f.rowid FROM facts f ORDER BY {_BROWSE[sort]} LIMIT ? OFFSET ?", (size, (page - 1) * size)
+            f"SELECT f.rowid FROM facts f ORDER BY {_BROWSE[sort]} LIMIT ? OFFSET ?", _limit_offset(page, size)
         ).fetchall()
         counted = self._all_facets(conn) if facets and total else {}
         return Results(total, [Hit(rid, 0.0) for (rid,) in rows], counted)
@@ -345,3 +345,9 @@ def to_fts(query: Query) -> str | None:
 def _term(term: Term) -> str:
     text = '"' + " ".join(term.words) + '"' + ("*" if term.prefix else "")
     return f"{term.field} : {text}" if term.field else text
+
+
+def _limit_offset(page: int, size: int) -> tuple[int, int]:
+    """The LIMIT and OFFSET of a page, cut at the window both backends serve."""
+    start, count = window(page, size)
+    return count, start
