@@ -129,7 +129,9 @@ def _marc21_book(i: int, lang: str, kind: str) -> MarcRecord:
     fields += [
         _f("040", "  ", ("a", ORG), ("b", "uzb" if lang.startswith("uzb") else lang), ("e", "rda")),
         _f("041", "0 ", ("a", _MARC_LANG[lang])),
-        _f("080", "  ", ("a", f"02{i % 9}")),
+        # a manuscript: UDC 091 (manuscripts) of Uzbekistan, (575.1), and a call number in its fund
+        _f("080", "  ", ("a", "091(575.1)" if kind == "manuscript" else f"02{i % 9}")),
+        *([_f("090", "  ", ("a", "MS"), ("b", str(i)))] if kind == "manuscript" else []),
         _f("100", "1 ", ("a", authors[i % len(authors)]), ("e", "author")),
         _f(
             "245",
