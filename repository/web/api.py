@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from repository.actions import records, searching
-from repository.search import Filters, QueryError
+from repository.search import Filters
 from repository.search.query import FACETS, MAX_LENGTH, SORTS
 from repository.web import numbers, services
 
