@@ -52,9 +52,19 @@ class Document:
         """What the index writes of this record: the folded words of every search field, sort keys, facets."""
         if self.deleted:
             return Indexed(self.record_id, self.local_id, True)
-        folded = tuple(" ".join(words(self.text(name))) for name in TEXT_FIELDS)
+        uzbek = self.may_be_uzbek
+        folded = tuple(" ".join(words(self.text(name), uzbek)) for name in TEXT_FIELDS)
         facets = tuple((name, tuple(values)) for name, values in self.facets().items())
         return Indexed(self.record_id, self.local_id, False, self.year, self.sort_title(), folded, facets)
+
+    @property
+    def may_be_uzbek(self) -> bool:
+        """Whether the record's text may be Uzbek: its languages include Uzbek, or it states none (as for OCR).
+
+        Only Uzbek text reads Turkish-style ş and ç as sh and ch (``fold``); in any other a Turkish or
+        Azerbaijani name keeps its base letters, so ``Ayse Celik`` finds ``Ayşe Çelik``.
+        """
+        return not self.languages or "uzb" in self.languages
 
     def text(self, name: str) -> str:
         """The values of one search field, one per line (the full text: every page)."""
