@@ -14,10 +14,11 @@ from repository.catalogue.models import Record
 from repository.errors import Unavailable
 from repository.metadata.identifiers import oai_identifier, record_path
 from repository.search import REINDEX_GENERATION, REINDEX_LAST, Filters, Query, QueryError, catch_up, parse
+from repository.search.alternatives import expand
 from repository.search.backend import MAX_WINDOW
 from repository.search.documents import Document, Indexed, documents, prepared, to_index
-from repository.search.fold import WORD, words
-from repository.search.query import SORTS
+from repository.search.fold import WORD, to_cyrillic, to_latin, visible, words
+from repository.search.query import SORTS, Term
 from repository.search.snippets import snippets
 
 if TYPE_CHECKING:
@@ -40,8 +41,9 @@ def search(
 ) -> dict:
     """One page of the records matching ``text``: ``total``, ``hits``, ``facets`` and a spelling ``suggestion``.
 
-    The index first catches up with the catalogue; every hit is read back from the catalogue, so a
-    record deleted since it was indexed is never shown.
+    The index first catches up with the catalogue; each word is searched with its alternatives the
+    index holds (``search.alternatives``); every hit is read back from the catalogue, so a record
+    deleted since it was indexed is never shown.
     """
     if sort not in SORTS:
         raise QueryError(f"sort by {', '.join(SORTS)}, not {sort!r}")
@@ -52,6 +54,7 @@ def search(
     if index.backend.outdated:
         raise Unavailable("the search index was made by an earlier version of Kutubxona: run `kutubxona reindex`")
     catch_up(services.db, index)
+    query = expand(query, index.backend.known)
     # a page past the deepest hit the engines serve is empty (as a page past the last is), not an error; one
     # the window cuts holds the hits up to it (backend.window)
     results = index.backend.search(query, page, size, sort, facets)
@@ -65,7 +68,7 @@ def search(
         hits.append(_hit(services, doc, hit.score, query))
     suggestion = None
     if results.total < 3 and query.groups:
-        suggestion = _suggestion(index.backend.suggest([w for t in query.positive_terms() for w in t.words]), query)
+        suggestion = _suggestion(services, query, results.total)
     return {
         "query": text,
         "total": results.total,
@@ -96,22 +99,55 @@ def _hit(services: Services, doc: Document, score: float, query: Query) -> dict:
     return out
 
 
-def _suggestion(found: dict[str, str], query: Query) -> str | None:
-    """The query with its unknown words replaced by the index's closest ones, or None."""
-    if not found:
-        return None
+def _suggestion(services: Services, query: Query, total: int) -> str | None:
+    """The query with its unknown words replaced by the index's closest ones, or None.
+
+    Only words read as typed are replaced (one the index found in another reading was understood), each
+    by a word as the records spell it and in the script it was typed in; and the suggestion is made only
+    if it finds more than the query did.
+    """
+    index = services.search
+    understood = {t for group in query.groups if any(t.alternative for t in group) for t in group}
+    asked = [w for t in query.positive_terms() if not t.alternative and t not in understood for w in t.words]
+    found = index.backend.suggest(asked) if asked else {}
     out = query.text
     for word, better in found.items():
-        out = _replace_word(out, word, better)
-    return out if out != query.text else None
+        out = _replace_word(out, word, lambda typed, better=better: _spelled(services, better, typed))
+    if out == query.text:
+        return None
+    suggested = expand(parse(out, query.filters), index.backend.known)
+    return out if index.backend.search(suggested, 1, 1, "relevance", facets=False).total > total else None
 
 
-def _replace_word(text: str, folded: str, better: str) -> str:
-    """``text`` with the first word that folds to ``folded`` replaced by ``better``."""
+def _replace_word(text: str, folded: str, better: Callable[[str], str]) -> str:
+    """``text`` with the first word that folds to ``folded`` replaced by ``better`` of it."""
     for match in WORD.finditer(text):
         if words(match.group()) == [folded]:
-            return text[: match.start()] + better + text[match.end() :]
+            return text[: match.start()] + better(match.group()) + text[match.end() :]
     return text
+
+
+def _spelled(services: Services, folded: str, typed: str) -> str:
+    """The folded word ``folded`` as the records spell it, in the script of ``typed`` and in its case.
+
+    A few records holding it are read for its spelling (Ўзбекистон, not ozbekiston); one in the other
+    script only is written in this one by the 1995 rules.
+    """
+    cyrillic = any("\u0400" <= ch <= "\u04ff" for ch in typed)
+    word_alone = Query(folded, [(Term(None, (folded,), prefix=False),)])
+    hits = services.search.backend.search(word_alone, 1, 5, "relevance", facets=False)
+    spellings = []
+    with services.db.reading() as session:
+        for doc in documents(session, [h.record_id for h in hits.hits]):
+            texts = [doc.title, *(v for values in doc.fields.values() for v in values)]
+            spellings += [m.group() for t in texts for m in WORD.finditer(t) if words(m.group()) == [folded]]
+    same = [w for w in spellings if any("\u0400" <= ch <= "\u04ff" for ch in w) == cyrillic]
+    word = visible(same[0] if same else spellings[0] if spellings else folded)
+    if not same:
+        word = to_cyrillic(word) if cyrillic else to_latin(word)
+    if typed.isupper():
+        return word.upper()
+    return word[0].upper() + word[1:].lower() if typed[:1].isupper() else word.lower()
 
 
 PARALLEL_FROM = 5_000  # records: below this, starting worker processes costs more than it saves

@@ -61,6 +61,9 @@ class Backend(Protocol):
     def suggest(self, words: list[str]) -> dict[str, str]:
         """For folded words the index does not hold, a close word it does (spelling: "did you mean")."""
 
+    def known(self, words: list[tuple[str, bool]]) -> set[tuple[str, bool]]:
+        """Which of these (folded word, as a prefix) pairs the index holds: the word, or a word beginning so."""
+
     def new_generation(self) -> str:
         """Start an empty generation for a reindex; its name."""
 

@@ -291,6 +291,25 @@ class EmbeddedIndex:
                 out[word] = best[1]
         return out
 
+    def known(self, words: list[tuple[str, bool]]) -> set[tuple[str, bool]]:
+        """Which of these words the index holds (with ``True``: which begin a word it holds).
+
+        Asked of FTS5 itself, the word first and then as a prefix, one row at most: fts5vocab counts
+        every document of a term it passes (6 ms for a word of 6,000 documents at 20,000 records),
+        FTS5 reads a word's first entry only (30-130 µs), and a prefix no word has costs as little.
+        A prefix only a longer word has costs what searching it does (0.5-1.5 ms at 20,000 records).
+        """
+        conn = self._reader()
+        found = set()
+        for word, prefix in words:
+            phrase = '"' + word.replace('"', "") + '"'
+            matches = "SELECT 1 FROM docs WHERE docs MATCH ? LIMIT 1"
+            if conn.execute(matches, (phrase,)).fetchone() or (
+                prefix and conn.execute(matches, (phrase + "*",)).fetchone()
+            ):
+                found.add((word, prefix))
+        return found
+
     def count(self) -> int:
         """How many records the index holds."""
         return self._reader().execute("SELECT count(*) FROM facts").fetchone()[0]

@@ -2,8 +2,9 @@
 
 The language: words (all required, each matching as a prefix), ``field:word``, ``"a phrase"``,
 ``prefix*``, ``OR`` between two terms, ``NOT term`` or ``-term``, and filters ``year:1990-2000``,
-``lang:uzb``, ``type:book``, ``set:spec``.  A word in Cyrillic also matches the Russian word's other
-forms (Snowball Russian); an ISBN, with or without hyphens, finds the record by its ISBN-10 or -13;
+``lang:uzb``, ``type:book``, ``set:spec``.  A word keeps what the reader typed, so that
+``search.alternatives`` can add its other forms and spellings; an ISBN, with or without hyphens,
+finds the record by its ISBN-10 or -13;
 a DOI, bare, after ``doi:`` or as a doi.org link, finds the record that carries it.
 A query that cannot be read, or longer than ``MAX_LENGTH``, is a ``QueryError`` saying why in one
 line, never a failure.  Reading takes time linear in the query's length, whatever it holds:
@@ -16,11 +17,9 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-import snowballstemmer
-
 from repository.errors import KutubxonaError
 from repository.metadata.identifiers import doi_key, doi_of, isbn_forms, normalise_issn
-from repository.search.fold import fold, words
+from repository.search.fold import words
 
 #: the fields of a document that hold text, with their relevance weight (title over author ...)
 TEXT_FIELDS: dict[str, float] = {
@@ -50,8 +49,6 @@ _TOKEN = re.compile(r'(-)?(?:(\w+):)?("[^"]*"?\*?|[^\s"]+)')
 # failing, quadratic in its length (year:"1 ... x" with 4,000 spaces took 0.5 s)
 _YEARS = re.compile(r"(\d{1,4})?\s*+(-)?\s*+(\d{1,4})?")
 _ISBNISH = re.compile(r"^[\dXx][\d\-Xx ]{8,16}[\dXx]$")
-_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
-_STEMMER = snowballstemmer.stemmer("russian")
 _OPERATORS = ("AND", "OR", "NOT")
 _LINKS = ("doi", "http", "https")  # before a colon: a DOI or a link pasted whole, not a field
 #: the longest query read, in characters; a longer one is refused (``QueryError``), not read.  It leaves
@@ -76,12 +73,18 @@ LOOKUP_FIELDS = frozenset({"isbn", "issn", "udc", "bbk", "callno", "identifier"}
 
 @dataclass(frozen=True)
 class Term:
-    """Words to find in one field (``None``: in any), as a phrase or each anywhere; the last as a prefix."""
+    """Words to find in one field (``None``: in any), as a phrase or each anywhere; the last as a prefix.
+
+    ``typed``: a single word as the reader typed it; ``alternative``: another reading of a typed word
+    (``search.alternatives``), not itself typed.  Neither changes what the term finds.
+    """
 
     field: str | None
     words: tuple[str, ...]
     phrase: bool = False
     prefix: bool = True
+    typed: str = field(default="", compare=False)
+    alternative: bool = field(default=False, compare=False)
 
 
 @dataclass
@@ -244,14 +247,6 @@ def _term(name: str | None, raw: str) -> Term | None:
     if not found:
         return None
     if len(found) == 1 and not quoted:
-        return Term(name, (_stem(body, found[0]),), phrase=False, prefix=True)
+        return Term(name, (found[0],), phrase=False, prefix=True, typed=body)
     # several words in one term (oʻzbek-tili, 78.34) are a phrase; quoted ones match whole unless ending in *
     return Term(name, tuple(found), phrase=True, prefix=star or (not quoted and name in _CLASSIFICATIONS))
-
-
-def _stem(original: str, folded: str) -> str:
-    """A Russian word's stem, folded, when it is a prefix of the folded word (so a prefix match finds its forms)."""
-    if not _CYRILLIC.search(original):
-        return folded
-    stem = fold(_STEMMER.stemWord(original.lower()))
-    return stem if len(stem) >= 3 and folded.startswith(stem) else folded

@@ -31,12 +31,6 @@ def test_phrases_are_exact_unless_starred_and_a_hyphenated_word_is_a_phrase():
     assert parse("bbk:78.3").groups[0][0] == Term("bbk", ("78", "3"), phrase=True, prefix=True)
 
 
-def test_a_russian_word_is_cut_to_its_stem_only_when_the_stem_is_its_prefix():
-    assert parse("библиотеки").groups[0][0].words == ("bibliotek",)
-    assert parse("ёлка").groups[0][0].words == ("yolka",)  # the stem (елк) folds to no prefix of yolka
-    assert parse("kitoblar").groups[0][0].words == ("kitoblar",)  # Latin: no Russian stemming
-
-
 def test_identifiers_are_normalised():
     assert parse("0-306-40615-2").groups[0][0] == Term("isbn", ("9780306406157",), prefix=False)
     assert parse("issn:03785955").groups[0][0] == Term("issn", ("0378", "5955"), phrase=True, prefix=False)
