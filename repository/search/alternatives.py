@@ -65,8 +65,8 @@ def expand(query: Query, known: Known) -> Query:
 
 
 def _typed_on_a_russian_keyboard(query: Query) -> bool:
-    """Cyrillic words and none of the letters only an Uzbek keyboard has."""
-    typed = "".join(t.typed for t in (*query.positive_terms(), *query.excluded))
+    """Cyrillic words, and none of the letters only an Uzbek keyboard has (in a phrase either)."""
+    typed = query.text or ""
     return any(ch.lower() in _CYRILLIC_WORD for ch in typed) and not _UZBEK_LETTERS & set(typed)
 
 

@@ -3,10 +3,10 @@ are made from.  pymorphy3 (with the OpenCorpora dictionary of pymorphy3-dicts-ru
 imported here only.
 
 Only queries are read so (``search.alternatives``): looking a word up in the dictionary costs about
-60 µs and listing its lemma's forms about 130 µs more (BENCHMARKS.md), several times what indexing a
-whole record costs (about 94 µs), so the index keeps the words as written and a query word is
-widened to the forms its lemma shares instead.  The analyser (about 0.2 s and 15 MB to load) is
-loaded by the first query that needs it.
+80 µs, and reading it with its lemma's forms about 140 µs (``bench/words.py``); lemmatising the
+Cyrillic words of a record would cost about 410 µs, six times folding it for the index, so the index
+keeps the words as written and a query word is widened to the forms its lemma shares instead.  The
+analyser (about 60 ms to load with the DAWG C extension) is loaded by the first query that needs it.
 """
 
 from __future__ import annotations

@@ -87,6 +87,7 @@ def test_letters_a_russian_keyboard_lacks(index: EmbeddedIndex):
     assert ("sharhi", True) in group(index, "шархи")
     # a query with a letter only an Uzbek keyboard has was typed on one: у is у there
     assert group(index, "узбекистон ўқитувчи") == [("uzbekiston", True)]
+    assert group(index, 'узбекистон "ўқитувчи"') == [("uzbekiston", True)]  # in a phrase too
 
 
 def test_only_what_the_index_holds_is_added_and_phrases_and_codes_stay_as_typed(index: EmbeddedIndex):
