@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import subprocess
 import sys
 import threading
@@ -20,7 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.conftest import free_port
 from tests.web.conftest import Served
 from tests.web.test_site import get
-from tests.web.wire import Answer, connect, exchange, read_to_close
+from tests.web.wire import Answer, connect, exchange, read_to_close, readable
 
 READ_SECONDS = 3  # KUTUBXONA_REQUEST_READ_SECONDS of the slow-client test
 POLL = 1.0  # the worker looks for overdue connections about once a second
@@ -43,7 +42,7 @@ def drip(port: int, answers: list[Answer]) -> None:
     """A slowloris: a request head sent a byte every 0.25 s, never idle long, never finished in time."""
     sock, opened = connect(port)
     for byte in b"GET /healthz HTTP/1.1\r\nHost: x\r\nUser-Agent: one byte at a time\r\n\r\n":
-        if select.select([sock], [], [], 0.25)[0]:
+        if readable(sock, 0.25):
             break  # the server has answered (or closed): stop sending
         try:
             sock.sendall(bytes([byte]))

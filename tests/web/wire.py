@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import selectors
 import socket
 import time
 from dataclasses import dataclass
@@ -39,6 +40,17 @@ class Answer:
     def body(self) -> bytes:
         """The final answer's body."""
         return self._final()[1]
+
+
+def readable(sock: socket.socket, timeout: float) -> bool:
+    """True when ``sock`` has something to read (or was closed) within ``timeout`` seconds.
+
+    Through poll or epoll, not select(): a test process may hold more than 1024 descriptors, past which
+    select() refuses a socket.
+    """
+    with selectors.DefaultSelector() as waiting:
+        waiting.register(sock, selectors.EVENT_READ)
+        return bool(waiting.select(timeout))
 
 
 def connect(port: int, data: bytes = b"") -> tuple[socket.socket, float]:
