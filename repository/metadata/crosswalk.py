@@ -1,14 +1,18 @@
-"""Crosswalks to simple Dublin Core, as pure functions: MARC 21 (after the Library of Congress
-MARC-to-DC crosswalk) and UNIMARC; plus the kind of material a record describes."""
+"""Crosswalks, as pure functions: MARC 21 (after the Library of Congress MARC-to-DC crosswalk) and
+UNIMARC to simple Dublin Core; Dublin Core to MARC 21 (after LoC's DC-to-MARC crosswalk); plus the
+kind of material a record describes."""
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from repository.metadata.dc import DublinCore
-from repository.metadata.marc import DataField, MarcRecord
+from repository.metadata.identifiers import doi_of, normalise_isbn, normalise_issn
+from repository.metadata.marc import ControlField, DataField, Field, MarcRecord
 
 _YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})\b")
 
@@ -290,3 +294,150 @@ def dc_kind(dc: DublinCore) -> str:
         if word in types:
             return kind
     return "text" if "text" in types else "other"
+
+
+# ------------------------------------------------------------------------------------------ DC to MARC 21
+# After the Library of Congress "Dublin Core to MARC Crosswalk" (https://www.loc.gov/marc/dccross.html).
+# Our Dublin Core records are simple DC (DCMES 1.1, no refinements), so each element takes its
+# unqualified mapping, except where a value shows its encoding scheme, as the crosswalk allows: a URI
+# identifier is an 856 link, an ISO 639-2 code a 041, a DCMI Type term a 655 with $2 dct.
+
+DCCROSS_URL = "https://www.loc.gov/marc/dccross.html"
+DCCROSS_PROCESS = "Dublin Core to MARC 21 after the Library of Congress crosswalk"
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """What a converted record says of itself: its control fields, and who converted it when (040, 884)."""
+
+    control_number: str  # 001: the record's local identifier
+    source_id: str  # 884 $k: the OAI identifier of the Dublin Core record converted
+    entered: date  # 008/00-05: when the record came into the catalogue
+    changed: datetime  # 005: when it last changed (UTC)
+    converted: date  # 884 $g
+    agency: str  # 040 $a and $c: the library's MARC organization code, or its name
+    org_code: str = ""  # 003 and 884 $q, which take a MARC organization code only
+
+
+# DCMI Type Vocabulary -> leader/06 (the crosswalk's notes)
+_DCMI_TYPES = {
+    "collection": "p", "dataset": "m", "event": "r", "image": "k", "interactiveresource": "m",
+    "movingimage": "g", "physicalobject": "r", "service": "m", "software": "m", "sound": "i",
+    "stillimage": "k", "text": "a",
+}  # fmt: skip
+_LANGUAGE_CODE = re.compile(r"[a-z]{3}")  # ISO 639-2
+_LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{1,8})+|[a-z]{2}")  # RFC 4646 (BCP 47)
+_URI = re.compile(r"(https?|ftp)://\S+$", re.IGNORECASE)
+
+
+def _df(tag: str, ind: str, *subfields: tuple[str, str]) -> DataField:
+    return DataField(tag, ind[0], ind[1], tuple(subfields))
+
+
+def _leader(dc: DublinCore) -> str:
+    """Leader/06 from the first DCMI type (a text when none), /07 from the kind of material."""
+    types = [t.replace(" ", "").lower() for t in dc.get("type")]
+    record_type = next((_DCMI_TYPES[t] for t in types if t in _DCMI_TYPES), "a")
+    kind = dc_kind(dc)
+    if record_type == "a" and kind == "manuscript":
+        record_type = "t"
+    level = "c" if "collection" in types else {"article": "a", "serial": "s"}.get(kind, "m")
+    # encoding level 3 (abbreviated) and descriptive form u (unknown), as LoC's DC2MARC21slim writes them
+    return f"00000n{record_type}{level} a22000003u 4500"
+
+
+def _f008(dc: DublinCore, about: Conversion) -> str:
+    year = year_of(dc)
+    dates = f"s{year}    " if year else "nuuuuuuuu"  # single known date, or dates unknown
+    codes = [v for v in dc.get("language") if _LANGUAGE_CODE.fullmatch(v)]
+    language = codes[0] if codes else "|||"
+    # place unknown (xx), the material-specific positions 18-34 not coded (fill), cataloguing source other
+    return f"{about.entered:%y%m%d}{dates}xx {'|' * 17}{language} d"
+
+
+def _identifiers(dc: DublinCore) -> tuple[list[DataField], list[str]]:
+    """Standard numbers (020, 022, 024) and the links (856 $u) the dc:identifiers are."""
+    fields, links = [], []
+    for value in dc.get("identifier"):
+        lower = value.lower()
+        if _URI.match(value):
+            links.append(value)
+            if doi := doi_of(value):  # a doi.org link: the DOI is also the record's standard identifier
+                fields.append(_df("024", "7 ", ("a", doi), ("2", "doi")))
+        elif "isbn" in lower and normalise_isbn(value):
+            fields.append(_df("020", "  ", ("a", value.split(":")[-1].strip())))
+        elif "issn" in lower and normalise_issn(value):
+            fields.append(_df("022", "  ", ("a", value.split(":")[-1].strip())))
+        elif doi := doi_of(value):
+            fields.append(_df("024", "7 ", ("a", doi), ("2", "doi")))
+        else:
+            fields.append(_df("024", "8 ", ("a", value)))
+    return fields, links
+
+
+def _languages(dc: DublinCore) -> list[DataField]:
+    fields = []
+    for value in dc.get("language"):
+        if _LANGUAGE_CODE.fullmatch(value):
+            fields.append(_df("041", "0 ", ("a", value)))
+        elif _LANGUAGE_TAG.fullmatch(value):
+            fields.append(_df("041", "07", ("a", value), ("2", "rfc4646")))
+        else:
+            fields.append(_df("546", "  ", ("a", value)))
+    return fields
+
+
+def _linked(tag: str, values: list[str]) -> list[DataField]:
+    """Relation (787) and source (786) entries: a URI as other identifier ($o), anything else as a note ($n)."""
+    return [_df(tag, "0 ", ("o" if _URI.match(v) else "n", v)) for v in values]
+
+
+def _links(dc: DublinCore, urls: list[str]) -> list[DataField]:
+    """856: a link per URI identifier, the first carrying the first format as its $q; other formats alone."""
+    formats = dc.get("format")
+    fields = []
+    for i, url in enumerate(urls):
+        subfields = [("u", url)] + ([("q", formats[0])] if i == 0 and formats else [])
+        fields.append(DataField("856", "4", "0", tuple(subfields)))
+    for value in formats[1:] if urls else formats:
+        fields.append(_df("856", "  ", ("q", value)))
+    return fields
+
+
+def dc_to_marc21(dc: DublinCore, about: Conversion) -> MarcRecord:
+    """A simple Dublin Core record as MARC 21 (LoC's DC-to-MARC crosswalk), marked as converted.
+
+    042 ``dc`` and the 884 (description conversion information) say the record was converted, by
+    which crosswalk and when; 040 names the library that did it.
+    """
+    controls: list[Field] = [ControlField("001", about.control_number)]
+    if about.org_code:
+        controls.append(ControlField("003", about.org_code))
+    controls += [ControlField("005", f"{about.changed:%Y%m%d%H%M%S}.0"), ControlField("008", _f008(dc, about))]
+    numbers, urls = _identifiers(dc)
+    titles = dc.get("title")
+    imprint = [("b", v) for v in dc.get("publisher")] + [("c", v) for v in dc.get("date")]
+    fields: list[DataField] = [
+        *numbers,
+        _df("040", "  ", ("a", about.agency), ("c", about.agency)),
+        *_languages(dc),
+        _df("042", "  ", ("a", "dc")),
+        *[_df("245" if i == 0 else "246", "00" if i == 0 else "33", ("a", t)) for i, t in enumerate(titles)],
+        *([DataField("260", " ", " ", tuple(imprint))] if imprint else []),
+        *[_df("500", "  ", ("a", v)) for v in dc.get("coverage")],
+        *[_df("520", "  ", ("a", v)) for v in dc.get("description")],
+        *[_df("540", "  ", ("a", v)) for v in dc.get("rights")],
+        *[_df("653", "  ", ("a", v)) for v in dc.get("subject")],
+        *[_df("655", " 7", ("a", v), ("2", "dct" if v.replace(" ", "").lower() in _DCMI_TYPES else "local"))
+          for v in dc.get("type")],
+        *[_df("720", "  ", ("a", v), ("e", "author")) for v in dc.get("creator")],
+        *[_df("720", "  ", ("a", v)) for v in dc.get("contributor")],
+        *_linked("786", dc.get("source")),
+        *_linked("787", dc.get("relation")),
+        *_links(dc, urls),
+    ]  # fmt: skip
+    conversion = [("a", DCCROSS_PROCESS), ("g", about.converted.isoformat()), ("k", about.source_id)]
+    conversion += [("q", about.org_code)] if about.org_code else []
+    fields.append(DataField("884", " ", " ", (*conversion, ("u", DCCROSS_URL))))
+    fields.sort(key=lambda f: f.tag)  # stable: the order within a tag stays the crosswalk's
+    return MarcRecord(_leader(dc), [*controls, *fields])

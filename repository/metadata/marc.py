@@ -518,8 +518,22 @@ class TooLongForISO2709(ValueError):
     """A record ISO 2709 cannot hold (a field over 9,999 bytes or a record over 99,999)."""
 
 
-def to_iso2709(record: MarcRecord, encoding: str = enc.UTF8) -> bytes:
-    """The record as ISO 2709 in ``encoding`` (UTF-8 sets leader/09 ``a``, others blank).
+UNIMARC_MAP = "450 "  # UNIMARC record label 20-23: the directory map, its 23rd position undefined (blank)
+
+
+def unimarc_label(leader: str) -> str:
+    """A leader as UNIMARC writes its record label: 09 undefined (blank), 10-11 ``22``, 20-23 ``450 ``.
+
+    UNIMARC names the character set in 100 $a/26-29, not in the label: MARC 21's leader/09 ``a``
+    means nothing there.
+    """
+    leader = (leader + " " * 24)[:24]
+    return f"{leader[:9]} 22{leader[12:20]}{UNIMARC_MAP}"
+
+
+def to_iso2709(record: MarcRecord, encoding: str = enc.UTF8, flavour: str = "marc21") -> bytes:
+    """The record as ISO 2709 in ``encoding`` (MARC 21: UTF-8 sets leader/09 ``a``, others blank;
+    UNIMARC: the record label of ``unimarc_label``).
 
     Raises ``TooLongForISO2709`` rather than truncate; ``UnicodeEncodeError``/``ValueError`` when a
     character has no form in ``encoding``.
@@ -545,6 +559,8 @@ def to_iso2709(record: MarcRecord, encoding: str = enc.UTF8) -> bytes:
         raise TooLongForISO2709(f"record is {length} bytes; ISO 2709 allows {MAX_RECORD}")
     leader = (record.leader + " " * 24)[:24]
     leader = f"{length:05d}{leader[5:9]}{'a' if encoding == enc.UTF8 else ' '}22{base:05d}{leader[17:20]}4500"
+    if flavour == "unimarc":
+        leader = unimarc_label(leader)
     return leader.encode("ascii") + bytes(directory) + FIELD_END + bytes(data) + RECORD_END
 
 

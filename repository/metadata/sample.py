@@ -209,7 +209,11 @@ def _unimarc(i: int, lang: str, charset: str) -> MarcRecord:
     place, publisher = _PUBLISHERS[lang]
     surname, _, forename = authors[i % len(authors)].partition(", ")
     script = "ba" if lang == "uzb" else "ca"
-    f100 = f"20230115d{year}    u  y0{_MARC_LANG[lang]}y{charset}    {script}"
+    # UNIMARC 100 $a, 36 positions: date entered, type of date and dates (8-16), audience, government
+    # publication, modified, language of cataloguing, transliteration, character sets (26-29: G0 and
+    # G1), additional sets (30-33), script of title (34-35)
+    f100 = f"20230115d{year}    u  y0{_MARC_LANG[lang]}y{charset:<4}{'':4}{script}"
+    assert len(f100) == 36
     thesis = i % 7 == 0
     fields = [
         ControlField("001", f"UZM{i:06d}" if charset == "50" else f"RU{i:06d}"),

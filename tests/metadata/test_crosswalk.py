@@ -126,3 +126,88 @@ def test_xml_escaping_in_dc():
     xml = to_oai_dc(dc).encode()
     assert b"A &lt;b&gt; &amp; &quot;c&quot;" in xml
     assert_valid(xml, "oai_dc.xsd")
+
+
+# ------------------------------------------------------------------------------------------ DC to MARC 21
+
+
+def test_dublin_core_to_marc21_follows_the_loc_crosswalk():
+    from datetime import date, datetime
+
+    from repository.metadata.dc import DublinCore
+    from repository.metadata.marc import to_text
+
+    dc = DublinCore()
+    for element, value in (
+        ("title", "Raqamli kutubxonalar"), ("title", "Digital libraries"), ("creator", "Karimov, Bahodir"),
+        ("contributor", "Smith, John"), ("subject", "Kutubxonashunoslik"), ("description", "Maqola haqida."),
+        ("publisher", "Fan"), ("date", "2021-03-15"), ("type", "Text"), ("type", "article"),
+        ("format", "application/pdf"), ("identifier", "https://doi.org/10.5555/k.1"),
+        ("identifier", "URN:ISSN:2181-9742"), ("identifier", "inv-77"), ("source", "Axborot jurnali"),
+        ("language", "uzb"), ("language", "uz-Cyrl"), ("language", "oʻzbek tilida"),
+        ("relation", "Axborot-kutubxona faoliyati"), ("relation", "https://example.uz/host"),
+        ("coverage", "Toshkent"), ("rights", "CC BY 4.0"),
+    ):  # fmt: skip
+        dc.add(element, value)
+    about = crosswalk.Conversion(
+        control_number="K1", source_id="oai:test.kutubxona.uz:K1", entered=date(2024, 1, 2),
+        changed=datetime(2024, 3, 4, 5, 6, 7), converted=date(2024, 5, 6), agency="UzNL", org_code="UzNL",
+    )  # fmt: skip
+    lines = to_text(crosswalk.dc_to_marc21(dc, about)).splitlines()
+    assert lines == [
+        "=LDR  00000naa a22000003u 4500",  # text, a component part; abbreviated level, form unknown
+        "=001  K1",
+        "=003  UzNL",
+        "=005  20240304050607.0",
+        "=008  240102s2021\\\\\\\\xx\\" + "|" * 17 + "uzb\\d",
+        "=022  \\\\$a2181-9742",
+        "=024  7\\$a10.5555/k.1$2doi",
+        "=024  8\\$ainv-77",
+        "=040  \\\\$aUzNL$cUzNL",
+        "=041  0\\$auzb",
+        "=041  07$auz-Cyrl$2rfc4646",
+        "=042  \\\\$adc",
+        "=245  00$aRaqamli kutubxonalar",
+        "=246  33$aDigital libraries",
+        "=260  \\\\$bFan$c2021-03-15",
+        "=500  \\\\$aToshkent",
+        "=520  \\\\$aMaqola haqida.",
+        "=540  \\\\$aCC BY 4.0",
+        "=546  \\\\$aoʻzbek tilida",
+        "=653  \\\\$aKutubxonashunoslik",
+        "=655  \\7$aText$2dct",
+        "=655  \\7$aarticle$2local",
+        "=720  \\\\$aKarimov, Bahodir$eauthor",
+        "=720  \\\\$aSmith, John",
+        "=786  0\\$nAxborot jurnali",
+        "=787  0\\$nAxborot-kutubxona faoliyati",
+        "=787  0\\$ohttps://example.uz/host",
+        "=856  40$uhttps://doi.org/10.5555/k.1$qapplication/pdf",
+        "=884  \\\\$aDublin Core to MARC 21 after the Library of Congress crosswalk$g2024-05-06"
+        "$koai:test.kutubxona.uz:K1$qUzNL$uhttps://www.loc.gov/marc/dccross.html",
+    ]
+
+
+def test_dublin_core_to_marc21_without_an_organization_code_or_dates():
+    from datetime import date, datetime
+
+    from repository.metadata.dc import DublinCore
+
+    dc = DublinCore()
+    dc.add("title", "Kolleksiya")
+    dc.add("type", "Collection")
+    dc.add("format", "image/tiff")
+    about = crosswalk.Conversion(
+        control_number="https://example.uz/c/1", source_id="oai:test.kutubxona.uz:c1", entered=date(2024, 1, 2),
+        changed=datetime(2024, 1, 2), converted=date(2024, 1, 2), agency="Kutubxona demo repository",
+    )  # fmt: skip
+    rec = crosswalk.dc_to_marc21(dc, about)
+    assert rec.leader == "00000npc a22000003u 4500"  # DCMI Collection: leader/06 p, /07 c
+    assert rec.control("003") is None  # 003 holds a MARC organization code only
+    assert rec.control("008") == "240102nuuuuuuuuxx " + "|" * 17 + "|||\\d".replace("\\", " ")
+    (f040,) = rec.datafields("040")
+    assert f040.subfields == (("a", "Kutubxona demo repository"), ("c", "Kutubxona demo repository"))
+    (f856,) = rec.datafields("856")
+    assert (f856.ind1, f856.ind2, f856.subfields) == (" ", " ", (("q", "image/tiff"),))
+    (f884,) = rec.datafields("884")
+    assert "q" not in dict(f884.subfields)
