@@ -36,10 +36,11 @@ SERVICE_PACKAGES = [
     "fonts-dejavu-core",
 ]
 # and those the tests add: a headless browser with its WebDriver for the site's tests, the
-# PostgreSQL client tools of the backup drill, Docker for the image's test, and the brokers the
-# Celery runner's tests send jobs through
+# PostgreSQL client tools of the backup drill, Docker for the image's test, the brokers the Celery
+# runner's tests send jobs through, and yaz (yaz-marcdump reads back every export as another MARC
+# library would)
 SYSTEM_PACKAGES = [*SERVICE_PACKAGES, "chromium", "chromium-driver", "postgresql-client", "docker.io", "docker-compose",
-                   "rabbitmq-server", "redis-server"]  # fmt: skip
+                   "rabbitmq-server", "redis-server", "yaz"]  # fmt: skip
 
 
 @dataclass(frozen=True)

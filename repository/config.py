@@ -37,6 +37,9 @@ SETTINGS: dict[str, Setting] = {
     "REPOSITORY_ID": Setting("demo.kutubxona.uz", "DNS-style name in oai:{REPOSITORY_ID}:{local id}"),
     "REPOSITORY_NAME": Setting("Kutubxona demo repository", "human-readable name shown by Identify"),
     "ADMIN_EMAIL": Setting("admin@kutubxona.uz", "address of the repository's administrator"),
+    "MARC_ORG_CODE": Setting(
+        "", "the library's MARC organization code: 003, 040 and 884 of records exported from Dublin Core"
+    ),
     "SECRET_KEY": Setting("", "signs resumption tokens and sessions; empty = generated once into VAR_DIR"),
     "AUTO_MIGRATE": Setting("auto", "apply pending migrations at start: auto (embedded SQLite only), yes, no"),
     "OAI_PAGE_SIZE": Setting(100, "records per OAI-PMH list page"),
@@ -79,6 +82,7 @@ SETTINGS: dict[str, Setting] = {
 MIN_REQUEST_LINE, MAX_REQUEST_LINE = 1024, 1 << 20  # bytes; 1 KiB holds any page's URL, 1 MiB any sane one
 _DNS_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]*(\.[A-Za-z][A-Za-z0-9-]*)+$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_ORG_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9:/-]{1,15}$")  # MARC Code List for Organizations: UzNL, Uz-TaNL
 
 
 class ConfigError(KutubxonaError, ValueError):
@@ -99,6 +103,7 @@ class Settings:
     repository_id: str
     repository_name: str
     admin_email: str
+    marc_org_code: str
     secret_key: str
     auto_migrate: str
     oai_page_size: int
@@ -162,6 +167,11 @@ def _complete(conf: dict[str, Any]) -> Settings:
     email = conf["ADMIN_EMAIL"]
     if not _EMAIL.match(email) or email.lower().endswith("@localhost"):
         raise ConfigError(f"KUTUBXONA_ADMIN_EMAIL must be a valid address (not @localhost), not {email!r}")
+    if conf["MARC_ORG_CODE"] and not _ORG_CODE.match(conf["MARC_ORG_CODE"]):
+        raise ConfigError(
+            f"KUTUBXONA_MARC_ORG_CODE must be a MARC organization code (letters, digits, '-', ':', '/'), "
+            f"not {conf['MARC_ORG_CODE']!r}"
+        )
     for name in (
         "OAI_PAGE_SIZE",
         "OAI_TOKEN_TTL_HOURS",
@@ -198,6 +208,7 @@ def _complete(conf: dict[str, Any]) -> Settings:
         repository_id=conf["REPOSITORY_ID"],
         repository_name=conf["REPOSITORY_NAME"],
         admin_email=email,
+        marc_org_code=conf["MARC_ORG_CODE"],
         secret_key=conf["SECRET_KEY"] or _stored_secret(var),
         auto_migrate=conf["AUTO_MIGRATE"],
         oai_page_size=conf["OAI_PAGE_SIZE"],

@@ -1,32 +1,73 @@
 """Exporting the catalogue as a file: ISO 2709 (the union catalogue's monthly file), MARCXML, oai_dc.
 
-A record a format cannot hold (a DC record in ISO 2709, a field over 9,999 bytes) is reported,
-never silently truncated or dropped.
+Every record has a MARC form: Dublin Core records are converted to MARC 21 through the Library of
+Congress DC-to-MARC crosswalk, marked as converted (042, 884); UNIMARC records are written with a
+complete 100 $a and a UNIMARC record label.  A record a format cannot hold (a field over 9,999
+bytes in ISO 2709) is reported, never silently truncated or dropped.
 """
 
 from __future__ import annotations
 
 import io
-import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
+from repository.actions.outfile import output
 from repository.catalogue import in_set, queries, set_ids
 from repository.catalogue.models import Record, RecordFormat
 from repository.errors import KutubxonaError, NotFound
+from repository.metadata import dc as dcmod
 from repository.metadata import marcxml
-from repository.metadata.marc import TooLongForISO2709, to_iso2709
+from repository.metadata.crosswalk import Conversion, dc_to_marc21
+from repository.metadata.identifiers import oai_identifier
+from repository.metadata.marc import MarcRecord, TooLongForISO2709, to_iso2709
+from repository.metadata.unimarc import for_exchange
 
 if TYPE_CHECKING:
     from repository.services import Services
 
 EXPORT_FORMATS = ("iso2709", "marcxml", "oai_dc")
+
+
+@dataclass(frozen=True)
+class Agency:
+    """Who exports, as the records it converts from Dublin Core say (001's OAI namespace, 003, 040, 884)."""
+
+    repository_id: str
+    name: str  # 040 when the library has no MARC organization code
+    org_code: str = ""
+
+    @classmethod
+    def of(cls, services: Services) -> Agency:
+        """The agency the settings describe."""
+        s = services.settings
+        return cls(s.repository_id, s.repository_name, s.marc_org_code)
+
+
+def marc_form(rec: Record, agency: Agency, today: date | None = None) -> MarcRecord:
+    """A record as the MARC exports write it: Dublin Core through the crosswalk, UNIMARC ready for exchange.
+
+    ``today`` is the date of a Dublin Core record's conversion (884 $g).
+    """
+    if rec.flavour == "dc":
+        about = Conversion(
+            control_number=rec.local_id,
+            source_id=oai_identifier(agency.repository_id, rec.local_id),
+            entered=rec.created.date(),
+            changed=rec.datestamp,
+            converted=today or datetime.now(UTC).date(),
+            agency=agency.org_code or agency.name,
+            org_code=agency.org_code,
+        )
+        return dc_to_marc21(dcmod.parse(rec.source), about)
+    record = marcxml.parse_record(rec.source)
+    return for_exchange(record, rec.created.date()) if rec.flavour == "unimarc" else record
 
 
 @dataclass
@@ -78,12 +119,18 @@ def export(
     session: Session,
     fmt: str,
     out: BinaryIO,
+    agency: Agency,
     since: datetime | None = None,
     spec: str | None = None,
     local_id: str | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> ExportReport:
-    """Write every live record (changed since ``since``, in ``spec``; or the one ``local_id``) to ``out`` in ``fmt``."""
+    """Write every live record (changed since ``since``, in ``spec``; or the one ``local_id``) to ``out`` in ``fmt``.
+
+    ``progress`` is called with 1 for each record done.
+    """
     report = ExportReport()
+    today = datetime.now(UTC).date()
     # UNIMARC is not MARC 21: a MARCXML export holding any is a MarcXchange collection (ISO 25577),
     # each record saying its format; one of MARC 21 alone stays MARC21slim, as readers expect
     exchange = fmt == "marcxml" and _any_unimarc(session, since, spec, local_id)
@@ -93,27 +140,27 @@ def export(
     elif fmt == "oai_dc":
         out.write(b'<?xml version="1.0" encoding="UTF-8"?>\n<records>\n')
     for rec, xml in _records(session, since, spec, "oai_dc" if fmt == "oai_dc" else None, local_id):
+        if progress is not None:
+            progress(1)
         if xml is not None:
             out.write(xml + b"\n")
             report.written += 1
             continue
-        if rec.flavour == "dc":
-            report.problems.append({"record": rec.local_id, "reason": f"a Dublin Core record has no {fmt} form"})
-            continue
-        if fmt == "marcxml" and not exchange:
-            out.write(rec.source.encode() + b"\n")
+        if fmt == "marcxml" and rec.flavour == "marc21" and not exchange:
+            out.write(rec.source.encode() + b"\n")  # stored as MARC21slim already
             report.written += 1
             continue
-        record = marcxml.parse_record(rec.source)
-        if rec.flavour == "unimarc":
-            record = marcxml.declared_utf8(record)  # written in UTF-8: 100$a/26-29 must say so
+        record = marc_form(rec, agency, today)
         if fmt == "marcxml":
-            fmt_name = "UNIMARC" if rec.flavour == "unimarc" else "MARC21"
-            out.write(marcxml.to_marcxml(record, marcxml.MARCXCHANGE_NS, fmt=fmt_name).encode() + b"\n")
+            if exchange:
+                fmt_name = "UNIMARC" if rec.flavour == "unimarc" else "MARC21"
+                out.write(marcxml.to_marcxml(record, marcxml.MARCXCHANGE_NS, fmt=fmt_name).encode() + b"\n")
+            else:
+                out.write(marcxml.to_marcxml(record).encode() + b"\n")
             report.written += 1
             continue
         try:
-            out.write(to_iso2709(record))
+            out.write(to_iso2709(record, flavour="unimarc" if rec.flavour == "unimarc" else "marc21"))
             report.written += 1
         except TooLongForISO2709 as exc:
             report.problems.append({"record": rec.local_id, "reason": str(exc)})
@@ -124,18 +171,26 @@ def export(
     return report
 
 
+def count(services: Services, since: datetime | None = None, spec: str | None = None) -> int:
+    """How many records an export with these choices writes (or reports), for a progress bar."""
+    with services.db.reading() as session:
+        return session.scalar(select(func.count()).select_from(Record).where(*_selected(since, spec))) or 0
+
+
 def export_file(
-    services: Services, fmt: str, out: Path, since: datetime | None = None, spec: str | None = None
+    services: Services,
+    fmt: str,
+    out: Path | str,
+    since: datetime | None = None,
+    spec: str | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> ExportReport:
-    """Export to the file ``out``, which appears only when complete (written as ``out.part`` first)."""
+    """Export to ``out``: a regular file appears only when complete; ``-`` is standard output (see ``outfile``)."""
     with services.db.reading() as session:
         if spec:
             set_ids(session, [spec])  # an unknown set is an error, not an empty file
-        tmp = out.with_name(out.name + ".part")
-        with open(tmp, "wb") as fh:
-            report = export(session, fmt, fh, since, spec)
-        os.replace(tmp, out)
-    return report
+        with output(out) as fh:
+            return export(session, fmt, fh, Agency.of(services), since, spec, progress=progress)
 
 
 def write_rejected(services: Services, batch_id: int, out: Path) -> int:
@@ -156,7 +211,7 @@ def write_rejected(services: Services, batch_id: int, out: Path) -> int:
 
 
 class Unsupported(KutubxonaError):
-    """A record that has no form in the format asked for (Dublin Core as MARC; a record too long for ISO 2709)."""
+    """A record that has no form in the format asked for (a record too long for ISO 2709)."""
 
     http_status = 404  # the record is there; this form of it is not
 
@@ -165,7 +220,7 @@ def export_record(services: Services, local_id: str, fmt: str) -> bytes:
     """One live record in ``fmt`` (``marcxml`` or ``iso2709``), as the export writes it."""
     out = io.BytesIO()
     with services.db.reading() as session:
-        report = export(session, fmt, out, local_id=local_id)
+        report = export(session, fmt, out, Agency.of(services), local_id=local_id)
     if report.problems:
         raise Unsupported(report.problems[0]["reason"])
     if not report.written:

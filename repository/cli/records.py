@@ -15,9 +15,9 @@ from typing import Any
 import click
 
 from repository import catalogue
-from repository.actions import exhibitions
+from repository.actions import exhibitions, exporting, outfile
 from repository.actions import records as record_actions
-from repository.actions.exporting import EXPORT_FORMATS, export_file, write_rejected
+from repository.actions.exporting import EXPORT_FORMATS, write_rejected
 from repository.actions.importing import ImportOptions, Report, batch_status
 from repository.actions.unpacking import Received
 from repository.catalogue import queries
@@ -28,7 +28,8 @@ from repository.metadata import dc as dcmod
 from repository.metadata.formats import file_url, prepare_source
 from repository.metadata.identifiers import oai_identifier, record_path
 from repository.metadata.keys import MATCH_DEFAULT, parse_match
-from repository.metadata.marc import TooLongForISO2709, to_iso2709, to_text
+from repository.metadata.marc import to_text
+from repository.metadata.marcxml import to_marcxml
 from repository.metadata.reading import FLAVOURS, SYNTAXES
 
 # ------------------------------------------------------------------------------------------ import
@@ -197,11 +198,24 @@ def _parse_date(value: str | None) -> datetime | None:
 @click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), required=True)
 @click.option("--since", help="only records changed on or after this date (YYYY-MM-DD or ...Thh:mm:ssZ)")
 @click.option("--set", "spec", metavar="SPEC", help="only records in this set or below it")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    required=True,
+    help="a file (replaced whole when complete), a FIFO or device (written through), or - for standard output",
+)
 def export_cmd(fmt: str, since: str | None, spec: str | None, out: Path) -> None:
-    """Export live records as ISO 2709 (UTF-8), MARCXML or oai_dc."""
-    report = export_file(services(), fmt, out, _parse_date(since), spec)
-    click.echo(f"{report.written} records written to {out}")
+    """Export live records as ISO 2709 (UTF-8), MARCXML or oai_dc; Dublin Core records as MARC 21."""
+    svc = services()
+    since_date = _parse_date(since)
+    to_stdout = outfile.is_stdout(out)  # then the records alone go there; what is said goes to stderr
+    if sys.stderr.isatty():  # a person watches: a bar on stderr; a cron job's log stays quiet
+        total = exporting.count(svc, since_date, spec)
+        with click.progressbar(length=max(total, 1), label="export", file=sys.stderr) as bar:
+            report = exporting.export_file(svc, fmt, out, since_date, spec, progress=bar.update)
+    else:
+        report = exporting.export_file(svc, fmt, out, since_date, spec)
+    click.echo(f"{report.written} records written to {outfile.name_of(out)}", err=to_stdout)
     for p in report.problems:
         click.echo(f"  not exported: {p['record']}: {p['reason']}", err=True)
     if report.problems:
@@ -327,17 +341,16 @@ def show_cmd(ident: str, fmt: str) -> None:
             for name in dcmod.ELEMENTS:
                 for value in prepared.dc.get(name):
                     click.echo(f"dc:{name}: {value}")
-    elif fmt == "iso2709":
-        if prepared.marc is None:
-            raise Fatal(f"{rec.local_id} is a Dublin Core record; it has no ISO 2709 form")
+    elif fmt == "iso2709":  # as the export writes it: Dublin Core as MARC 21, UNIMARC ready for exchange
         try:
-            sys.stdout.buffer.write(to_iso2709(prepared.marc))
-        except TooLongForISO2709 as exc:
+            sys.stdout.buffer.write(exporting.export_record(svc, rec.local_id, "iso2709"))
+        except exporting.Unsupported as exc:
             raise Fatal(f"{rec.local_id}: {exc}") from None
     elif fmt == "marcxml":
-        if prepared.marc is None:
-            raise Fatal(f"{rec.local_id} is a Dublin Core record; it has no MARCXML form")
-        click.echo(rec.source)
+        if prepared.marc is None:  # a Dublin Core record: converted as the export converts it
+            click.echo(to_marcxml(exporting.marc_form(rec, exporting.Agency.of(svc))))
+        else:
+            click.echo(rec.source)
     elif fmt == "dc":
         click.echo(formats.get("oai_dc", b"").decode())
     else:

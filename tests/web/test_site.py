@@ -13,6 +13,7 @@ import zxingcpp
 from lxml import etree, html
 from PIL import Image, ImageDraw
 
+from repository.metadata.identifiers import record_path
 from repository.metadata.marc import DataField
 from tests.conftest import BASE_URL, Cli
 from tests.helpers import import_json, marc, write
@@ -174,6 +175,35 @@ def test_marc_downloads(cli: Cli, live: str, tmp_path: Path):
     assert status == 200 and root.xpath("//*[local-name()='controlfield'][@tag='001']/text()") == ["B1"]
     status, _, iso = get(live + "/records/B1/record.iso2709")
     assert status == 200 and iso.endswith(b"\x1d") and int(iso[:5]) == len(iso)
+
+
+def test_a_dublin_core_record_downloads_as_the_export_writes_it(cli: Cli, live: str, tmp_path: Path):
+    dc = tmp_path / "dc.xml"
+    dc.write_text(
+        '<records><oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>Raqamli kutubxonalar</dc:title>'
+        "<dc:creator>Karimov, Anvar</dc:creator><dc:identifier>https://doi.org/10.5555/dc.1</dc:identifier>"
+        "<dc:type>Text</dc:type></oai_dc:dc></records>",
+        encoding="utf-8",
+    )
+    import_json(cli, dc)
+    local = "https://doi.org/10.5555/dc.1"
+    doc = page(live + record_path(local))
+    links = doc.xpath("//aside//a[normalize-space()='MARCXML' or normalize-space()='ISO 2709']/@href")
+    assert len(links) == 2  # offered as for any MARC record
+    status, headers, xml = get(live + links[0])
+    assert status == 200 and headers["Content-Type"].startswith("application/marcxml+xml")
+    root = etree.fromstring(xml)
+    assert root.xpath("//*[local-name()='datafield'][@tag='245']/*/text()") == ["Raqamli kutubxonalar"]
+    assert root.xpath("//*[local-name()='datafield'][@tag='042']/*/text()") == ["dc"]
+    status, _, iso = get(live + links[1])
+    assert status == 200 and int(iso[:5]) == len(iso) and b"Karimov, Anvar" in iso
+    exported = tmp_path / "all.mrc"
+    cli("export", "--format", "iso2709", "--out", exported)
+    assert exported.read_bytes() == iso  # the same record the monthly file holds
+    shown = cli("show", local, "--format", "iso2709").stdout_bytes
+    assert shown == iso
+    assert '<subfield code="a">dc</subfield>' in cli("show", local, "--format", "marcxml").stdout
 
 
 def test_the_qr_code_decodes_to_the_records_permanent_address(cli: Cli, live: str, tmp_path: Path):
