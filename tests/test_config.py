@@ -39,6 +39,7 @@ def test_secret_key_is_generated_once_and_kept(tmp_path: Path):
         ("REQUEST_READ_SECONDS", "0", "at least 1"),
         ("REQUEST_LINE_BYTES", "100", "from 1024 to 1048576"),
         ("REQUEST_LINE_BYTES", "2000000", "from 1024 to 1048576"),
+        ("MARC_ORG_CODE", "Uzbek National Library", "MARC organization code"),
     ],
 )
 def test_bad_values_are_refused_in_one_line(tmp_path: Path, name: str, value: str, message: str):

@@ -218,3 +218,18 @@ def test_unimarc_exports_carry_a_complete_100a(cli, tmp_path: Path):
     cli("export", "--format", "marcxml", "--out", xml)
     labels = etree.parse(str(xml)).getroot().xpath("//*[local-name()='leader']/text()")
     assert [label[9] + label[20:] for label in labels] == [" 450 ", " 450 "]
+
+
+def test_converted_records_name_the_library_by_its_marc_code(make_app, sample_dir: Path, tmp_path: Path):
+    import pymarc
+
+    from tests.conftest import Cli
+
+    cli = Cli(make_app(MARC_ORG_CODE="UzNL"))
+    import_json(cli, sample_dir / "maqolalar-dc.xml")
+    out = tmp_path / "dc.mrc"
+    cli("export", "--format", "iso2709", "--out", out)
+    with out.open("rb") as fh:
+        first = next(iter(pymarc.MARCReader(fh, to_unicode=True, force_utf8=True)))
+    assert first["003"].data == "UzNL" and first["040"]["a"] == first["040"]["c"] == "UzNL"
+    assert first["884"]["q"] == "UzNL" and first["884"]["k"] == f"oai:test.kutubxona.uz:{first['001'].data}"
