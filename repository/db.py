@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import LargeBinary, MetaData, Table, create_engine, event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING = {
@@ -21,6 +21,10 @@ NAMING = {
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 WRITES = "kutubxona_writes"  # execution option of a transaction that will write (BEGIN IMMEDIATE on SQLite)
+# seconds PostgreSQL may take to accept a connection (libpq waits for ever by default), unless the URL
+# says otherwise (?connect_timeout=N): a server that accepts and never answers would otherwise hold a
+# request, a probe or a command's exit for good
+CONNECT_TIMEOUT = 10
 
 
 class Base(DeclarativeBase):
@@ -64,7 +68,10 @@ def make_engine(url: str) -> Engine:
     if url.startswith("postgresql+psycopg"):
         # psycopg prepares a statement after five runs, and PostgreSQL then plans it once for any
         # values: the key lookups' "value IN (...)" became sequential scans. Plan every query afresh.
-        return create_engine(url, pool_pre_ping=True, connect_args={"prepare_threshold": None})
+        args: dict[str, Any] = {"prepare_threshold": None}
+        if "connect_timeout" not in make_url(url).query:
+            args["connect_timeout"] = CONNECT_TIMEOUT
+        return create_engine(url, pool_pre_ping=True, connect_args=args)
     return create_engine(url, pool_pre_ping=True)
 
 

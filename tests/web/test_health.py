@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -53,6 +56,17 @@ def test_readyz_is_503_when_the_database_refuses_and_says_why_only_in_the_log(ma
     report = json.loads(Cli(app)("check", "--json", code=2).output)
     [database] = [c for c in report["checks"] if c["name"] == "database"]
     assert database["status"] == "failed" and "OperationalError" in database["detail"]
+
+
+def test_check_ends_against_a_database_that_never_answers(silent_port: int, tmp_path: Path):
+    # libpq waits for ever for a server that accepts and says nothing; the check's thread gives up
+    # after 2 s, but the command could not exit while the connection attempt held on
+    env = {**os.environ, "KUTUBXONA_VAR_DIR": str(tmp_path), "KUTUBXONA_AUTO_MIGRATE": "no",
+           "KUTUBXONA_DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:{silent_port}/test"}  # fmt: skip
+    script = Path(sys.executable).parent / "kutubxona"
+    done = subprocess.run([script, "check", "--json"], env=env, capture_output=True, text=True, timeout=120)
+    [database] = [c for c in json.loads(done.stdout)["checks"] if c["name"] == "database"]
+    assert done.returncode == 2 and database["status"] == "failed", done.stderr
 
 
 def test_readyz_gives_up_on_a_database_that_hangs_and_piles_up_no_threads(make_app, silent_port: int, caplog):  # noqa: ANN001
