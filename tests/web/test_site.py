@@ -106,6 +106,7 @@ def test_nothing_found_helps_and_a_bad_query_is_a_message(cli: Cli, live: str, t
     assert status == 200 and "Nothing was found" in body.decode()
     status, _, body = get(live + "/search?q=nofield:x&lang=en")
     assert status == 400 and b"The query cannot be read" in body and b"Traceback" not in body
+    assert html.fromstring(body).xpath("//main//h1/text()") == ["Search"]  # a page with no heading is lost
     # the reason is in the interface language too, not only in English
     status, _, body = get(live + "/search?q=nofield:x&lang=ru")
     assert status == 400 and "поля nofield нет; поля: title, author" in body.decode()
