@@ -200,7 +200,7 @@ def write_rejected(services: Services, batch_id: int, out: Path) -> int:
             raise NotFound(f"no batch {batch_id}")
         raws = queries.rejected_raw(session, batch_id)
     xml = any(raw.lstrip()[:1] == b"<" for raw in raws)
-    with open(out, "wb") as fh:
+    with output(out) as fh:  # as an export writes: never through another user's symlink
         if xml:
             fh.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<collection xmlns="{marcxml.SLIM_NS}">\n'.encode())
         for raw in raws:

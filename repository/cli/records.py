@@ -539,4 +539,4 @@ def batches_resume(batch_id: int, as_json: bool) -> None:
 def batches_rejected(batch_id: int, out: Path) -> None:
     """Write the rejected and skipped records of BATCH to a file, to fix and re-import."""
     written = write_rejected(services(), batch_id, out)
-    click.echo(f"{written} records written to {out}")
+    click.echo(f"{written} records written to {outfile.name_of(out)}", err=outfile.is_stdout(out))

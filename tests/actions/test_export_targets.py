@@ -73,6 +73,43 @@ def test_a_symlink_stays_a_symlink_and_its_target_is_written(catalogue: Cli, tmp
     assert link.is_symlink() and target.read_bytes() == EXPECTED
 
 
+NOBODY = 65534  # another user: the owner of a link planted in a folder others may write in
+
+
+def planted(link: Path, target: Path) -> Path:
+    """A symlink to ``target`` that another user placed (root alone may give a link away)."""
+    link.symlink_to(target)
+    os.lchown(link, NOBODY, NOBODY)
+    return link
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can make a link of another user")
+def test_a_symlink_of_another_user_is_never_followed(catalogue: Cli, tmp_path: Path):
+    shared = tmp_path / "shared"  # a folder everyone may write in, as /tmp (fs.protected_symlinks may be off)
+    shared.mkdir(mode=0o1777)
+    shared.chmod(0o1777)
+    victim = tmp_path / "shadow"
+    victim.write_bytes(b"root:secret")
+    victim.chmod(0o600)
+    link = planted(shared / "monthly.mrc", victim)
+    result = catalogue("export", "--format", "iso2709", "--out", link, code=2)
+    refused = f"it is a symbolic link of another user (uid {NOBODY}), which is not followed"
+    one_line(result, f"cannot write {link}: {refused}")
+    assert victim.read_bytes() == b"root:secret" and link.is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no temporary beside it
+    # nor through a link of our own that leads to theirs, nor into a device node their link names
+    ours = shared / "latest.mrc"
+    ours.symlink_to(link)
+    result = catalogue("export", "--format", "iso2709", "--out", ours, code=2)
+    one_line(result, f"{link} is a symbolic link of another user")
+    null = device(tmp_path, "null", 3)
+    disk = planted(shared / "disk.mrc", null)
+    one_line(catalogue("export", "--format", "iso2709", "--out", disk, code=2), "which is not followed")
+    # the rejected records of a batch are written the same way
+    one_line(catalogue("batches", "rejected", "1", "--out", link, code=2), "which is not followed")
+    assert victim.read_bytes() == b"root:secret"
+
+
 def test_a_fifo_is_written_through(catalogue: Cli, tmp_path: Path):
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
