@@ -65,6 +65,20 @@ def test_a_malformed_chunked_body_is_refused_by_the_server(body: bytes):
     assert incoming.feed() == REFUSED and incoming.refusal.status == 400
 
 
+def test_a_chunked_body_s_framing_counts_toward_what_is_held():
+    # one byte of data per chunk, each behind a size line of 1 KB of extensions: the data stays far under the
+    # limit while the bytes held grow a thousandfold
+    incoming = Incoming(LIMITS, b"POST /search HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+    assert incoming.feed() == MORE
+    chunk = b"1;" + b"e" * 1000 + b"\r\na\r\n"  # 1007 bytes: the second passes twice the limit
+    assert [incoming.feed(chunk) for _ in range(2)] == [MORE, REFUSED]
+    assert incoming.refusal.status == 413 and incoming.chunked_bytes == 2
+    assert "more than 2000 bytes as sent" in incoming.refusal.message
+    # small chunks of ordinary size, their lines included, are read whole up to the limit
+    ordinary = Incoming(LIMITS, b"POST /search HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n")
+    assert ordinary.feed(b"a\r\n0123456789\r\n" * 100 + b"0\r\n\r\n") == READY and not ordinary.body_unread
+
+
 def test_the_body_limit_is_the_oai_one_at_oai_only():
     elsewhere = Incoming(LIMITS, b"POST /search HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n")
     assert elsewhere.feed() == MORE and elsewhere.feed(b"a" * 500) == READY and not elsewhere.body_unread
