@@ -47,6 +47,7 @@ from functools import partial
 from pathlib import Path
 
 from gunicorn.glogging import Logger
+from gunicorn.http.body import Body, ChunkedReader, LengthReader
 from gunicorn.http.unreader import Unreader
 from gunicorn.util import write_nonblock
 from gunicorn.workers.gthread import TConn, ThreadWorker
@@ -284,10 +285,20 @@ class SheddingWorker(ThreadWorker):
 
     def handle_request(self, req, conn):  # noqa: ANN001, ANN201 - gunicorn's signature
         """Serve as gthread does; the event loop has answered any 100-continue, and a request handed over
-        without its body closes its connection after the answer (the rest of the body is never read)."""
+        without its body closes its connection after the answer (the rest of the body is never read).
+
+        A chunked body, all here, is read by gunicorn's parser before the app: the event loop only finds
+        where it ends, and a fault of RFC 9112 7.1 that it let pass (a space after a chunk's size, a line
+        feed in an extension, a Content-Length among the trailers) raised inside the app (an HTML 500 at
+        /oai), or, in a body the app never read, after its answer (a second answer on the connection).
+        Read here, it is the server's 400 like any request it cannot read.
+        """
         req._expected_100_continue = False  # gunicorn would send "100 Continue" a second time
         if conn.kutubxona_request.body_unread:
             req.force_close()
+        elif isinstance(req.body.reader, ChunkedReader):
+            body = req.body.read()
+            req.body = Body(LengthReader(Held(body), len(body)))
         return super().handle_request(req, conn)
 
     def handle_error(self, req, client, addr, exc) -> None:  # noqa: ANN001 - gunicorn's signature
