@@ -73,9 +73,8 @@ def doctype_refusal(head: bytes) -> str | None:
     its references are kept as written.
     """
     text = _as_text(head)
-    start = text.find("<!DOCTYPE")
-    first = _FIRST_ELEMENT.search(text)
-    if start < 0 or (first is not None and first.start() < start):
+    start = _doctype_start(text)
+    if start < 0:
         return None
     end = _doctype_end(text, start)
     if end is None:
@@ -103,7 +102,26 @@ def doctype_refusal(head: bytes) -> str | None:
     return None
 
 
-_FIRST_ELEMENT = re.compile(r"<[^!?/]")
+def _doctype_start(text: str) -> int:
+    """Where the DOCTYPE starts, past the XML declaration, comments and processing instructions that may
+    come before it (XML 1.0 2.8), or -1 when the document has none before its first element.
+
+    Their text is not markup: a ``<a`` in a comment before the DOCTYPE is no first element (it let a
+    DOCTYPE of entities through), and a DOCTYPE in a comment is none.
+    """
+    at = 0
+    while (at := text.find("<", at)) >= 0:
+        if text.startswith("<!--", at):
+            at = text.find("-->", at + 4) + 3
+        elif text.startswith("<?", at):
+            at = text.find("?>", at + 2) + 2
+        else:
+            return at if text.startswith("<!DOCTYPE", at) else -1
+        if at < 3:  # -1 plus the terminator's length: the comment or instruction does not end in what was read
+            return -1
+    return -1
+
+
 _PARAMETER_ENTITY = re.compile(r"<!ENTITY\s+%\s*([^\s\"']+)")
 _ENTITY_REFERENCE = re.compile(r"[&%][^#\s;&%]+;")
 

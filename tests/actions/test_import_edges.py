@@ -145,11 +145,25 @@ def test_entities_and_external_dtds_are_refused_in_one_line_and_never_fetched(
     assert not list(services.store.keys())
 
 
+@pytest.mark.parametrize("before", ["<!-- <a -->", "<?note <b?>", "<!-- <!DOCTYPE x> --><?x?>"])
+def test_a_doctype_behind_comments_or_instructions_is_refused_too(cli: Cli, tmp_path: Path, before: str):
+    path = tmp_path / "hidden.xml"
+    path.write_text(f'<?xml version="1.0"?>\n{before}\n<!DOCTYPE collection [<!ENTITY lol0 "lol">{LAUGHS}]>\n'
+                    + RECORD_WITH.format("lol9"))  # fmt: skip
+    result = cli("import", path, code=2)
+    (line,) = result.stderr.strip().splitlines()
+    assert "hidden.xml: refused" in line and "entity-expansion" in line, result.output
+
+
 def test_an_entity_for_a_character_is_not_refused(cli: Cli, tmp_path: Path, services):
     path = tmp_path / "nbsp.xml"
     path.write_text('<?xml version="1.0"?>\n<!DOCTYPE collection [<!ENTITY nbsp "&#160;"> <!-- ["quoted"] -->]>\n'
                     + RECORD_WITH.format("nbsp"))  # fmt: skip
     assert import_json(cli, path)[0]["created"] == 1
+    # nor is a file whose DOCTYPE of entities is only written in a comment
+    path.write_text('<?xml version="1.0"?>\n<!-- <!DOCTYPE x [<!ENTITY % p SYSTEM "p.dtd">]> -->\n'
+                    + RECORD_WITH.replace("&{}", "{}").format("x"))  # fmt: skip
+    assert import_json(cli, path)[0]["updated"] == 1  # code 0: read, not refused
 
 
 # ----------------------------------------------------------------------------------- Dublin Core wrappers
