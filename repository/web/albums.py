@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,8 +80,13 @@ class AlbumCache:
     def put(self, key: str, body: bytes) -> None:
         """Keep ``body`` under ``key``, then let the least recently used albums go past the bound."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        partial = self.folder / f"{key}.{os.getpid()}.tmp"  # each process its own: two may make one album
-        partial.write_bytes(body)
+        # each writer its own name: two threads or workers may make one album at once, and with one name per
+        # process a thread truncated the file the other had just renamed into place (a reader got half a PDF)
+        # and then found nothing to rename (a 500)
+        fd, name = tempfile.mkstemp(dir=self.folder, prefix=f"{key}.", suffix=".tmp")
+        partial = Path(name)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(body)
         _used(partial)
         partial.replace(self.folder / f"{key}.pdf")  # a reader never sees half a file
         self._prune(keep=key)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -89,6 +90,30 @@ def test_the_kept_albums_are_bounded_and_the_least_recently_used_go_first(tmp_pa
     assert sum(p.stat().st_size for p in (tmp_path / "albums").iterdir()) <= 250
     cache.put("d", b"d" * 300)  # larger than the bound alone: kept until the next one
     assert cache.get("d") == b"d" * 300 and cache.get("a") is None
+
+
+def test_one_album_kept_by_several_threads_at_once_is_never_half_a_file(tmp_path: Path):
+    kept = AlbumCache(tmp_path / "albums")
+    body = b"%PDF-1.4 " + bytes(range(256)) * (1 << 14)  # 4 MB: writing it takes long enough to overlap
+    failed: list[str] = []
+
+    def keep_and_read() -> None:
+        for _ in range(10):
+            try:
+                kept.put("a" * 64, body)
+                got = kept.get("a" * 64)
+                if got != body:
+                    failed.append(f"read {len(got or b'')} bytes of {len(body)}")
+            except OSError as exc:
+                failed.append(repr(exc))
+
+    threads = [threading.Thread(target=keep_and_read) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failed == []
+    assert sorted(p.name for p in (tmp_path / "albums").iterdir()) == ["a" * 64 + ".pdf"]  # no temporary left
 
 
 def test_albums_made_at_once_past_the_limit_are_503_and_counted_as_shed(make_app, font: Path, tmp_path: Path):  # noqa: ANN001
