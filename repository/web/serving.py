@@ -9,7 +9,9 @@ as gunicorn's configuration (``-c python:repository.web.serving``).
   and never waits on the client.  A request not whole within ``KUTUBXONA_REQUEST_READ_SECONDS`` of
   its first byte is answered 408 and its connection closed (``intake``).  A slow client costs a
   connection (gunicorn's ``worker_connections``, 1000 per worker), not a thread.  Closing a
-  connection no longer waits in the event loop for the client to close its side either.
+  connection no longer waits in the event loop for the client to close its side either; until the
+  socket is closed it still counts as one of the worker's connections.  A worker out of file
+  descriptors stops accepting for a moment (``PAUSE``) instead of ending with every connection it held.
 - Limits and refusals.  A request line may be ``KUTUBXONA_REQUEST_LINE_BYTES`` long (gunicorn's
   own limit stops at 8190 bytes, too short for a long resumption token: it is lifted here and the
   worker's reading bounds the line instead), the header fields 64 KiB in all.  What the server
@@ -74,6 +76,9 @@ _ANSWER = (
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 RECEIVE = 65536  # bytes read from a client at a time
 LINGER, LINGER_BYTES = 2.0, 65536  # how long, and how much, a closed connection is read (as gunicorn does)
+# accept() failing for want of a descriptor (the process's or the system's) or of kernel memory
+_OUT_OF_DESCRIPTORS = frozenset((errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM))
+PAUSE = 0.5  # seconds without accepting after such a failure, for connections to end and give theirs back
 
 
 def on_starting(server) -> None:  # noqa: ANN001 - gunicorn's server hook
@@ -128,6 +133,7 @@ class SheddingWorker(ThreadWorker):
         # closed connections read until the client closes: (deadline, bytes still to drop)
         self.lingering: dict[socket.socket, tuple[float, int]] = {}
         self.serving = threading.local()  # the request a thread serves, for handle_error
+        self.paused_until = 0.0  # no new connection is accepted before this (monotonic) time
         super().init_process()
 
     # ---------------------------------------------------------------- reading requests in the event loop
@@ -137,11 +143,23 @@ class SheddingWorker(ThreadWorker):
         try:
             sock, client = listener.accept()
         except OSError as exc:
-            if exc.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+            if exc.errno in _OUT_OF_DESCRIPTORS:
+                # gthread let this end the worker, and with it every connection it held (a thousand idle connections
+                # did it wherever the limit of open files is 1024, as in a login shell): wait for some to end instead
+                self.log.warning("cannot accept a connection (%s): none is accepted for %g s", exc.strerror, PAUSE)
+                self.paused_until = time.monotonic() + PAUSE
+                self.set_accept_enabled(False)
+            elif exc.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
                 raise
             return
         self.nr_conns += 1
         self._read(Connection(self, self.cfg, sock, client, listener.getsockname()), b"")
+
+    def set_accept_enabled(self, enabled: bool) -> None:
+        """Accept connections again only once a pause for want of descriptors is over (the loop asks each turn)."""
+        if enabled and time.monotonic() < self.paused_until:
+            return
+        super().set_accept_enabled(enabled)
 
     def enqueue_req(self, conn: TConn) -> None:
         """gthread's hand-over of a kept-alive connection's next request: read it first; a request sent
@@ -245,6 +263,9 @@ class SheddingWorker(ThreadWorker):
         except (OSError, ValueError, KeyError):
             sock.close()
             return
+        # counted as a connection until it is closed: it holds a descriptor, and uncounted, closed connections
+        # arriving faster than they end took the worker past its open files, beyond worker_connections
+        self.nr_conns += 1
         self.lingering[sock] = (time.monotonic() + LINGER, LINGER_BYTES)
 
     def _drain(self, sock: socket.socket) -> None:
@@ -264,6 +285,7 @@ class SheddingWorker(ThreadWorker):
         self.poller.unregister(sock)
         del self.lingering[sock]
         sock.close()
+        self.nr_conns -= 1
 
     # --------------------------------------------------------------------------------- the threads' side
 

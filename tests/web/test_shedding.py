@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
 import threading
@@ -96,6 +97,36 @@ def test_slow_clients_hold_no_thread_and_are_closed_at_the_read_deadline(serve: 
     lines = [json.loads(line) for line in server.stop()]
     late = [x for x in lines if x["message"].startswith("closed a connection whose request did not arrive")]
     assert len(late) == 18 and all(x["level"] == "warning" for x in late)
+
+
+def worker_of(server: Served) -> int:
+    """The process id of the server's one worker (a child of the gunicorn master)."""
+    children = [int(stat.split()[0]) for stat in (p.read_text() for p in Path("/proc").glob("[0-9]*/stat"))
+                if int(stat.rsplit(")", 1)[1].split()[1]) == server.proc.pid]  # fmt: skip
+    assert len(children) == 1, children
+    return children[0]
+
+
+# above worker_connections and the worker's own descriptors (some twenty); below worker_connections
+@pytest.mark.parametrize("open_files", [300, 100])
+def test_connections_past_the_worker_s_open_files_never_end_it(
+    serve: Callable[..., Served], monkeypatch: pytest.MonkeyPatch, open_files: int
+):
+    monkeypatch.setenv("GUNICORN_CMD_ARGS", "--worker-connections 100")
+    server = serve(threads=2, REQUEST_READ_SECONDS=str(READ_SECONDS))
+    worker = worker_of(server)
+    resource.prlimit(worker, resource.RLIMIT_NOFILE, (open_files, open_files))
+    idle = [connect(server.port)[0] for _ in range(90)]
+    # answered 400 at once, then kept open by the client: the worker reads each until it closes, for 2 s
+    refused = [connect(server.port, b"GARBAGE\r\n\r\n")[0] for _ in range(250)]
+    answer = exchange(server.port, HEALTHZ, timeout=30)
+    assert answer.status == 200, answer
+    assert worker_of(server) == worker  # the same worker: it did not die and take every connection with it
+    for sock in idle + refused:
+        sock.close()
+    log = "\n".join(server.stop())
+    assert "Exception in worker process" not in log and "OSError" not in log, log[-3000:]
+    assert ("cannot accept a connection (Too many open files)" in log) == (open_files < 200)
 
 
 def test_a_request_is_read_whole_and_keep_alive_pipelining_and_100_continue_still_work(serve):  # noqa: ANN001
