@@ -49,6 +49,8 @@ def test_a_chunked_body_is_ready_once_its_last_chunk_and_trailers_arrive():
         (b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n", b""),
         (b"Transfer-Encoding: gzip\r\n", b""),
         (b"Content-Length: -5\r\n", b""),
+        (b"Content-Length: " + b"1" * 5000 + b"\r\n", b""),  # past int()'s 4,300 digits: past any limit
+        (b"Content-Length: \xd9\xa3\r\n", b""),  # a digit of another script
         (b"Expect: a miracle\r\nContent-Length: 5\r\n", b""),
     ],
 )
