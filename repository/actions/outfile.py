@@ -92,8 +92,8 @@ def output(path: Path | str) -> Iterator[BinaryIO]:
         return
     path = Path(path)
     real = _resolved(path)
-    try:
-        found = os.stat(real)
+    try:  # lstat: a link put at ``real`` since it was resolved is not followed for its type or mode either
+        found = os.stat(real) if _is_descriptor(real) else os.lstat(real)
     except FileNotFoundError:
         found = None
     except OSError as exc:
@@ -139,7 +139,7 @@ def _replaced(path: Path, real: Path, found: os.stat_result | None) -> Iterator[
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # a new file's mode, less the umask
         if found is not None:
-            os.fchmod(fd, stat.S_IMODE(found.st_mode))  # replacing a file keeps its mode
+            os.fchmod(fd, found.st_mode & 0o777)  # replacing a file keeps its permissions (never set-user-ID)
     except OSError as exc:
         raise _failed(path, exc) from None
     try:

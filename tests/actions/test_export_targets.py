@@ -64,6 +64,14 @@ def test_a_regular_file_is_replaced_whole_keeping_its_mode(catalogue: Cli, folde
     assert stat.S_IMODE(fresh.stat().st_mode) == 0o666 & ~umask  # as any new file, not a private temporary
 
 
+def test_a_replaced_file_keeps_its_permissions_but_never_set_user_id(catalogue: Cli, folder: Path):
+    out = folder / "monthly.mrc"
+    out.write_bytes(b"last month")
+    out.chmod(0o6750)  # as a link swapped in for the file since the check would have shown /usr/bin/passwd's
+    catalogue("export", "--format", "iso2709", "--out", out)
+    assert out.read_bytes() == EXPECTED and stat.S_IMODE(out.stat().st_mode) == 0o750
+
+
 def test_a_symlink_stays_a_symlink_and_its_target_is_written(catalogue: Cli, tmp_path: Path):
     target = tmp_path / "real.mrc"
     target.write_bytes(b"old")
