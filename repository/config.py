@@ -63,6 +63,9 @@ SETTINGS: dict[str, Setting] = {
     "REQUEST_READ_SECONDS": Setting(
         10, "a request (head and body) must arrive within this long, or the server closes the connection (408)"
     ),
+    "RESPONSE_SEND_SECONDS": Setting(
+        60, "an answer the client takes none of for this long is abandoned and its connection closed"
+    ),
     "REQUEST_LINE_BYTES": Setting(32768, "longest request line (method, URL, version) served; past it 414"),
     "IMPORT_CHUNK": Setting(1000, "records per transaction during an import"),
     "IMPORT_WORKERS": Setting(2, "processes preparing records for a large import or reindex while it writes; 0 = none"),
@@ -113,6 +116,7 @@ class Settings:
     album_max_concurrent: int
     shed_after_ms: int
     request_read_seconds: int
+    response_send_seconds: int
     request_line_bytes: int
     log_format: str
     job_lease_seconds: int
@@ -185,6 +189,7 @@ def _complete(conf: dict[str, Any]) -> Settings:
         "IMPORT_MAX_UNPACKED",
         "IMPORT_MAX_RATIO",
         "REQUEST_READ_SECONDS",
+        "RESPONSE_SEND_SECONDS",
     ):
         if conf[name] < 1:
             raise ConfigError(f"KUTUBXONA_{name} must be at least 1")
@@ -219,6 +224,7 @@ def _complete(conf: dict[str, Any]) -> Settings:
         album_max_concurrent=conf["ALBUM_MAX_CONCURRENT"],
         shed_after_ms=conf["SHED_AFTER_MS"],
         request_read_seconds=conf["REQUEST_READ_SECONDS"],
+        response_send_seconds=conf["RESPONSE_SEND_SECONDS"],
         request_line_bytes=conf["REQUEST_LINE_BYTES"],
         log_format=conf["LOG_FORMAT"],
         job_lease_seconds=conf["JOB_LEASE_SECONDS"],

@@ -37,6 +37,7 @@ def test_secret_key_is_generated_once_and_kept(tmp_path: Path):
         ("HARVEST_ALLOW_PRIVATE", "maybe", "no, yes or networks such as 10.20.0.0/16"),
         ("HARVEST_ALLOW_PRIVATE", "10.20.0.0/33", "no, yes or networks"),
         ("REQUEST_READ_SECONDS", "0", "at least 1"),
+        ("RESPONSE_SEND_SECONDS", "0", "at least 1"),
         ("REQUEST_LINE_BYTES", "100", "from 1024 to 1048576"),
         ("REQUEST_LINE_BYTES", "2000000", "from 1024 to 1048576"),
         ("MARC_ORG_CODE", "Uzbek National Library", "MARC organization code"),

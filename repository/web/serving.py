@@ -113,6 +113,20 @@ def child_exit(server, worker) -> None:  # noqa: ANN001 - gunicorn's server hook
     metrics.worker_exited(worker.pid)
 
 
+class _Sending(socket.socket):
+    """A connection whose ``sendall`` gives up only when the client takes nothing for the socket's
+    timeout: Python's own ``sendall`` bounds the whole call, which would cut off a slow but steady
+    reader of a large answer (a 1 MiB chunk of a file at 10 KB/s takes 100 s)."""
+
+    __slots__ = ()  # the layout of socket.socket, so that a connection's class can be set to this
+
+    def sendall(self, data: bytes, flags: int = 0) -> None:  # type: ignore[override]
+        """Send all of ``data``, each part within the timeout (TimeoutError when the client takes none)."""
+        view = memoryview(data).cast("B")
+        while view:
+            view = view[self.send(view, flags) :]
+
+
 class SheddingWorker(ThreadWorker):
     """gthread, except that each request is read whole by the event loop before a thread serves it,
     and a request queued longer than the limit for a thread is answered 503 instead of served."""
@@ -126,6 +140,7 @@ class SheddingWorker(ThreadWorker):
 
         settings = load_settings()
         self.shed_after = settings.shed_after_ms / 1000
+        self.send_seconds = settings.response_send_seconds
         self.limits = intake.Limits(line=settings.request_line_bytes, body=MAX_BODY, oai_body=MAX_POST,
                                     seconds=settings.request_read_seconds)  # fmt: skip
         self.oai = oai_settings(settings)
@@ -321,7 +336,17 @@ class SheddingWorker(ThreadWorker):
         elif isinstance(req.body.reader, ChunkedReader):
             body = req.body.read()
             req.body = Body(LengthReader(Held(body), len(body)))
-        return super().handle_request(req, conn)
+        # a client that takes none of its answer for this long gives the thread back: without it, a
+        # client that asked for a large file and never read it held a thread for good (set here, as
+        # gthread's handle makes the socket blocking again after handle has begun)
+        conn.sock.__class__ = _Sending
+        conn.sock.settimeout(self.send_seconds)
+        try:
+            return super().handle_request(req, conn)
+        except TimeoutError:  # the socket's send timeout (handle): one line, not gthread's traceback
+            self.log.warning("abandoned an answer to %s: the client took none of it for %d s", req.path,
+                             self.send_seconds)  # fmt: skip
+            return False  # the connection is closed
 
     def handle_error(self, req, client, addr, exc) -> None:  # noqa: ANN001 - gunicorn's signature
         """A request gunicorn's parser refused (or an error past the app): gunicorn chooses the status and

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import socket
 import subprocess
 import sys
 import threading
@@ -17,7 +18,9 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from repository.web.serving import _Sending
 from tests.conftest import free_port
+from tests.helpers import import_json, marc, write
 from tests.web.conftest import Served
 from tests.web.test_site import get
 from tests.web.wire import Answer, connect, exchange, read_to_close, readable
@@ -97,6 +100,59 @@ def test_slow_clients_hold_no_thread_and_are_closed_at_the_read_deadline(serve: 
     lines = [json.loads(line) for line in server.stop()]
     late = [x for x in lines if x["message"].startswith("closed a connection whose request did not arrive")]
     assert len(late) == 18 and all(x["level"] == "warning" for x in late)
+
+
+def test_an_answer_nobody_reads_gives_its_thread_back(serve: Callable[..., Served], cli, tmp_path: Path):  # noqa: ANN001
+    import_json(cli, write(tmp_path / "a.mrc", marc("F1", "Katta fayl")))
+    big = tmp_path / "katta.bin"
+    big.write_bytes(os.urandom(24 << 20))  # far more than the sockets' buffers hold
+    cli("attach", "F1", big, "--ocr", "never")
+    server = serve(threads=2, RESPONSE_SEND_SECONDS="2", LOG_FORMAT="json", STORAGE_URL=(tmp_path / "objects").as_uri())
+    # as many clients as threads ask for the file and never read a byte of it
+    takers = []
+    for _ in range(2):
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect(("127.0.0.1", server.port))
+        sock.sendall(b"GET /records/F1/files/katta.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+        takers.append(sock)
+    time.sleep(1)
+    # each thread gives its answer up 2 s after the client last took any of it; the probe is then served
+    answer = exchange(server.port, HEALTHZ, timeout=20)
+    assert answer.status in (200, 503), answer
+    assert exchange(server.port, HEALTHZ, timeout=5).status == 200
+    for sock in takers:
+        sock.close()
+    lines = [json.loads(line) for line in server.stop()]
+    abandoned = [x for x in lines if x["message"].startswith("abandoned an answer to /records/F1/files/katta.bin")]
+    assert len(abandoned) == 2 and all(x["level"] == "warning" for x in abandoned), lines
+
+
+@pytest.mark.parametrize("sending", [_Sending, socket.socket])
+def test_a_slow_but_steady_reader_is_not_cut_off(sending: type[socket.socket]):
+    """The send timeout bounds a wait for the client to take anything, not a whole write: 1 MiB read at
+    about 1 MB/s outlasts a timeout of 0.3 s and is still sent whole (Python's own sendall gives up)."""
+    server, client = socket.socketpair()
+    server.__class__ = sending
+    server.settimeout(0.3)
+    got = bytearray()
+
+    def read() -> None:
+        while chunk := client.recv(64 << 10):
+            got.extend(chunk)
+            time.sleep(0.05)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        server.sendall(os.urandom(1 << 20))
+        sent = True
+    except TimeoutError:
+        sent = False
+    server.close()
+    reader.join()
+    client.close()
+    assert sent == (sending is _Sending) and (len(got) == 1 << 20) == sent
 
 
 def worker_of(server: Served) -> int:
