@@ -42,7 +42,7 @@ def _filled(unit: str, size: int) -> str:
 
 def _query(text: str) -> None:
     with contextlib.suppress(QueryError):  # refused is read too
-        parse(text, max_length=None)
+        parse(text, max_length=None, max_words=None)
 
 
 # each row: the input of a size (characters or bytes), and what reads it

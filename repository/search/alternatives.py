@@ -28,7 +28,7 @@ from dataclasses import replace
 
 from repository.search import places, russian
 from repository.search.fold import UZBEK_READING, fold, to_cyrillic
-from repository.search.query import LOOKUP_FIELDS, Query, Term
+from repository.search.query import LOOKUP_FIELDS, MAX_WORDS, Query, Term
 
 #: (word, matched as a prefix) pairs -> those the index holds (a prefix: a word of the index begins so)
 Known = Callable[[list[tuple[str, bool]]], set[tuple[str, bool]]]
@@ -54,10 +54,16 @@ def expand(query: Query, known: Known) -> Query:
     asked = sorted({(t.words[0], t.prefix) for _, candidates in plans.values() for t in candidates})
     present = known(asked) if asked else set()
 
+    # the query and its alternatives stay within MAX_WORDS terms, so that the engine takes the query
+    # (query.MAX_WORDS): the words first, then each word's alternatives in the query's order
+    room = MAX_WORDS - len(plans)
+    kept: dict[Term, list[Term]] = {}
+    for term, (_, candidates) in plans.items():
+        kept[term] = [t for t in candidates if (t.words[0], t.prefix) in present][: max(0, min(room, MAX_ALTERNATIVES))]
+        room -= len(kept[term])
+
     def widened(term: Term) -> list[Term]:
-        first, candidates = plans[term]
-        kept = [t for t in candidates if (t.words[0], t.prefix) in present]
-        return [first, *kept[:MAX_ALTERNATIVES]]
+        return [plans[term][0], *kept[term]]
 
     groups = [tuple(dict.fromkeys(t for term in group for t in widened(term))) for group in query.groups]
     excluded = list(dict.fromkeys(t for term in query.excluded for t in widened(term)))

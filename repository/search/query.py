@@ -6,9 +6,10 @@ The language: words (all required, each matching as a prefix), ``field:word``, `
 ``search.alternatives`` can add its other forms and spellings; an ISBN, with or without hyphens,
 finds the record by its ISBN-10 or -13;
 a DOI, bare, after ``doi:`` or as a doi.org link, finds the record that carries it.
-A query that cannot be read, or longer than ``MAX_LENGTH``, is a ``QueryError`` saying why in one
-line, never a failure.  Reading takes time linear in the query's length, whatever it holds:
-no pattern here can backtrack over what it has read (bench/parse.py measures it).
+A query that cannot be read, longer than ``MAX_LENGTH`` or of more than ``MAX_WORDS`` words, is a
+``QueryError`` saying why in one line, never a failure.  Reading takes time linear in the query's
+length, whatever it holds: no pattern here can backtrack over what it has read (bench/parse.py
+measures it).
 """
 
 from __future__ import annotations
@@ -55,6 +56,11 @@ _LINKS = ("doi", "http", "https")  # before a colon: a DOI or a link pasted whol
 #: room for a title pasted with its author and ISBN, and keeps the site's address of a query in Cyrillic
 #: (6 bytes a letter, percent-encoded) under the 4 KB request line a server such as gunicorn accepts
 MAX_LENGTH = 500
+# words a query may hold (terms, excluded ones too), as web search engines allow: each is some thirty
+# clauses on Elasticsearch (two in each field), which refuses a query of more than 1,024 by default
+# (OpenSearch's indices.query.bool.max_clause_count); the alternatives a query is searched with
+# (search.alternatives) are fitted within the same number
+MAX_WORDS = 32
 
 
 class QueryError(KutubxonaError):
@@ -131,8 +137,11 @@ class Query:
         return bool(terms) and all(t.field in LOOKUP_FIELDS for t in terms)
 
 
-def parse(text: str, filters: Filters | None = None, max_length: int | None = MAX_LENGTH) -> Query:
-    """Read ``text`` (empty: every record, narrowed by ``filters``), refusing one over ``max_length`` characters."""
+def parse(
+    text: str, filters: Filters | None = None, max_length: int | None = MAX_LENGTH, max_words: int | None = MAX_WORDS
+) -> Query:
+    """Read ``text`` (empty: every record, narrowed by ``filters``), refusing one over ``max_length`` characters
+    or ``max_words`` words."""
     text = text or ""
     if max_length is not None and len(text) > max_length:
         raise QueryError(f"a query has at most {max_length} characters, and this one has {len(text)}", "too_long",
@@ -174,6 +183,10 @@ def parse(text: str, filters: Filters | None = None, max_length: int | None = MA
         shown = _shown(text)
         raise QueryError(f"{shown!r}: say what to find, not only what to leave out", "only_excluded", text=shown)
     query.groups = [tuple(group) for group in groups]
+    words = sum(map(len, query.groups)) + len(query.excluded)
+    if max_words is not None and words > max_words:
+        raise QueryError(f"a query has at most {max_words} words, and this one has {words}", "too_many_words",
+                         limit=str(max_words), count=str(words))  # fmt: skip
     return query
 
 

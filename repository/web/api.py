@@ -10,7 +10,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from repository.actions import records, searching
 from repository.search import Filters
-from repository.search.query import FACETS, MAX_LENGTH, SORTS
+from repository.search.query import FACETS, MAX_LENGTH, MAX_WORDS, SORTS
 from repository.web import numbers, services
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -73,7 +73,7 @@ def document(base_url: str) -> dict:
                          "schema": {"type": "string", "maxLength": MAX_LENGTH},
                          "description": "words, field:word, \"phrases\", prefix*, OR, NOT, year:1990-2000; an ISBN, "
                                         "ISSN or DOI (bare, labelled or as a doi.org link) finds its record; at most "
-                                        f"{MAX_LENGTH} characters (a longer query is a 400)"},
+                                        f"{MAX_LENGTH} characters and {MAX_WORDS} words (a longer query is a 400)"},
                         {"name": "page", "in": "query", "required": False,
                          "schema": {"type": "integer", "minimum": 1, "maximum": numbers.MAX_PAGE, "default": 1},
                          "description": "a page past the last readable one is empty"},

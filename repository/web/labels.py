@@ -44,6 +44,7 @@ QUERY_ERRORS = {
     "refused": _l("the search engine refused the query; try fewer signs or quotes"),
     "number": _l("%(name)s must be a whole number from %(low)s to %(high)s"),
     "too_long": _l("a query has at most %(limit)s characters, and this one has %(length)s"),
+    "too_many_words": _l("a query has at most %(limit)s words, and this one has %(count)s"),
 }
 
 

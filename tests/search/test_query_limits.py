@@ -13,7 +13,10 @@ import urllib.request
 
 import pytest
 
-from repository.search.query import MAX_LENGTH, QueryError, parse
+from repository.search import Filters
+from repository.search.alternatives import expand
+from repository.search.elastic import to_dsl
+from repository.search.query import MAX_LENGTH, MAX_WORDS, QueryError, parse
 from tests.conftest import Cli
 
 SIZE = 64 * 1024
@@ -55,7 +58,7 @@ def _filled(unit: str) -> str:
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_64_kb_of_each_kind_of_token_is_read_or_refused_with_a_query_error(kind: str):
     try:
-        query = parse(_filled(KINDS[kind]), max_length=None)  # the grammar itself, without the length limit
+        query = parse(_filled(KINDS[kind]), max_length=None, max_words=None)  # the grammar, without limits
     except QueryError as exc:
         assert "\n" not in str(exc) and len(str(exc)) < 1000
     else:
@@ -64,7 +67,7 @@ def test_64_kb_of_each_kind_of_token_is_read_or_refused_with_a_query_error(kind:
 
 def test_a_year_with_a_long_run_of_spaces_is_refused_in_one_short_line():
     with pytest.raises(QueryError) as caught:
-        parse('year:"1' + " " * SIZE + 'x"', max_length=None)
+        parse('year:"1' + " " * SIZE + 'x"', max_length=None, max_words=None)
     assert caught.value.kind == "year" and len(str(caught.value)) < 200
     with pytest.raises(QueryError) as caught:
         parse('year:"19\n90 x"')
@@ -73,7 +76,7 @@ def test_a_year_with_a_long_run_of_spaces_is_refused_in_one_short_line():
 
 
 def test_a_long_chain_of_ors_is_one_group():
-    query = parse("ab OR " * 5000, max_length=None)
+    query = parse("ab OR " * 5000, max_length=None, max_words=None)
     assert len(query.groups) == 1 and len(query.groups[0]) == 5000
 
 
@@ -82,6 +85,37 @@ def test_a_query_longer_than_the_limit_is_refused_saying_so():
     with pytest.raises(QueryError) as caught:
         parse("a" * (MAX_LENGTH + 1))
     assert caught.value.kind == "too_long" and f"at most {MAX_LENGTH} characters" in str(caught.value)
+
+
+def _leaves(dsl: object) -> int:
+    """The leaf queries of an Elasticsearch query, as OpenSearch counts them against its 1,024 clauses."""
+    if isinstance(dsl, list):
+        return sum(map(_leaves, dsl))
+    if not isinstance(dsl, dict):
+        return 0
+    if "bool" in dsl:
+        return _leaves(list(dsl["bool"].values()))
+    return 1 if set(dsl) & _LEAF_KINDS else 0
+
+
+_LEAF_KINDS = {"match", "prefix", "match_phrase", "match_phrase_prefix", "terms", "range", "match_all"}
+
+
+def test_a_query_of_more_words_than_the_limit_is_refused_and_alternatives_fit_within_it():
+    assert len(parse(" ".join(f"soʻz{i}" for i in range(MAX_WORDS))).groups) == MAX_WORDS
+    with pytest.raises(QueryError) as caught:
+        parse(" ".join(["a"] * MAX_WORDS + ["-b"]))  # excluded words count too
+    said = str(caught.value)
+    assert caught.value.kind == "too_many_words" and f"at most {MAX_WORDS} words, and this one has 33" in said
+    # an index that holds every alternative asked for: words with many (Russian words and their lemmas'
+    # forms, places, a Russian keyboard's readings) get them in turn, and the whole stays within the limit
+    query = expand(parse("история библиотеки хорезмская узбекистон ташкент самарканд коракалпогистон -кукурузы"), set)
+    terms = sum(map(len, query.groups)) + len(query.excluded)
+    assert terms == MAX_WORDS and any(len(group) > 1 for group in query.groups), query
+    # the most a query can be, every word searched in every field as a word and as a prefix, is a query
+    # an Elasticsearch or OpenSearch with its default limit of 1,024 clauses takes
+    widest = expand(parse(" ".join(f"ab{i}" for i in range(MAX_WORDS)), Filters(year_from=1990)), set)
+    assert _leaves(to_dsl(widest)) <= 1024
 
 
 def _get(url: str) -> tuple[int, str]:
@@ -93,7 +127,7 @@ def _get(url: str) -> tuple[int, str]:
 
 
 def test_past_the_limit_the_site_the_api_and_the_command_line_refuse_in_one_line(cli: Cli, live: str):
-    long = "kitob " * (MAX_LENGTH // 6 + 1)  # 504 characters
+    long = ("kitob" * 20 + " ") * 5 + "kitob"  # 510 characters, six words
     status, body = _get(f"{live}/api/search?q={urllib.parse.quote(long)}")
     assert status == 400 and f"at most {MAX_LENGTH} characters" in json.loads(body)["error"]
     status, body = _get(f"{live}/search?lang=ru&q={urllib.parse.quote(long)}")
@@ -105,4 +139,7 @@ def test_past_the_limit_the_site_the_api_and_the_command_line_refuse_in_one_line
     assert _get(f"{live}/api/search?q={urllib.parse.quote(long[:MAX_LENGTH])}")[0] == 200
     [q] = [p for p in json.loads(_get(f"{live}/api/openapi.json")[1])["paths"]["/api/search"]["get"]["parameters"]
            if p["name"] == "q"]  # fmt: skip
+    many = " ".join(["kitob"] * (MAX_WORDS + 1))
+    status, body = _get(f"{live}/search?lang=ru&q={urllib.parse.quote(many)}")
+    assert status == 400 and f"в запросе может быть не больше {MAX_WORDS} слов, а в этом 33" in body
     assert q["schema"]["maxLength"] == MAX_LENGTH and f"at most {MAX_LENGTH} characters" in q["description"]
