@@ -42,3 +42,14 @@ def test_expired_token():
     token = tokens.encode("secret", "ListRecords", CURSOR)
     with pytest.raises(BadResumptionToken, match="expired"):
         tokens.decode("secret", "ListRecords", token, NOW + timedelta(hours=49))
+
+
+@pytest.mark.usefixtures("tashkent")
+def test_times_are_utc_whatever_the_local_time_zone():
+    # naive datetimes are UTC here; read as local time they would be five hours off in Tashkent
+    assert tokens.epoch(NOW) == 1767268800  # 2026-01-01T12:00:00Z
+    assert tokens.from_epoch(1767268800) == NOW
+    token = tokens.encode("secret", "ListRecords", CURSOR)  # expires at NOW + 48 h
+    assert tokens.decode("secret", "ListRecords", token, NOW + timedelta(hours=47, minutes=59)) == CURSOR
+    with pytest.raises(BadResumptionToken, match="expired"):
+        tokens.decode("secret", "ListRecords", token, NOW + timedelta(hours=48, seconds=1))
