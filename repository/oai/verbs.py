@@ -19,10 +19,12 @@ log = logging.getLogger("kutubxona.oai")
 Verb = Callable[[OAIRequest, Store, OAISettings, datetime], list[bytes | str]]
 
 
-def respond(
-    pairs: Sequence[tuple[str, str]], store: Store, settings: OAISettings, now: datetime | None = None
-) -> bytes:
-    """The complete response to a request given as its (name, value) argument pairs."""
+def respond(pairs: Sequence[tuple[str, str]], store: Store, settings: OAISettings, now: datetime) -> bytes:
+    """The complete response to a request given as its (name, value) argument pairs.
+
+    ``now`` is naive UTC, taken after the store's barrier (``catalogue.stamps``): a list's window
+    closes just before it, so the clock read here would let a change being committed slip past.
+    """
     now = _second(now)
     request: OAIRequest | None = None
     try:
@@ -36,9 +38,9 @@ def respond(
     return _envelope(settings, now, request.arguments, body)
 
 
-def refusal(error: e.BadVerb | e.BadArgument, settings: OAISettings, now: datetime | None = None) -> bytes:
+def refusal(error: e.BadVerb | e.BadArgument, settings: OAISettings) -> bytes:
     """The error response to a request refused before its arguments could be read (by the HTTP server)."""
-    return _error(settings, _second(now), {}, error)
+    return _error(settings, _second(None), {}, error)
 
 
 def _second(now: datetime | None) -> datetime:

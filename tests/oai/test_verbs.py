@@ -7,13 +7,14 @@ project, as in CI); the end-to-end tests in tests/web run the same protocol over
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from lxml import etree
 
 from repository.metadata.formats import FORMATS
-from repository.oai import OAISettings, respond
+from repository.oai import OAISettings, refusal, respond
+from repository.oai.errors import BadVerb
 from tests.oai.memory_store import MemoryStore
 from tests.oai_client import NS, validate
 
@@ -205,6 +206,16 @@ def test_a_repeated_argument_is_bad_and_echoes_no_request_attributes(store: Memo
     validate(doc)
     assert error(doc) == "badArgument"
     assert dict(xp(doc, "/o:OAI-PMH/o:request")[0].attrib) == {}  # OAI-PMH 3.2: no attributes on error
+
+
+@pytest.mark.usefixtures("tashkent")
+def test_the_http_servers_refusal_is_dated_in_utc():
+    # the one answer that reads the clock itself (the others are dated by the stamp barrier's time)
+    doc = etree.fromstring(refusal(BadVerb("the request line is too long"), SETTINGS))
+    validate(doc)
+    assert error(doc) == "badVerb" and dict(xp(doc, "/o:OAI-PMH/o:request")[0].attrib) == {}
+    date = datetime.strptime(xp(doc, "/o:OAI-PMH/o:responseDate/text()")[0], "%Y-%m-%dT%H:%M:%SZ")
+    assert abs(date - datetime.now(UTC).replace(tzinfo=None)) < timedelta(seconds=5)
 
 
 def test_the_resumption_token_is_an_exclusive_argument_and_belongs_to_its_verb(store: MemoryStore):
