@@ -41,6 +41,9 @@ def test_bad_verbs(query: str):  # CHECKLIST 15, 16, 17
         "verb=ListRecords&metadataPrefix=oai_dc&set=",  # 23
         "verb=ListRecords&metadataPrefix=",
         "verb=ListRecords&metadataPrefix=oai_dc&from=",
+        "verb=GetRecord&identifier=&metadataPrefix=oai_dc",  # an empty value is illegal syntax, not an
+        "verb=ListMetadataFormats&identifier=",  # unknown id or token (3.6)
+        "verb=ListRecords&resumptionToken=",
         "verb=ListRecords&metadataPrefix=oai_dc&from=junk",  # 24
         "verb=ListRecords&metadataPrefix=oai_dc&until=2002-13-45",
         "verb=ListRecords&metadataPrefix=oai_dc&from=2002-02-05T00:00:00",
