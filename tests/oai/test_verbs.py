@@ -99,7 +99,13 @@ def test_identify_of_an_empty_repository_still_has_an_earliest_datestamp():
 
 def test_list_metadata_formats_for_the_repository_and_for_one_record(store: MemoryStore):
     every = ask(store, verb="ListMetadataFormats")
-    assert set(xp(every, "//o:metadataPrefix/text()")) == set(FORMATS)
+    # a harvester picks a format by its namespace, and may validate by the schema
+    described = [tuple(f.xpath("o:*/text()", namespaces=NS)) for f in xp(every, "//o:metadataFormat")]
+    assert described == [
+        ("oai_dc", "http://www.openarchives.org/OAI/2.0/oai_dc.xsd", "http://www.openarchives.org/OAI/2.0/oai_dc/"),
+        ("marc21", "http://www.loc.gov/standards/marcxml/schema/MARC21slim.xsd", "http://www.loc.gov/MARC21/slim"),
+        ("marcxchange", "http://www.loc.gov/standards/iso25577/marcxchange-2-0.xsd", "info:lc/xmlns/marcxchange-v2"),
+    ]
     one = ask(store, verb="ListMetadataFormats", identifier=ident("R2"))
     assert xp(one, "//o:metadataPrefix/text()") == ["oai_dc"]
     assert error(ask(store, verb="ListMetadataFormats", identifier=ident("nowhere"))) == "idDoesNotExist"
