@@ -120,6 +120,17 @@ def test_get_record_live_and_deleted(store: MemoryStore):
     assert xp(gone, "//o:header/@status") == ["deleted"] and not xp(gone, "//o:metadata")
 
 
+def test_a_record_in_several_sets_lists_each_lowest_one(store: MemoryStore):
+    # OAI-PMH 2.7.2: membership of fond:noyob:qadimiy implies fond:noyob and fond; fondx is no child of fond
+    sets = ("fond", "fond:asosiy", "fond:noyob", "fond:noyob:qadimiy", "fondx", "jurnal")
+    store.add("M1", T0 + timedelta(minutes=30), sets)
+    lowest = ["fond:asosiy", "fond:noyob:qadimiy", "fondx", "jurnal"]
+    one = ask(store, verb="GetRecord", identifier=ident("M1"), metadataPrefix="oai_dc")
+    assert xp(one, "//o:header/o:setSpec/text()") == lowest
+    listed = ask(store, verb="ListIdentifiers", metadataPrefix="oai_dc", set="jurnal")
+    assert xp(listed, "//o:header/o:setSpec/text()") == lowest
+
+
 @pytest.mark.parametrize(
     ("args", "code"),
     [
