@@ -16,6 +16,10 @@ class MemoryStore:
     items: list[Item] = field(default_factory=list)
     formats: dict[str, set[str]] = field(default_factory=dict)  # local id -> prefixes
     set_infos: list[SetInfo] = field(default_factory=list)
+    # what each page() call handed out, (rows, payloads), and each sets() call (rows): what a list
+    # costs the database, which a harvester never sees in the response
+    reads: list[tuple[int, int]] = field(default_factory=list)
+    set_reads: list[int] = field(default_factory=list)
 
     def add(self, local_id: str, stamp: datetime, sets: tuple[str, ...] = (), deleted: bool = False) -> Item:
         """Add an oai_dc record titled after its local id."""
@@ -80,11 +84,15 @@ class MemoryStore:
     def page(self, criteria: Criteria, after: tuple[datetime, int] | None, limit: int, payload: bool) -> list[Item]:
         """The next ``limit`` records after the keyset position ``after``."""
         rows = [i for i in self._selected(criteria) if after is None or (i.datestamp, i.key) > after][:limit]
-        return rows if payload else [replace(i, payload=None, about=None) for i in rows]
+        rows = rows if payload else [replace(i, payload=None, about=None) for i in rows]
+        self.reads.append((len(rows), sum(i.payload is not None for i in rows)))
+        return rows
 
     def sets(self, after: str | None, limit: int) -> list[SetInfo]:
         """Sets after ``after`` in spec order."""
-        return [s for s in self.set_infos if after is None or s.spec > after][:limit]
+        rows = [s for s in self.set_infos if after is None or s.spec > after][:limit]
+        self.set_reads.append(len(rows))
+        return rows
 
     def count_sets(self) -> int:
         """How many sets there are."""

@@ -154,6 +154,51 @@ def test_list_records_walks_every_page_once_in_datestamp_order(store: MemoryStor
     assert tokens[-1].text is None and tokens[0].text
 
 
+def test_list_records_carries_each_records_metadata_on_every_page(store: MemoryStore):
+    records, pages = [], [ask(store, verb="ListRecords", metadataPrefix="oai_dc")]
+    while token := xp(pages[-1], "//o:resumptionToken/text()"):
+        pages.append(ask(store, verb="ListRecords", resumptionToken=token[0]))
+    for page in pages:
+        records += xp(page, "//o:record")
+    titles = [r.xpath("o:metadata//dc:title/text()", namespaces=NS) for r in records]
+    assert len(pages) == 3
+    assert titles == [[f"Kitob R{n}"] if n != 4 else [] for n in range(1, 8)]  # R4 is a tombstone
+
+
+def test_a_list_of_exactly_whole_pages_ends_on_its_last_page(store: MemoryStore):
+    # each page asks the store for one record more than it shows: only that one says the list goes on
+    ids, tokens = harvest(store, "ListIdentifiers", metadataPrefix="oai_dc", until="2026-01-01T08:06:00Z")
+    assert ids == [ident(f"R{n}") for n in range(1, 7)]
+    assert [(t.get("cursor"), t.get("completeListSize"), bool(t.text)) for t in tokens] == [
+        ("0", "6", True),
+        ("3", "6", False),  # OAI-PMH 3.5: the last page has an empty token, and no page follows it
+    ]
+    one = ask(store, verb="ListIdentifiers", metadataPrefix="oai_dc", until="2026-01-01T08:03:00Z")
+    assert len(xp(one, "//o:header")) == 3 and not xp(one, "//o:resumptionToken")  # a one-page list: none
+
+
+def test_each_page_reads_one_row_more_than_it_shows_and_list_identifiers_no_payload(store: MemoryStore):
+    # a page that read the rest of the list would make a whole harvest quadratic in the list's length
+    harvest(store, "ListIdentifiers", metadataPrefix="oai_dc")
+    assert store.reads == [(4, 0), (4, 0), (1, 0)]
+    store.reads.clear()
+    harvest(store, "ListRecords", metadataPrefix="oai_dc")
+    assert store.reads == [(4, 3), (4, 3), (1, 1)]  # R4, read by the first two, is a tombstone
+    harvest(store, "ListSets")
+    assert store.set_reads == [4, 2]
+
+
+def test_the_window_closes_the_second_before_the_response_date(store: MemoryStore):
+    store.add("LAST", NOW - timedelta(seconds=1))
+    store.add("NEXT", NOW)
+    ids, _ = harvest(store, "ListIdentifiers", metadataPrefix="oai_dc")
+    assert ids[-1] == ident("LAST") and ident("NEXT") not in ids
+    # the next harvest asks from this one's responseDate (OAI-PMH 3.3.1: inclusive) and gets the other
+    later = ask(store, now=NOW + timedelta(hours=1), verb="ListIdentifiers", metadataPrefix="oai_dc",
+                from_="2026-03-01T12:00:00Z")  # fmt: skip
+    assert xp(later, "//o:header/o:identifier/text()") == [ident("NEXT")]
+
+
 def test_list_identifiers_has_headers_only_and_the_tombstone(store: MemoryStore):
     doc = ask(store, verb="ListIdentifiers", metadataPrefix="oai_dc", from_="2026-01-01T08:04:00Z")
     assert xp(doc, "//o:header/o:identifier/text()") == [ident("R4"), ident("R5"), ident("R6")]
@@ -175,15 +220,33 @@ def test_a_record_changed_during_a_harvest_does_not_shift_the_list(store: Memory
     first = ask(store, verb="ListIdentifiers", metadataPrefix="oai_dc")
     token = xp(first, "//o:resumptionToken/text()")[0]
     store.items[0] = replace(store.items[0], datestamp=NOW - timedelta(minutes=1))  # R1 changes: it moves last
-    rest, _ = harvest(store, "ListIdentifiers", resumptionToken=token)
+    rest, tokens = harvest(store, "ListIdentifiers", resumptionToken=token)
     assert rest[:4] == [ident(f"R{n}") for n in range(4, 8)]  # keyset: nothing skipped, nothing repeated
     assert rest[4:] == [ident("R1")]  # and the change itself comes at the end
+    # the list grew past the size counted at its start: completeListSize is never less than what was sent
+    assert [(t.get("cursor"), t.get("completeListSize")) for t in tokens] == [("3", "7"), ("6", "8")]
 
 
 def test_list_sets_pages_in_spec_order(store: MemoryStore):
     specs, tokens = harvest(store, "ListSets")
     assert specs == ["fond", "fond:asosiy", "fond:noyob", "fondx", "jurnal"]
     assert [t.get("completeListSize") for t in tokens] == ["5", "5"]
+
+
+def test_list_sets_names_each_set_and_a_one_page_list_has_no_token(store: MemoryStore):
+    doc = ask(store, replace(SETTINGS, page_size=5), verb="ListSets")
+    named = [tuple(s.xpath("o:setSpec/text() | o:setName/text()", namespaces=NS)) for s in xp(doc, "//o:set")]
+    assert named == [("fond", "Fond"), ("fond:asosiy", "Asosiy"), ("fond:noyob", "Noyob"), ("fondx", "X"),
+                     ("jurnal", "Jurnallar")]  # fmt: skip
+    assert not xp(doc, "//o:resumptionToken")
+
+
+def test_a_repository_with_one_set_lists_it():
+    one = MemoryStore()
+    one.add_set("fond", "Fond")
+    one.add("R1", T0, ("fond",))
+    doc = ask(one, verb="ListSets")
+    assert error(doc) is None and xp(doc, "//o:set/o:setSpec/text()") == ["fond"]
 
 
 @pytest.mark.parametrize(
