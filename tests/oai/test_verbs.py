@@ -6,6 +6,7 @@ project, as in CI); the end-to-end tests in tests/web run the same protocol over
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -305,6 +306,18 @@ def test_the_resumption_token_is_an_exclusive_argument_and_belongs_to_its_verb(s
     assert error(ask(store, verb="ListIdentifiers", resumptionToken=token)) == "badResumptionToken"
     other_key = replace(SETTINGS, secret_key="another repository")
     assert error(ask(store, other_key, verb="ListRecords", resumptionToken=token)) == "badResumptionToken"
+
+
+def test_a_failing_token_is_a_warning_in_the_log_and_other_errors_are_not(store: MemoryStore, caplog):  # noqa: ANN001
+    # harvests run for days: a token chain that breaks must stand out among the everyday errors
+    caplog.set_level(logging.INFO, logger="kutubxona.oai")
+    ask(store, verb="ListRecords", resumptionToken="junk")
+    ask(store, verb="ListRecords", metadataPrefix="oai_dc", set="nowhere")
+    logged = [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "kutubxona.oai"]
+    assert logged == [
+        (logging.WARNING, "badResumptionToken: the resumption token is not one this repository issued for this verb"),
+        (logging.INFO, "noRecordsMatch: there is no set 'nowhere'"),
+    ]
 
 
 def test_a_token_expires(store: MemoryStore):
